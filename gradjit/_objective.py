@@ -1,0 +1,102 @@
+"""Turning the user's function into something the kernels can call.
+
+* :func:`jitted` wraps a plain Python function with ``numba.njit`` (once per
+  function) and accepts an existing Numba dispatcher as it is.
+* :func:`check` compiles it for the argument types of this call and raises
+  :class:`~gradjit.errors.CompileError` or :class:`~gradjit.errors.ObjectiveError`
+  with a clear message instead of a Numba traceback from deep inside a kernel.
+* :func:`bind` makes the tiny adapter ``call(x, args)`` through which every
+  kernel evaluates the objective. The extra arguments are unpacked by explicit
+  position (``f(x, args[0], args[1])``), not with ``*args``: Numba's star-call
+  stops LLVM from inlining and vectorising ``f`` in the point loop.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any, Callable
+
+import numba
+import numpy as np
+from numba import types
+from numba.core.dispatcher import Dispatcher
+from numba.core.errors import NumbaError
+
+from ._config import JIT_OPTIONS
+from .errors import CompileError, ObjectiveError
+
+__all__ = ["jitted", "check", "bind", "argument_types", "name_of"]
+
+_VECTOR = types.float64[::1]
+
+
+def name_of(f: Callable) -> str:
+    py = getattr(f, "py_func", f)
+    return getattr(py, "__qualname__", None) or getattr(py, "__name__", None) or repr(f)
+
+
+@lru_cache(maxsize=256)
+def jitted(f: Callable) -> Dispatcher:
+    """A Numba dispatcher for ``f`` (``f`` itself when it already is one)."""
+    if isinstance(f, Dispatcher):
+        return f
+    try:
+        return numba.njit(**JIT_OPTIONS)(f)
+    except (NumbaError, TypeError) as exc:  # e.g. a builtin or a callable object
+        raise CompileError(name_of(f), str(exc)) from None
+
+
+def argument_types(args: tuple) -> tuple:
+    types_ = []
+    for i, arg in enumerate(args):
+        try:
+            types_.append(numba.typeof(arg))
+        except (ValueError, TypeError, NumbaError) as exc:
+            raise CompileError("args", f"args[{i}] of type {type(arg).__name__} cannot be passed to compiled code: {exc}") from None
+    return tuple(types_)
+
+
+@lru_cache(maxsize=1024)
+def check(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> None:
+    """Compile ``f`` for ``(x, *args)`` and make sure it returns a real scalar.
+
+    ``scalar_input`` selects ``x: float64`` (derivative) instead of a 1-D array.
+    """
+    x_type = types.float64 if scalar_input else _VECTOR
+    signature = (x_type, *arg_types)
+    try:
+        f.compile(signature)
+    except NumbaError as exc:
+        raise CompileError(name_of(f), str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - an error raised while typing user code
+        raise CompileError(name_of(f), f"{type(exc).__name__}: {exc}") from None
+    returned = f.overloads[signature].signature.return_type
+    if not isinstance(returned, (types.Float, types.Integer, types.Boolean)):
+        raise ObjectiveError(
+            f"{name_of(f)} must return a real scalar (a float); Numba infers it returns {returned}. "
+            "Reduce the result, e.g. return np.sum(...)."
+        )
+
+
+@lru_cache(maxsize=256)
+def bind(f: Dispatcher, n_args: int, scalar_input: bool) -> Dispatcher:
+    """``call(x, args)`` that evaluates ``f(x, args[0], ..., args[n_args-1])``.
+
+    With ``scalar_input`` the adapter passes ``x[0]`` (for ``derivative``).
+    """
+    first = "x[0]" if scalar_input else "x"
+    unpacked = "".join(f", args[{i}]" for i in range(n_args))
+    namespace: dict[str, Any] = {"f": f}
+    exec(f"def call(x, args):\n    return f({first}{unpacked})\n", namespace)  # noqa: S102 - fixed template
+    return numba.njit(**JIT_OPTIONS)(namespace["call"])
+
+
+def evaluate_python(f: Callable, x: Any, args: tuple) -> float:
+    """Evaluate ``f(x, *args)`` in Python and insist on a scalar result."""
+    value = f(x, *args)
+    if np.ndim(value) != 0:
+        raise ObjectiveError(
+            f"{name_of(f)} must return a scalar; it returned an array of shape {np.shape(value)}. "
+            "Reduce the result, e.g. return np.sum(...)."
+        )
+    return value

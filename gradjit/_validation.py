@@ -1,0 +1,138 @@
+"""Validation of the public entry points' arguments, written once for every backend.
+
+Each function checks one argument, says in words what was expected and what was
+given, and returns the normalised value (float64 arrays are copies or read-only
+views: the caller's data is never written to).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import DTypeError, ObjectiveError, OptionError, OrderError, ShapeError, StepError
+from .stencils import ORDERS, default_step
+
+BACKENDS = ("numba", "numpy")
+INDEXINGS = ("xy", "ij")
+
+
+def as_float_array(value: Any, name: str) -> np.ndarray:
+    """``value`` as a float64 array (a copy unless it already is one)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "biuf":
+        raise DTypeError(
+            f"{name} must hold real numbers (bool, int or float); got dtype {arr.dtype}. "
+            "gradjit differentiates real-valued functions of real inputs."
+        )
+    return np.asarray(arr, dtype=np.float64, order="C")
+
+
+def points(x: Any) -> tuple[np.ndarray, tuple[int, ...]]:
+    """Points ``x`` of shape ``(..., d)`` as a C-contiguous float64 ``(N, d)`` array.
+
+    Returns the 2-D array and the batch shape ``x.shape[:-1]``.
+    """
+    arr = as_float_array(x, "x")
+    if arr.ndim == 0:
+        raise ShapeError(
+            "x must be an array of shape (d,), (N, d) or (..., d); got a scalar. "
+            "For a function of one variable use gradjit.derivative, or pass [x]."
+        )
+    batch_shape = arr.shape[:-1]
+    return arr.reshape(-1, arr.shape[-1]), batch_shape
+
+
+def order(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) not in ORDERS:
+        raise OrderError(f"order must be one of {ORDERS} (central stencils); got {value!r}.")
+    return int(value)
+
+
+def steps(h: Any, d: int, stencil_order: int) -> tuple[np.ndarray, bool]:
+    """The step per coordinate and whether it scales with ``max(1, |x_j|)``.
+
+    ``None`` gives the automatic relative step of :func:`gradjit.stencils.default_step`;
+    a number or an array of shape ``(d,)`` gives absolute steps.
+    """
+    if h is None:
+        return np.full(d, default_step(stencil_order)), True
+    if isinstance(h, bool):
+        raise StepError(f"h must be a positive float, an array of shape ({d},) or None; got {h!r}.")
+    try:
+        arr = np.asarray(h, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise StepError(f"h must be a positive float, an array of shape ({d},) or None; got {h!r}.") from None
+    if arr.ndim == 0:
+        arr = np.full(d, float(arr))
+    elif arr.shape != (d,):
+        raise StepError(f"h must be a float or an array of shape ({d},) (one step per coordinate); got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr) & (arr > 0)):
+        raise StepError(f"every step h must be finite and > 0; got {h!r}.")
+    return np.ascontiguousarray(arr), False
+
+
+def backend(value: Any) -> str:
+    if value not in BACKENDS:
+        raise OptionError(f"backend must be one of {BACKENDS}; got {value!r}.")
+    return value
+
+
+def threads(value: Any, maximum: int) -> int:
+    """``None`` means all ``maximum`` threads."""
+    if value is None:
+        return maximum
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= maximum:
+        raise OptionError(f"threads must be None or an integer from 1 to {maximum} (this machine's limit); got {value!r}.")
+    return int(value)
+
+
+def arguments(args: Any) -> tuple:
+    if isinstance(args, list):
+        args = tuple(args)
+    if not isinstance(args, tuple):
+        raise OptionError(f"args must be a tuple of extra arguments for f; got {type(args).__name__}. For one argument write args=(a,).")
+    return args
+
+
+def objective(f: Any) -> None:
+    if not callable(f):
+        raise ObjectiveError(f"f must be a callable f(x, *args) -> float; got {type(f).__name__}.")
+
+
+def output(out: Any, shape: tuple[int, ...]) -> np.ndarray | None:
+    """A user-supplied ``out`` array, checked against the result's shape."""
+    if out is None:
+        return None
+    if not isinstance(out, np.ndarray):
+        raise OptionError(f"out must be a NumPy array of shape {shape} and dtype float64; got {type(out).__name__}.")
+    if out.shape != shape:
+        raise ShapeError(f"out must have shape {shape}; got {out.shape}.")
+    if out.dtype != np.float64:
+        raise OptionError(f"out must have dtype float64; got {out.dtype}.")
+    if not out.flags.writeable:
+        raise OptionError("out must be writeable; got a read-only array.")
+    return out
+
+
+def indexing(value: Any) -> str:
+    if value not in INDEXINGS:
+        raise OptionError(f"indexing must be 'xy' or 'ij' (as in numpy.meshgrid); got {value!r}.")
+    return value
+
+
+def axes(value: Any) -> tuple[np.ndarray, ...]:
+    """Grid axes: a non-empty sequence of 1-D coordinate arrays."""
+    if isinstance(value, np.ndarray) and value.ndim == 1:
+        raise ShapeError("axes must be a sequence of d 1-D coordinate arrays, e.g. (x0, x1); got one 1-D array. For one axis write (x0,).")
+    if not isinstance(value, (Sequence, np.ndarray)) or len(value) == 0:
+        raise ShapeError(f"axes must be a non-empty sequence of 1-D coordinate arrays; got {type(value).__name__}.")
+    result = []
+    for i, axis in enumerate(value):
+        arr = as_float_array(axis, f"axes[{i}]")
+        if arr.ndim != 1:
+            raise ShapeError(f"axes[{i}] must be a 1-D array of coordinates; got shape {arr.shape}.")
+        result.append(arr)
+    return tuple(result)

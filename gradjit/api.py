@@ -1,0 +1,279 @@
+"""Public entry points: validate once, pick the backend, allocate, return plain arrays."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numba
+import numpy as np
+
+from . import _objective
+from . import _validation as check
+from .backends import numba_cpu, numpy_ref
+from .errors import OptionError
+from .stencils import central_weights
+
+__all__ = ["gradient", "derivative", "grid_gradient"]
+
+
+def gradient(
+    f: Callable[..., float],
+    x: Any,
+    *,
+    args: tuple = (),
+    h: float | np.ndarray | None = None,
+    order: int = 2,
+    backend: str = "numba",
+    threads: int | None = None,
+    out: np.ndarray | None = None,
+    vectorized: bool = False,
+) -> np.ndarray:
+    r"""Central-difference gradient of a scalar function at one point or a batch of points.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> float`` where ``x`` is a 1-D float64 array of length d.
+        With ``backend="numba"`` it must be compilable by Numba in nopython mode
+        (plain Python functions are jitted for you; Numba dispatchers are used as
+        they are). Write it with scalar indexing (``x[0] * x[0] + ...``) or loops:
+        array expressions such as ``np.sum(x * x)`` allocate on every evaluation
+        and are many times slower.
+    x : array_like, shape (d,), (N, d) or (..., d)
+        The point(s). Lists, integers, float32 and non-contiguous arrays are
+        accepted; the arithmetic is float64 and ``x`` is never modified.
+    args : tuple, optional
+        Extra arguments passed unchanged to ``f`` (data arrays, parameters).
+    h : float, array of shape (d,), or None, optional
+        Absolute step(s). ``None`` (default) uses the automatic step
+        ``h_j = eps**(1/(order+1)) * max(1, |x_j|)`` at each point (see Notes).
+    order : {2, 4, 6, 8}, optional
+        Order of the central stencil: the truncation error is ``O(h**order)``
+        and each entry costs ``order`` evaluations of ``f``.
+    backend : {"numba", "numpy"}, optional
+        ``"numba"``: the parallel kernels. ``"numpy"``: the reference, which
+        accepts any Python callable.
+    threads : int, optional
+        How many threads this call may use (default: all Numba threads).
+    out : ndarray, optional
+        A float64 array of the result's shape to write into (avoids a fresh
+        allocation, which dominates the cost of very cheap functions).
+    vectorized : bool, optional
+        Only with ``backend="numpy"``: ``f`` maps an ``(N, d)`` array to ``(N,)``
+        and each stencil point is evaluated for all points in one call.
+
+    Returns
+    -------
+    ndarray, shape like ``x`` (float64)
+        ``out`` if given.
+
+    Raises
+    ------
+    CompileError
+        Numba cannot compile ``f`` (a ``TypeError``); ``backend="numpy"`` works.
+    ObjectiveError
+        ``f`` is not callable or does not return a scalar.
+    ShapeError, StepError, OrderError, OptionError
+        Bad arguments (all ``ValueError``).
+
+    See Also
+    --------
+    grid_gradient : the gradient at every point of a grid given by its axes.
+    derivative : functions of one variable.
+
+    Notes
+    -----
+    Entry ``j`` is ``(1/h) * sum_k w_k (f(x + k h e_j) - f(x - k h e_j))`` with the
+    weights of :func:`gradjit.stencils.central_weights`. The step actually used
+    is re-measured as ``(x_j + h_j) - x_j`` so that the quotient is not polluted
+    by the rounding of ``x_j + h_j``. The automatic step balances truncation
+    error (``~ h**order``) against rounding error (``~ eps / h``); it is
+    documented in :func:`gradjit.stencils.default_step`. A NaN or inf in ``x`` or
+    from ``f`` affects only the entries whose evaluations see it.
+
+    Examples
+    --------
+    >>> import numpy as np, gradjit
+    >>> def f(x):
+    ...     return x[0] ** 2 + 3.0 * x[1]
+    >>> np.round(gradjit.gradient(f, [1.0, 2.0]), 8)
+    array([2., 3.])
+    >>> gradjit.gradient(f, np.zeros((5, 2)), order=4).shape
+    (5, 2)
+    """
+    check.objective(f)
+    stencil_order = check.order(order)
+    backend = check.backend(backend)
+    args = check.arguments(args)
+    points, batch_shape = check.points(x)
+    d = points.shape[1]
+    steps, scaled = check.steps(h, d, stencil_order)
+    n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
+    result_shape = (*batch_shape, d)
+    out = check.output(out, result_shape)
+    if vectorized and backend != "numpy":
+        raise OptionError("vectorized=True applies to backend='numpy' only (the Numba kernels call f one point at a time).")
+    weights = central_weights(stencil_order)
+
+    def compute(target: np.ndarray) -> None:
+        target2d = target.reshape(points.shape)
+        if backend == "numba":
+            call = _numba_call(f, args, scalar_input=False)
+            numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, target2d, n_threads)
+        elif vectorized:
+            numpy_ref.batch_gradient_vectorized(f, points, steps, scaled, weights, args, target2d)
+        else:
+            numpy_ref.batch_gradient(f, points, steps, scaled, weights, args, target2d)
+
+    return _into(out, result_shape, compute, points)
+
+
+def derivative(
+    f: Callable[..., float],
+    x: Any,
+    *,
+    args: tuple = (),
+    h: float | None = None,
+    order: int = 2,
+    backend: str = "numba",
+    threads: int | None = None,
+) -> np.ndarray | np.float64:
+    """Central-difference derivative of a function of one variable, elementwise.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> float`` with ``x`` a float.
+    x : float or array_like
+        The point(s); the derivative is taken at each element independently.
+    args, h, order, backend, threads
+        As in :func:`gradient` (``h`` is a positive float or None).
+
+    Returns
+    -------
+    float64 or ndarray
+        The same shape as ``x``.
+
+    Examples
+    --------
+    >>> import gradjit
+    >>> round(float(gradjit.derivative(lambda t: t ** 3, 10.0)), 6)
+    300.0
+    >>> gradjit.derivative(lambda t: 2 * t, [1.0, 2.0, 3.0]).round(8)
+    array([2., 2., 2.])
+    """
+    check.objective(f)
+    stencil_order = check.order(order)
+    backend = check.backend(backend)
+    args = check.arguments(args)
+    values = check.as_float_array(x, "x")
+    steps, scaled = check.steps(h, 1, stencil_order)
+    n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
+    points = values.reshape(-1, 1)
+    weights = central_weights(stencil_order)
+    result = np.empty(points.shape)
+    if backend == "numba":
+        call = _numba_call(f, args, scalar_input=True)
+        numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, result, n_threads)
+    else:
+        numpy_ref.batch_gradient(_scalar_adapter(f), points, steps, scaled, weights, args, result)
+    return result.reshape(values.shape)[()]
+
+
+def grid_gradient(
+    f: Callable[..., float],
+    axes: Any,
+    *,
+    args: tuple = (),
+    h: float | np.ndarray | None = None,
+    order: int = 2,
+    indexing: str = "xy",
+    backend: str = "numba",
+    threads: int | None = None,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """The gradient at every point of the grid spanned by ``axes``, never materialised.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> float`` as in :func:`gradient`.
+    axes : sequence of d 1-D arrays
+        Coordinates along each axis; the grid is the one
+        ``np.meshgrid(*axes, indexing=indexing)`` describes.
+    indexing : {"xy", "ij"}, optional
+        As in :func:`numpy.meshgrid`: with ``"xy"`` (default) and d >= 2 the
+        first two grid dimensions are ``(len(axes[1]), len(axes[0]))``.
+    args, h, order, backend, threads, out
+        As in :func:`gradient`; ``out`` has the shape of the result.
+
+    Returns
+    -------
+    ndarray, shape (d, *grid_shape)
+        ``result[j]`` is the partial derivative along coordinate ``j`` at each
+        grid point, so ``U, V = grid_gradient(f, (x0, x1))`` feeds
+        ``plt.quiver(X, Y, -U, -V)`` with ``X, Y = np.meshgrid(x0, x1)``.
+
+    Examples
+    --------
+    >>> import numpy as np, gradjit
+    >>> def f(x):
+    ...     return x[0] * x[0] + x[1] * x[1]
+    >>> U, V = gradjit.grid_gradient(f, (np.linspace(-2, 2, 5), np.linspace(-1, 1, 3)))
+    >>> U.shape
+    (3, 5)
+    >>> np.round(U[0], 6)
+    array([-4., -2.,  0.,  2.,  4.])
+    """
+    check.objective(f)
+    stencil_order = check.order(order)
+    backend = check.backend(backend)
+    args = check.arguments(args)
+    axes = check.axes(axes)
+    indexing = check.indexing(indexing)
+    d = len(axes)
+    steps, scaled = check.steps(h, d, stencil_order)
+    n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
+    grid_shape = [a.size for a in axes]
+    if indexing == "xy" and d >= 2:
+        grid_shape[0], grid_shape[1] = grid_shape[1], grid_shape[0]
+    result_shape = (d, *grid_shape)
+    out = check.output(out, result_shape)
+    weights = central_weights(stencil_order)
+
+    def compute(target: np.ndarray) -> None:
+        if backend == "numba":
+            call = _numba_call(f, args, scalar_input=False)
+            numba_cpu.grid_gradient(call, axes, indexing, steps, scaled, weights, args, target, n_threads)
+        else:
+            numpy_ref.grid_gradient(f, axes, indexing, steps, scaled, weights, args, target)
+
+    return _into(out, result_shape, compute, *axes)
+
+
+def _numba_call(f: Callable, args: tuple, scalar_input: bool):
+    jf = _objective.jitted(f)
+    _objective.check(jf, _objective.argument_types(args), scalar_input)
+    return _objective.bind(jf, len(args), scalar_input)
+
+
+def _scalar_adapter(f: Callable) -> Callable:
+    def at_first_coordinate(x, *args):
+        return f(x[0], *args)
+
+    at_first_coordinate.__qualname__ = _objective.name_of(f)
+    return at_first_coordinate
+
+
+def _into(out: np.ndarray | None, shape: tuple[int, ...], compute: Callable[[np.ndarray], None], *inputs: np.ndarray) -> np.ndarray:
+    """Run ``compute`` into ``out`` directly when it is C-contiguous and shares no
+    memory with the inputs, else into a fresh array (copied into ``out`` if given)."""
+    if out is not None and out.flags.c_contiguous and not any(np.shares_memory(out, a) for a in inputs):
+        compute(out)
+        return out
+    result = np.empty(shape)
+    compute(result)
+    if out is not None:
+        out[...] = result
+        return out
+    return result

@@ -1,0 +1,1 @@
+"""Backends: ``numba`` (parallel kernels) and ``numpy`` (the reference)."""

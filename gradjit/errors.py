@@ -1,0 +1,69 @@
+"""Exceptions raised by gradjit.
+
+Every exception derives from :class:`GradjitError` *and* from the built-in
+that describes the kind of mistake, so ``except ValueError`` keeps working in
+code that does not know about gradjit.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "GradjitError",
+    "ShapeError",
+    "StepError",
+    "OrderError",
+    "OptionError",
+    "DTypeError",
+    "ObjectiveError",
+    "CompileError",
+]
+
+
+class GradjitError(Exception):
+    """Base class of every exception raised by gradjit."""
+
+
+class ShapeError(GradjitError, ValueError):
+    """An array has the wrong shape or number of dimensions."""
+
+
+class StepError(GradjitError, ValueError):
+    """The finite-difference step ``h`` is not usable."""
+
+
+class OrderError(GradjitError, ValueError):
+    """The stencil order is not one of the supported orders."""
+
+
+class OptionError(GradjitError, ValueError):
+    """A keyword option (backend, threads, indexing, out, ...) is invalid."""
+
+
+class DTypeError(GradjitError, TypeError):
+    """An input is not real-valued numeric data (complex, strings, objects)."""
+
+
+class ObjectiveError(GradjitError, TypeError):
+    """The objective ``f`` is not callable or does not return a scalar."""
+
+
+class CompileError(GradjitError, TypeError):
+    """Numba could not compile the objective in nopython mode.
+
+    Attributes
+    ----------
+    function_name : str
+        The qualified name of the objective.
+    numba_message : str
+        The message Numba gave.
+    """
+
+    def __init__(self, function_name: str, numba_message: str) -> None:
+        self.function_name = function_name
+        self.numba_message = numba_message
+        super().__init__(
+            f"Numba could not compile {function_name!r} in nopython mode, so the "
+            f"'numba' backend cannot run it. backend='numpy' works for any Python "
+            f"callable (slower: one Python call per evaluation). Numba said:\n"
+            f"{numba_message}"
+        )

@@ -1,0 +1,206 @@
+"""Standard test functions with analytic gradients, shared by tests, benchmarks and examples.
+
+Each objective is written the way fast gradjit objectives should be written:
+scalar indexing and loops (compiled and inlined by Numba, no temporaries),
+with a NumPy ``batched`` twin mapping ``(N, d)`` to ``(N,)`` for the vectorised
+reference and an analytic ``gradient`` mapping ``(N, d)`` to ``(N, d)``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+__all__ = ["Problem", "PROBLEMS", "get"]
+
+TWO_PI = 2.0 * math.pi
+
+
+@dataclass(frozen=True)
+class Problem:
+    """An objective with its analytic gradient and a domain to sample.
+
+    Attributes
+    ----------
+    name : str
+    f : callable
+        ``f(x) -> float`` for one point ``x`` of shape ``(d,)``.
+    batched : callable
+        ``batched(X) -> (N,)`` for ``X`` of shape ``(N, d)``.
+    gradient : callable
+        ``gradient(X) -> (N, d)``, exact.
+    dims : int or None
+        The fixed dimension, or None when any ``d >= 2`` works.
+    low, high : float
+        Bounds of the box to sample points from.
+    """
+
+    name: str
+    f: Callable
+    batched: Callable
+    gradient: Callable
+    dims: int | None
+    low: float
+    high: float
+
+    def sample(self, n: int, d: int | None = None, seed: int = 0) -> np.ndarray:
+        """``n`` random points in the box, from a seeded generator."""
+        d = self.dims or d or 2
+        return np.random.default_rng(seed).uniform(self.low, self.high, size=(n, d))
+
+
+def sphere(x):
+    total = 0.0
+    for i in range(x.size):
+        total += x[i] * x[i]
+    return total
+
+
+def rosenbrock(x):
+    total = 0.0
+    for i in range(x.size - 1):
+        a = x[i + 1] - x[i] * x[i]
+        b = 1.0 - x[i]
+        total += 100.0 * a * a + b * b
+    return total
+
+
+def _rosenbrock_batched(X):
+    return np.sum(100.0 * (X[:, 1:] - X[:, :-1] ** 2) ** 2 + (1.0 - X[:, :-1]) ** 2, axis=1)
+
+
+def _rosenbrock_gradient(X):
+    g = np.zeros_like(X)
+    a = X[:, 1:] - X[:, :-1] ** 2
+    g[:, :-1] += -400.0 * X[:, :-1] * a - 2.0 * (1.0 - X[:, :-1])
+    g[:, 1:] += 200.0 * a
+    return g
+
+
+def beale(x):
+    a = 1.5 - x[0] + x[0] * x[1]
+    b = 2.25 - x[0] + x[0] * x[1] * x[1]
+    c = 2.625 - x[0] + x[0] * x[1] * x[1] * x[1]
+    return a * a + b * b + c * c
+
+
+def _beale_batched(X):
+    x, y = X[:, 0], X[:, 1]
+    return (1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2
+
+
+def _beale_gradient(X):
+    x, y = X[:, 0], X[:, 1]
+    a, b, c = 1.5 - x + x * y, 2.25 - x + x * y**2, 2.625 - x + x * y**3
+    gx = 2 * a * (y - 1) + 2 * b * (y**2 - 1) + 2 * c * (y**3 - 1)
+    gy = 2 * a * x + 4 * b * x * y + 6 * c * x * y**2
+    return np.stack([gx, gy], axis=1)
+
+
+def booth(x):
+    a = x[0] + 2.0 * x[1] - 7.0
+    b = 2.0 * x[0] + x[1] - 5.0
+    return a * a + b * b
+
+
+def _booth_batched(X):
+    return (X[:, 0] + 2 * X[:, 1] - 7) ** 2 + (2 * X[:, 0] + X[:, 1] - 5) ** 2
+
+
+def _booth_gradient(X):
+    a = X[:, 0] + 2 * X[:, 1] - 7
+    b = 2 * X[:, 0] + X[:, 1] - 5
+    return np.stack([2 * a + 4 * b, 4 * a + 2 * b], axis=1)
+
+
+def himmelblau(x):
+    a = x[0] * x[0] + x[1] - 11.0
+    b = x[0] + x[1] * x[1] - 7.0
+    return a * a + b * b
+
+
+def _himmelblau_batched(X):
+    return (X[:, 0] ** 2 + X[:, 1] - 11) ** 2 + (X[:, 0] + X[:, 1] ** 2 - 7) ** 2
+
+
+def _himmelblau_gradient(X):
+    a = X[:, 0] ** 2 + X[:, 1] - 11
+    b = X[:, 0] + X[:, 1] ** 2 - 7
+    return np.stack([4 * a * X[:, 0] + 2 * b, 2 * a + 4 * b * X[:, 1]], axis=1)
+
+
+def styblinski_tang(x):
+    total = 0.0
+    for i in range(x.size):
+        v = x[i]
+        total += v * v * v * v - 16.0 * v * v + 5.0 * v
+    return 0.5 * total
+
+
+def rastrigin(x):
+    total = 10.0 * x.size
+    for i in range(x.size):
+        total += x[i] * x[i] - 10.0 * math.cos(TWO_PI * x[i])
+    return total
+
+
+def ackley(x):
+    d = x.size
+    squares = 0.0
+    cosines = 0.0
+    for i in range(d):
+        squares += x[i] * x[i]
+        cosines += math.cos(TWO_PI * x[i])
+    return -20.0 * math.exp(-0.2 * math.sqrt(squares / d)) - math.exp(cosines / d) + math.e + 20.0
+
+
+def _ackley_batched(X):
+    d = X.shape[1]
+    r = np.sqrt(np.sum(X**2, axis=1) / d)
+    return -20 * np.exp(-0.2 * r) - np.exp(np.sum(np.cos(TWO_PI * X), axis=1) / d) + math.e + 20
+
+
+def _ackley_gradient(X):
+    d = X.shape[1]
+    r = np.sqrt(np.sum(X**2, axis=1, keepdims=True) / d)
+    c = np.sum(np.cos(TWO_PI * X), axis=1, keepdims=True) / d
+    return 4.0 * np.exp(-0.2 * r) * X / (d * r) + (TWO_PI / d) * np.exp(c) * np.sin(TWO_PI * X)
+
+
+def saddle(x):
+    return x[0] * x[0] - x[1] * x[1]
+
+
+PROBLEMS: dict[str, Problem] = {
+    p.name: p
+    for p in [
+        Problem("sphere", sphere, lambda X: np.sum(X**2, axis=1), lambda X: 2.0 * X, None, -5.0, 5.0),
+        Problem("rosenbrock", rosenbrock, _rosenbrock_batched, _rosenbrock_gradient, None, -2.0, 2.0),
+        Problem("beale", beale, _beale_batched, _beale_gradient, 2, -4.5, 4.5),
+        Problem("booth", booth, _booth_batched, _booth_gradient, 2, -10.0, 10.0),
+        Problem("himmelblau", himmelblau, _himmelblau_batched, _himmelblau_gradient, 2, -5.0, 5.0),
+        Problem(
+            "styblinski_tang", styblinski_tang,
+            lambda X: 0.5 * np.sum(X**4 - 16 * X**2 + 5 * X, axis=1),
+            lambda X: 0.5 * (4 * X**3 - 32 * X + 5), None, -5.0, 5.0,
+        ),
+        Problem(
+            "rastrigin", rastrigin,
+            lambda X: 10.0 * X.shape[1] + np.sum(X**2 - 10 * np.cos(TWO_PI * X), axis=1),
+            lambda X: 2 * X + 20 * math.pi * np.sin(TWO_PI * X), None, -5.12, 5.12,
+        ),
+        Problem("ackley", ackley, _ackley_batched, _ackley_gradient, None, -5.0, 5.0),
+        Problem(
+            "saddle", saddle, lambda X: X[:, 0] ** 2 - X[:, 1] ** 2,
+            lambda X: np.stack([2 * X[:, 0], -2 * X[:, 1]], axis=1), 2, -5.0, 5.0,
+        ),
+    ]
+}
+
+
+def get(name: str) -> Problem:
+    """The problem called ``name`` (see :data:`PROBLEMS`)."""
+    return PROBLEMS[name]
