@@ -8,6 +8,7 @@ and checked against a pure-NumPy reference.
 from . import _config  # noqa: F401  (sets Numba's threading layer before any kernel runs)
 from . import classic, errors, stencils
 from .api import derivative, gradient, grid_gradient
+from . import problems
 from .errors import CompileError, GradjitError
 
 __version__ = "0.1.0"

@@ -7,6 +7,10 @@ code that does not know about gradjit.
 
 from __future__ import annotations
 
+import re
+
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+
 __all__ = [
     "GradjitError",
     "ShapeError",
@@ -60,7 +64,7 @@ class CompileError(GradjitError, TypeError):
 
     def __init__(self, function_name: str, numba_message: str) -> None:
         self.function_name = function_name
-        self.numba_message = numba_message
+        self.numba_message = numba_message = _ANSI_ESCAPE.sub("", numba_message)
         super().__init__(
             f"Numba could not compile {function_name!r} in nopython mode, so the "
             f"'numba' backend cannot run it. backend='numpy' works for any Python "

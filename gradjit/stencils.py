@@ -6,8 +6,7 @@ points ``x ± k h`` (``k = 1 .. m``)::
     f'(x) ≈ (1 / h) * Σ_k w_k * (f(x + k h) - f(x - k h))
 
 The weights ``w_k`` are the unique ones that make the formula exact for every
-polynomial of degree ``p`` (and so, by symmetry, ``p + 1`` too); the truncation
-error is ``O(h^p)``.
+polynomial of degree up to ``p``; the truncation error is ``O(h^p f^(p+1))``.
 """
 
 from __future__ import annotations

@@ -186,6 +186,12 @@ def _launch(drivers, n_evaluations: int, threads: int, leading: tuple, args: tup
         numba.set_num_threads(threads)
         try:
             parallel(*leading, threads, args)
+        except SystemError as exc:
+            # An exception raised by f inside a parallel region reaches Python as
+            # "returned a result with an exception set", chained to the original.
+            if isinstance(exc.__cause__, Exception):
+                raise exc.__cause__ from None
+            raise
         finally:
             numba.set_num_threads(previous)
 

@@ -1,0 +1,74 @@
+"""Stencil weights, polynomial exactness, the error order and the step rule."""
+
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+import gradjit
+from gradjit import stencils
+from gradjit.backends import numpy_ref
+
+KNOWN_WEIGHTS = {
+    2: [Fraction(1, 2)],
+    4: [Fraction(2, 3), Fraction(-1, 12)],
+    6: [Fraction(3, 4), Fraction(-3, 20), Fraction(1, 60)],
+    8: [Fraction(4, 5), Fraction(-1, 5), Fraction(4, 105), Fraction(-1, 280)],
+}
+
+
+@pytest.mark.parametrize("order", stencils.ORDERS)
+def test_weights_match_the_textbook_tables(order):
+    assert stencils.central_weights(order) == tuple(float(w) for w in KNOWN_WEIGHTS[order])
+
+
+@pytest.mark.parametrize("order", stencils.ORDERS)
+def test_stencil_is_exact_on_polynomials_up_to_its_order(order):
+    # Exact in exact arithmetic for degree <= order; with h = 1/4
+    # (a power of two) and small integers the only error is rounding.
+    x0, h = 0.75, 0.25
+    for degree in range(order + 1):
+        def poly(x):
+            return x[0] ** degree
+
+        got = gradjit.gradient(poly, [x0], h=h, order=order, backend="numpy")[0]
+        assert got == pytest.approx(degree * x0 ** max(degree - 1, 0), rel=1e-13, abs=1e-13)
+
+
+@pytest.mark.parametrize("order", stencils.ORDERS)
+def test_halving_h_shrinks_the_error_by_two_to_the_order(order):
+    def f(x):
+        return np.sin(x[0])
+
+    hs = [0.2, 0.1]
+    errors = [abs(gradjit.gradient(f, [0.7], h=h, order=order, backend="numpy")[0] - np.cos(0.7)) for h in hs]
+    observed_order = np.log2(errors[0] / errors[1])
+    assert observed_order == pytest.approx(order, abs=0.15)
+
+
+def test_default_step_grows_with_the_order():
+    steps = [stencils.default_step(p) for p in stencils.ORDERS]
+    assert steps == sorted(steps)
+    assert 1e-6 < steps[0] < 1e-5 and 1e-3 < steps[-1] < 1e-2
+
+
+def test_actual_step_is_representable_and_scaled():
+    x = np.array([0.0, 3.0, -250.0, 1e20])
+    h = stencils.actual_step(x, 1e-5, True)
+    assert np.all((x + h) - x == h)
+    assert h[2] == pytest.approx(250e-5, rel=1e-10)
+    assert stencils.actual_step(1e20, 1e-4, False) == 0.0  # vanishes: the quotient is NaN, not 0
+    assert np.isnan(gradjit.gradient(lambda v: v[0] * 2.0, [1e20], h=1e-4, backend="numpy")[0])
+
+
+def test_reference_loop_and_vectorised_reference_agree(rng):
+    problem = gradjit.problems.get("rosenbrock")
+    X = problem.sample(50, 4)
+    steps, weights = np.full(4, stencils.default_step(4)), stencils.central_weights(4)
+    a, b = np.empty_like(X), np.empty_like(X)
+    numpy_ref.batch_gradient(problem.f, X, steps, True, weights, (), a)
+    numpy_ref.batch_gradient_vectorized(problem.batched, X, steps, True, weights, (), b)
+    # f and its batched twin round differently (loop vs pairwise sum); the quotient
+    # amplifies that rounding by ~1/h.
+    rounding = 64 * np.finfo(float).eps * np.abs(problem.batched(X)).max() / steps[0]
+    np.testing.assert_allclose(a, b, rtol=0, atol=rounding)
