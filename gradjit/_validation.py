@@ -7,6 +7,7 @@ views: the caller's data is never written to).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -42,7 +43,7 @@ def points(x: Any) -> tuple[np.ndarray, tuple[int, ...]]:
             "For a function of one variable use gradjit.derivative, or pass [x]."
         )
     batch_shape = arr.shape[:-1]
-    return arr.reshape(-1, arr.shape[-1]), batch_shape
+    return arr.reshape(math.prod(batch_shape), arr.shape[-1]), batch_shape
 
 
 def order(value: Any) -> int:

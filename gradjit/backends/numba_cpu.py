@@ -16,12 +16,13 @@ evaluation reuse the same compiled code):
     The flattened (point, coordinate) work ``start..stop`` with one heap buffer
     per call: this is what keeps every core busy on one point with many
     coordinates.
-``grid_row``
-    Part of one row (the last grid axis) of a grid, with each point's
-    coordinates taken from the axes: the meshgrid is never built.
-``drivers``
-    ``prange`` over ``n_chunks`` contiguous slices, compiled parallel, and the
-    same source compiled serial for small problems.
+``grid``
+    Grid points ``start..stop`` (C order), row by row along the last grid
+    axis, each point's coordinates taken from the axes: the meshgrid is never
+    built, and the innermost loop runs along a row, where LLVM vectorises.
+``_parallel_driver``
+    ``prange`` over one contiguous slice per thread, each calling one of the
+    kernels above. Small problems call the kernel directly, serially.
 
 Every output entry is computed by the same instructions whatever the slicing,
 so results are bitwise identical for any thread count.
@@ -38,6 +39,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 
 from .._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS, SERIAL_WORK_THRESHOLD, launch_lock
+from ..errors import GradjitError
 from ..stencils import actual_step
 
 #: Largest d with a stack buffer and code specialised per d for batches.
@@ -91,9 +93,9 @@ def _rows(call, weights, d: int):
         for i in range(np.uint64(start), np.uint64(stop)):
             base = i * np.uint64(d)
             for j in range(d):
-                buf[j] = x_flat[base + j]
+                buf[j] = x_flat[base + np.uint64(j)]
             for j in range(d):
-                out_flat[base + j] = entry(buf, j, steps[j], scaled, args)
+                out_flat[base + np.uint64(j)] = entry(buf, j, steps[j], scaled, args)
 
     return rows
 
@@ -123,77 +125,81 @@ def _items(call, weights):
 
 
 @lru_cache(maxsize=256)
-def _grid_row(call, weights, d: int, swap_first_two: bool):
+def _grid(call, weights, d: int, swap_first_two: bool):
     entry = _entry(call, weights)
     # order[g] = the coordinate that grid dimension g runs along ('xy' swaps 0 and 1).
     order = tuple([1, 0] + list(range(2, d))) if swap_first_two else tuple(range(d))
     last = order[d - 1]
 
     @numba.njit(**JIT_OPTIONS)
-    def grid_row(axes, shape, outs, steps, scaled, row, start, stop, args):
+    def grid(axes, outs, steps, scaled, start, stop, args):
         buf = numba.carray(_stack_buffer(d), d)
-        rest = row
-        for g in range(d - 2, -1, -1):
-            buf[order[g]] = axes[order[g]][rest % shape[g]]
-            rest //= shape[g]
         last_axis = axes[last]
-        base = np.uint64(row) * np.uint64(shape[d - 1])
-        for t in range(np.uint64(start), np.uint64(stop)):
-            buf[last] = last_axis[t]
-            for j in range(d):
-                outs[j][base + t] = entry(buf, j, steps[j], scaled, args)
+        row_length = last_axis.size
+        row = start // row_length
+        while row * row_length < stop:
+            # The coordinates along every dimension but the last are fixed in a row.
+            rest = row
+            for g in range(d - 2, -1, -1):
+                axis = axes[order[g]]
+                buf[order[g]] = axis[rest % axis.size]
+                rest //= axis.size
+            first = row * row_length
+            base = np.uint64(first)
+            for t in range(np.uint64(max(start - first, 0)), np.uint64(min(stop - first, row_length))):
+                buf[last] = last_axis[t]
+                for j in range(d):
+                    outs[j][base + t] = entry(buf, j, steps[j], scaled, args)
+            row += 1
 
-    return grid_row
-
-
-def _compile_drivers(source):
-    return numba.njit(**PARALLEL_JIT_OPTIONS)(source), numba.njit(**JIT_OPTIONS)(source)
-
-
-@lru_cache(maxsize=256)
-def _batch_drivers(kernel):
-    def drive(x_flat, out_flat, steps, scaled, n_work, n_chunks, args):
-        for c in prange(n_chunks):
-            kernel(x_flat, out_flat, steps, scaled, c * n_work // n_chunks, (c + 1) * n_work // n_chunks, args)
-
-    return _compile_drivers(drive)
+    return grid
 
 
 @lru_cache(maxsize=256)
-def _grid_drivers(kernel, d: int):
-    def drive(axes, shape, outs, steps, scaled, n_points, n_chunks, args):
-        row_length = shape[d - 1]
+def _parallel_driver(kernel):
+    """``prange`` over contiguous slices of the work, one per thread.
+
+    An exception raised by f in a worker thread does not reach Python from a
+    parallel region (only the main thread's does), so each slice runs under a
+    guard that records the failure; :func:`_launch` then re-runs that slice in
+    the calling thread, where the exception surfaces with its message.
+    """
+
+    @numba.njit(**JIT_OPTIONS)
+    def guarded(a0, a1, a2, a3, start, stop, args):
+        try:
+            kernel(a0, a1, a2, a3, start, stop, args)
+        except Exception:  # noqa: BLE001 - re-raised by _launch
+            return False
+        return True
+
+    @numba.njit(**PARALLEL_JIT_OPTIONS)
+    def drive(a0, a1, a2, a3, n_work, n_chunks, failed, args):
         for c in prange(n_chunks):
-            start = c * n_points // n_chunks
-            stop = (c + 1) * n_points // n_chunks
-            row = start // row_length
-            while row * row_length < stop:
-                first = row * row_length
-                kernel(axes, shape, outs, steps, scaled, row, max(start - first, 0), min(stop - first, row_length), args)
-                row += 1
+            if not guarded(a0, a1, a2, a3, c * n_work // n_chunks, (c + 1) * n_work // n_chunks, args):
+                failed[c] = True
 
-    return _compile_drivers(drive)
+    return drive
 
 
-def _launch(drivers, n_evaluations: int, threads: int, leading: tuple, args: tuple) -> None:
-    """Run a driver: serially for small work, else on ``threads`` threads, one slice each."""
-    parallel, serial = drivers
+def _launch(kernel, leading: tuple, n_work: int, n_evaluations: int, threads: int, args: tuple) -> None:
+    """Run ``kernel(*leading, start, stop, args)`` over ``0..n_work``: serially for
+    small work, else on ``threads`` threads, one contiguous slice each."""
     if threads == 1 or n_evaluations < SERIAL_WORK_THRESHOLD:
-        serial(*leading, 1, args)
+        kernel(*leading, 0, n_work, args)
         return
+    failed = np.zeros(threads, dtype=np.bool_)
     previous = numba.get_num_threads()
     with launch_lock():
         numba.set_num_threads(threads)
         try:
-            parallel(*leading, threads, args)
-        except SystemError as exc:
-            # An exception raised by f inside a parallel region reaches Python as
-            # "returned a result with an exception set", chained to the original.
-            if isinstance(exc.__cause__, Exception):
-                raise exc.__cause__ from None
-            raise
+            _parallel_driver(kernel)(*leading, n_work, threads, failed, args)
         finally:
             numba.set_num_threads(previous)
+    for c in np.flatnonzero(failed):
+        kernel(*leading, c * n_work // threads, (c + 1) * n_work // threads, args)  # raises f's exception
+    if failed.any():
+        raise GradjitError("f raised an exception in a worker thread that did not recur when re-evaluated.")
 
 
 def batch_gradient(call, points, steps, scaled, weights, args, out, threads) -> None:
@@ -201,25 +207,21 @@ def batch_gradient(call, points, steps, scaled, weights, args, out, threads) -> 
     n, d = points.shape
     if n == 0 or d == 0:
         return
-    n_evaluations = 2 * len(weights) * n * d
-    x_flat, out_flat = points.reshape(-1), out.reshape(-1)
     if d <= SMALL_D and n >= threads:
-        drivers, n_work = _batch_drivers(_rows(call, weights, d)), n
+        kernel, n_work = _rows(call, weights, d), n
     else:
-        drivers, n_work = _batch_drivers(_items(call, weights)), n * d
-    _launch(drivers, n_evaluations, threads, (x_flat, out_flat, steps, scaled, n_work), args)
+        kernel, n_work = _items(call, weights), n * d
+    leading = (points.reshape(-1), out.reshape(-1), steps, scaled)
+    _launch(kernel, leading, n_work, 2 * len(weights) * n * d, threads, args)
 
 
 def grid_gradient(call, axes, indexing, steps, scaled, weights, args, out, threads) -> None:
     """Gradient on the grid of ``axes`` into ``out`` of shape (d, *grid_shape), C-contiguous."""
     d = len(axes)
-    grid_shape = out.shape[1:]
-    n_points = int(np.prod(grid_shape))
+    n_points = int(np.prod(out.shape[1:]))
     if n_points == 0:
         return
-    swap = indexing == "xy" and d >= 2
     flat = out.reshape(d, n_points)
     outs = tuple(flat[j] for j in range(d))
-    drivers = _grid_drivers(_grid_row(call, weights, d, swap), d)
-    shape = np.array(grid_shape, dtype=np.int64)
-    _launch(drivers, 2 * len(weights) * n_points * d, threads, (axes, shape, outs, steps, scaled, n_points), args)
+    kernel = _grid(call, weights, d, indexing == "xy" and d >= 2)
+    _launch(kernel, (axes, outs, steps, scaled), n_points, 2 * len(weights) * n_points * d, threads, args)
