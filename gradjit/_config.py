@@ -16,24 +16,37 @@ Compiler flags
     count and across backends, and the no-NaN/no-inf flags would be wrong.
 
 On-disk cache
-    The library's own kernels are closures over the user's function, which
-    Numba cannot cache to disk (numba issue 6251); ``GRADJIT_CACHE=1`` is
-    therefore reserved and currently has no effect beyond a warning.
+    Kernels that close over the user's function cannot be cached to disk by
+    Numba (numba issue 6251), so they are compiled once per process. The
+    library's own generic code (the parallel driver, which takes the kernel as
+    a first-class function) is cached on disk by Numba (in ``__pycache__`` or
+    ``NUMBA_CACHE_DIR``); set ``GRADJIT_DISABLE_CACHE=1`` to turn that off.
 """
 
 from __future__ import annotations
 
 import os
 import threading
-import warnings
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 
 import numba
 
-__all__ = ["JIT_OPTIONS", "PARALLEL_JIT_OPTIONS", "SERIAL_WORK_THRESHOLD", "launch_lock", "threading_layer"]
+__all__ = [
+    "CACHE_GENERIC_KERNELS",
+    "INTERNAL_JIT_OPTIONS",
+    "JIT_OPTIONS",
+    "PARALLEL_JIT_OPTIONS",
+    "SERIAL_WORK_THRESHOLD",
+    "launch_lock",
+    "threading_layer",
+]
 
 #: Options of every serial kernel and of the wrappers around user functions.
 JIT_OPTIONS: dict = {"error_model": "numpy", "fastmath": False, "nogil": True}
+
+#: Options of compiled helpers that only compiled code calls: skipping the
+#: CPython and C wrappers saves a few tens of milliseconds of compilation each.
+INTERNAL_JIT_OPTIONS: dict = {**JIT_OPTIONS, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 #: Options of every parallel driver.
 PARALLEL_JIT_OPTIONS: dict = {**JIT_OPTIONS, "parallel": True}
@@ -45,26 +58,26 @@ SERIAL_WORK_THRESHOLD = 20_000
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "threadsafe"
 
-if os.environ.get("GRADJIT_CACHE"):
-    warnings.warn(
-        "GRADJIT_CACHE is set, but gradjit's kernels close over your function and "
-        "Numba cannot cache such kernels on disk; compilation happens once per process.",
-        stacklevel=2,
-    )
+#: Whether the generic (objective-independent) kernels are cached on disk.
+CACHE_GENERIC_KERNELS: bool = not os.environ.get("GRADJIT_DISABLE_CACHE")
 
 _workqueue_lock = threading.Lock()
+_layer: str | None = None
 
 
 def threading_layer() -> str:
     """The Numba threading layer in use (launches a tiny kernel if none is yet)."""
-    try:
-        return numba.threading_layer()
-    except ValueError:  # no parallel kernel has run yet
-        _warm_up()
-        return numba.threading_layer()
+    global _layer
+    if _layer is None:
+        try:
+            _layer = numba.threading_layer()
+        except ValueError:  # no parallel kernel has run yet
+            _warm_up()
+            _layer = numba.threading_layer()
+    return _layer
 
 
-@numba.njit(parallel=True, cache=False)
+@numba.njit(parallel=True, cache=CACHE_GENERIC_KERNELS)
 def _tiny_parallel(n):  # pragma: no cover - executed compiled
     total = 0
     for i in numba.prange(n):

@@ -22,7 +22,7 @@ from numba import types
 from numba.core.dispatcher import Dispatcher
 from numba.core.errors import NumbaError
 
-from ._config import JIT_OPTIONS
+from ._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from .errors import CompileError, ObjectiveError
 
 __all__ = ["jitted", "check", "bind", "argument_types", "name_of"]
@@ -88,7 +88,7 @@ def bind(f: Dispatcher, n_args: int, scalar_input: bool) -> Dispatcher:
     unpacked = "".join(f", args[{i}]" for i in range(n_args))
     namespace: dict[str, Any] = {"f": f}
     exec(f"def call(x, args):\n    return f({first}{unpacked})\n", namespace)  # noqa: S102 - fixed template
-    return numba.njit(**JIT_OPTIONS)(namespace["call"])
+    return numba.njit(**INTERNAL_JIT_OPTIONS)(namespace["call"])
 
 
 def evaluate_python(f: Callable, x: Any, args: tuple) -> float:

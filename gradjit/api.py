@@ -118,8 +118,8 @@ def gradient(
     def compute(target: np.ndarray) -> None:
         target2d = target.reshape(points.shape)
         if backend == "numba":
-            call = _numba_call(f, args, scalar_input=False)
-            numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, target2d, n_threads)
+            call, args_type = _numba_call(f, args, scalar_input=False)
+            numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, args_type, target2d, n_threads)
         elif vectorized:
             numpy_ref.batch_gradient_vectorized(f, points, steps, scaled, weights, args, target2d)
         else:
@@ -173,8 +173,8 @@ def derivative(
     weights = central_weights(stencil_order)
     result = np.empty(points.shape)
     if backend == "numba":
-        call = _numba_call(f, args, scalar_input=True)
-        numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, result, n_threads)
+        call, args_type = _numba_call(f, args, scalar_input=True)
+        numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, args_type, result, n_threads)
     else:
         numpy_ref.batch_gradient(_scalar_adapter(f), points, steps, scaled, weights, args, result)
     return result.reshape(values.shape)[()]
@@ -243,8 +243,8 @@ def grid_gradient(
 
     def compute(target: np.ndarray) -> None:
         if backend == "numba":
-            call = _numba_call(f, args, scalar_input=False)
-            numba_cpu.grid_gradient(call, axes, indexing, steps, scaled, weights, args, target, n_threads)
+            call, args_type = _numba_call(f, args, scalar_input=False)
+            numba_cpu.grid_gradient(call, axes, indexing, steps, scaled, weights, args, args_type, target, n_threads)
         else:
             numpy_ref.grid_gradient(f, axes, indexing, steps, scaled, weights, args, target)
 
@@ -252,9 +252,11 @@ def grid_gradient(
 
 
 def _numba_call(f: Callable, args: tuple, scalar_input: bool):
+    """The compiled adapter ``call(x, args)`` for ``f`` and the Numba type of ``args``."""
     jf = _objective.jitted(f)
-    _objective.check(jf, _objective.argument_types(args), scalar_input)
-    return _objective.bind(jf, len(args), scalar_input)
+    arg_types = _objective.argument_types(args)
+    _objective.check(jf, arg_types, scalar_input)
+    return _objective.bind(jf, len(args), scalar_input), numba.types.Tuple(arg_types)
 
 
 def _scalar_adapter(f: Callable) -> Callable:

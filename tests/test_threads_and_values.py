@@ -135,10 +135,11 @@ def test_out_aliasing_the_input_is_safe():
 def test_kernels_are_compiled_once_and_reused():
     from gradjit.backends import numba_cpu
 
-    X = PROBLEMS["booth"].sample(10, seed=1)
+    X = PROBLEMS["booth"].sample(50_000, seed=1)  # large enough for the parallel driver
     gradjit.gradient(PROBLEMS["booth"].f, X)
-    before = numba_cpu._rows.cache_info().misses, numba_cpu._parallel_driver.cache_info().misses
+    before = numba_cpu._rows.cache_info().misses, numba_cpu._guarded_and_driver.cache_info().misses, len(numba_cpu._drivers)
     gradjit.gradient(PROBLEMS["booth"].f, X * 2)
-    assert (numba_cpu._rows.cache_info().misses, numba_cpu._parallel_driver.cache_info().misses) == before
+    after = numba_cpu._rows.cache_info().misses, numba_cpu._guarded_and_driver.cache_info().misses, len(numba_cpu._drivers)
+    assert after == before
     kernel = numba_cpu._rows(gradjit._objective.bind(gradjit._objective.jitted(PROBLEMS["booth"].f), 0, False), (0.5,), 2)
     assert len(kernel.signatures) == 1  # one compiled specialisation, not one per call

@@ -20,9 +20,12 @@ evaluation reuse the same compiled code):
     Grid points ``start..stop`` (C order), row by row along the last grid
     axis, each point's coordinates taken from the axes: the meshgrid is never
     built, and the innermost loop runs along a row, where LLVM vectorises.
-``_parallel_driver``
+``_drive``
     ``prange`` over one contiguous slice per thread, each calling one of the
-    kernels above. Small problems call the kernel directly, serially.
+    kernels above, passed in as a first-class function: the driver does not
+    depend on the objective, so it is compiled once per argument types and
+    cached on disk, and a new objective only compiles its own small kernels.
+    Small problems call the kernel directly, serially.
 
 Every output entry is computed by the same instructions whatever the slicing,
 so results are bitwise identical for any thread count.
@@ -30,6 +33,7 @@ so results are bitwise identical for any thread count.
 
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 import numba
@@ -38,12 +42,15 @@ from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS, SERIAL_WORK_THRESHOLD, launch_lock
+from .._config import CACHE_GENERIC_KERNELS, INTERNAL_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS, SERIAL_WORK_THRESHOLD, launch_lock
 from ..errors import GradjitError
 from ..stencils import actual_step
 
 #: Largest d with a stack buffer and code specialised per d for batches.
 SMALL_D = 16
+
+_VECTOR = types.float64[::1]
+_BATCH_TYPES = (_VECTOR, _VECTOR, _VECTOR, types.boolean)
 
 _actual_step = numba.njit(inline="always", **JIT_OPTIONS)(actual_step)
 
@@ -66,7 +73,7 @@ def _stack_buffer(typingctx, length):
 def _entry(call, weights: tuple[float, ...]):
     n_pairs = len(weights)
 
-    @numba.njit(**JIT_OPTIONS)
+    @numba.njit(**INTERNAL_JIT_OPTIONS)
     def entry(buf, j, step, scaled, args):
         x0 = buf[j]
         h = _actual_step(x0, step, scaled)
@@ -156,13 +163,13 @@ def _grid(call, weights, d: int, swap_first_two: bool):
 
 
 @lru_cache(maxsize=256)
-def _parallel_driver(kernel):
-    """``prange`` over contiguous slices of the work, one per thread.
+def _guarded(kernel):
+    """``kernel`` wrapped to return False instead of raising.
 
     An exception raised by f in a worker thread does not reach Python from a
-    parallel region (only the main thread's does), so each slice runs under a
-    guard that records the failure; :func:`_launch` then re-runs that slice in
-    the calling thread, where the exception surfaces with its message.
+    parallel region (only the main thread's does), so each slice runs guarded;
+    :func:`_launch` re-runs a failed slice in the calling thread, where the
+    exception surfaces with its message.
     """
 
     @numba.njit(**JIT_OPTIONS)
@@ -173,27 +180,70 @@ def _parallel_driver(kernel):
             return False
         return True
 
-    @numba.njit(**PARALLEL_JIT_OPTIONS)
-    def drive(a0, a1, a2, a3, n_work, n_chunks, failed, args):
-        for c in prange(n_chunks):
-            if not guarded(a0, a1, a2, a3, c * n_work // n_chunks, (c + 1) * n_work // n_chunks, args):
-                failed[c] = True
-
-    return drive
+    return guarded
 
 
-def _launch(kernel, leading: tuple, n_work: int, n_evaluations: int, threads: int, args: tuple) -> None:
+def _drive(kernel, a0, a1, a2, a3, n_work, n_chunks, failed, args):  # pragma: no cover - compiled
+    # One contiguous slice of the work per chunk; the kernel is a first-class
+    # function argument, so this driver is compiled once per argument types (and
+    # cached on disk), not once per objective.
+    for c in prange(n_chunks):
+        if not kernel(a0, a1, a2, a3, c * n_work // n_chunks, (c + 1) * n_work // n_chunks, args):
+            failed[c] = True
+
+
+_drivers: dict = {}
+_drivers_lock = threading.Lock()
+
+
+def _parallel_driver(kernel_signature):
+    """The parallel driver for kernels of this signature, compiled on first use."""
+    with _drivers_lock:
+        driver = _drivers.get(kernel_signature)
+        if driver is None:
+            kernel_type = types.FunctionType(kernel_signature)
+            a = kernel_signature.args
+            signature = types.void(kernel_type, *a[:4], types.int64, types.int64, types.boolean[::1], a[6])
+            driver = numba.njit(signature, cache=CACHE_GENERIC_KERNELS, **PARALLEL_JIT_OPTIONS)(_drive)
+            _drivers[kernel_signature] = driver
+        return driver
+
+
+@lru_cache(maxsize=1024)
+def _guarded_and_driver(kernel, argument_types: tuple):
+    """The guarded kernel as a first-class function value, and its driver.
+
+    The compiled kernel is wrapped by its address (``CompileResultWAP``): passing
+    the dispatcher itself would make Numba look its compiled version up again on
+    every call, which costs more than a small problem's whole evaluation.
+    """
+    guarded = _guarded(kernel)
+    guarded.compile(argument_types)
+    compiled = guarded.overloads[argument_types]
+    driver = _parallel_driver(compiled.signature)
+    # The compiled entry point of the driver's only signature: calling it skips
+    # the dispatcher's type inference of the arguments.
+    entry_point = driver.overloads[driver.signatures[0]].entry_point
+    return types.CompileResultWAP(compiled), entry_point
+
+
+def _launch(kernel, leading: tuple, leading_types: tuple, n_work: int, n_evaluations: int, threads: int, args: tuple, args_type) -> None:
     """Run ``kernel(*leading, start, stop, args)`` over ``0..n_work``: serially for
-    small work, else on ``threads`` threads, one contiguous slice each."""
+    small work, else on ``threads`` threads, one contiguous slice each.
+
+    ``leading_types`` and ``args_type`` are the Numba types of ``leading`` and
+    ``args`` (cheaper to pass than to infer on every call)."""
     if threads == 1 or n_evaluations < SERIAL_WORK_THRESHOLD:
         kernel(*leading, 0, n_work, args)
         return
     failed = np.zeros(threads, dtype=np.bool_)
+    argument_types = (*leading_types, types.int64, types.int64, args_type)
+    guarded, driver = _guarded_and_driver(kernel, argument_types)
     previous = numba.get_num_threads()
     with launch_lock():
         numba.set_num_threads(threads)
         try:
-            _parallel_driver(kernel)(*leading, n_work, threads, failed, args)
+            driver(guarded, *leading, n_work, threads, failed, args)
         finally:
             numba.set_num_threads(previous)
     for c in np.flatnonzero(failed):
@@ -202,7 +252,7 @@ def _launch(kernel, leading: tuple, n_work: int, n_evaluations: int, threads: in
         raise GradjitError("f raised an exception in a worker thread that did not recur when re-evaluated.")
 
 
-def batch_gradient(call, points, steps, scaled, weights, args, out, threads) -> None:
+def batch_gradient(call, points, steps, scaled, weights, args, args_type, out, threads) -> None:
     """Gradient at every row of ``points`` (N, d), C-contiguous, into ``out`` (N, d), C-contiguous."""
     n, d = points.shape
     if n == 0 or d == 0:
@@ -212,10 +262,10 @@ def batch_gradient(call, points, steps, scaled, weights, args, out, threads) -> 
     else:
         kernel, n_work = _items(call, weights), n * d
     leading = (points.reshape(-1), out.reshape(-1), steps, scaled)
-    _launch(kernel, leading, n_work, 2 * len(weights) * n * d, threads, args)
+    _launch(kernel, leading, _BATCH_TYPES, n_work, 2 * len(weights) * n * d, threads, args, args_type)
 
 
-def grid_gradient(call, axes, indexing, steps, scaled, weights, args, out, threads) -> None:
+def grid_gradient(call, axes, indexing, steps, scaled, weights, args, args_type, out, threads) -> None:
     """Gradient on the grid of ``axes`` into ``out`` of shape (d, *grid_shape), C-contiguous."""
     d = len(axes)
     n_points = int(np.prod(out.shape[1:]))
@@ -224,4 +274,6 @@ def grid_gradient(call, axes, indexing, steps, scaled, weights, args, out, threa
     flat = out.reshape(d, n_points)
     outs = tuple(flat[j] for j in range(d))
     kernel = _grid(call, weights, d, indexing == "xy" and d >= 2)
-    _launch(kernel, (axes, outs, steps, scaled), n_points, 2 * len(weights) * n_points * d, threads, args)
+    vectors = types.UniTuple(_VECTOR, d)
+    leading_types = (vectors, vectors, _VECTOR, types.boolean)
+    _launch(kernel, (axes, outs, steps, scaled), leading_types, n_points, 2 * len(weights) * n_points * d, threads, args, args_type)
