@@ -51,9 +51,9 @@ INTERNAL_JIT_OPTIONS: dict = {**JIT_OPTIONS, "no_cpython_wrapper": True, "no_cfu
 #: Options of every parallel driver.
 PARALLEL_JIT_OPTIONS: dict = {**JIT_OPTIONS, "parallel": True}
 
-#: Below this many function evaluations a call runs serially: launching the
-#: thread pool costs a few microseconds, more than the work itself.
-SERIAL_WORK_THRESHOLD = 20_000
+#: Below this much work (evaluations of f times d) a call runs serially:
+#: launching the thread pool costs a few microseconds, more than the work itself.
+SERIAL_WORK_THRESHOLD = 40_000
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "threadsafe"

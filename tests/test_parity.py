@@ -69,7 +69,7 @@ def test_large_batch_runs_the_parallel_path_and_matches(rng):
 
 
 def test_one_point_with_many_coordinates_matches(rng):
-    # d > SMALL_D and a single point: the flattened (point, coordinate) kernel.
+    # A single point with many coordinates: the flattened (point, coordinate) kernel.
     x = rng.uniform(-2, 2, size=3000)
     got = assert_parity(PROBLEMS["rosenbrock"].f, x, order=4)
     # |f| ~ 1e6 here, so rounding limits the accuracy to ~ eps |f| / h ~ 1e-7.
