@@ -23,6 +23,12 @@ from gradjit import problems
 from floors import bandwidth_floor, compute_floor
 
 
+def first_call_ms(fn) -> float:
+    start = time.perf_counter()
+    fn()
+    return 1e3 * (time.perf_counter() - start)
+
+
 def median_ms(fn, repeats: int) -> float:
     fn()  # warm-up (compilation)
     times = []
@@ -77,8 +83,8 @@ def main() -> None:
     threads = numba.config.NUMBA_NUM_THREADS
     print(f"# {platform.processor() or platform.machine()}, {threads} threads, numba {numba.__version__}, "
           f"numpy {np.__version__}, layer {gradjit._config.threading_layer()}")
-    header = ("workload", "numpy", "gradjit", "gradjit out=", "1 thread", "compute floor", "write floor",
-              "x numpy", "floor/gradjit", "parallel x")
+    header = ("workload", "numpy (ms)", "gradjit", "gradjit out=", "1 thread", "compute floor", "write floor fresh / reused",
+              "speed-up vs numpy", "floor / gradjit (fresh / out=)", "parallel speed-up", "first call")
     print("| " + " | ".join(header) + " |")
     print("|" + "---|" * len(header))
     for name, w in workloads(options.quick):
@@ -93,17 +99,19 @@ def main() -> None:
             out = np.empty(X.shape)
             run = lambda t=None: gradjit.gradient(w["f"], X, threads=t)  # noqa: E731
             run_out = lambda: gradjit.gradient(w["f"], X, out=out)  # noqa: E731
+        first_ms = first_call_ms(run)
         ms = median_ms(run, repeats)
         ms_out = median_ms(run_out, repeats)
         ms_one = median_ms(lambda: run(1), repeats)
         numba.set_num_threads(threads)
-        compute_ms = median_ms(compute_floor(w["f"], X, 2, threads), repeats)
+        compute_ms = median_ms(compute_floor(w["f"], X, 2, threads, grid_axes=w.get("grid")), repeats)
+        write_fresh_ms = median_ms(bandwidth_floor(out.shape, threads, fresh=True), repeats)
         write_ms = median_ms(bandwidth_floor(out.shape, threads, fresh=False), repeats)
         numba.set_num_threads(threads)
-        best = min(ms, ms_out)
-        floor = max(compute_ms, write_ms)
-        print(f"| {name} | {numpy_ms:.3f} | {ms:.3f} | {ms_out:.3f} | {ms_one:.3f} | {compute_ms:.3f} | {write_ms:.3f} | "
-              f"{numpy_ms / best:.0f} | {floor / best:.2f} | {ms_one / ms:.2f} |")
+        print(f"| {name} | {numpy_ms:.3f} | {ms:.3f} | {ms_out:.3f} | {ms_one:.3f} | {compute_ms:.3f} | "
+              f"{write_fresh_ms:.3f} / {write_ms:.3f} | {numpy_ms / ms:.0f} | "
+              f"{max(compute_ms, write_fresh_ms) / ms:.2f} / {max(compute_ms, write_ms) / ms_out:.2f} | {ms_one / ms:.2f} | "
+              f"{first_ms:.0f} |")
 
 
 if __name__ == "__main__":

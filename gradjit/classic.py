@@ -118,7 +118,7 @@ def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 
     >>> def function_2(x):
     ...     return x[0] ** 2 + x[1] ** 2
     >>> x, history = gradient_descent(function_2, np.array([-3.0, 4.0]), lr=0.1, step_num=100)
-    >>> np.abs(x).max() < 1e-8, history.shape
+    >>> bool(np.abs(x).max() < 1e-8), history.shape
     (True, (100, 2))
     """
     if isinstance(init_x, np.ndarray) and init_x.dtype.kind == "f" and init_x.flags.writeable:

@@ -237,7 +237,21 @@ def _parallel_driver(kernel_signature):
         return driver
 
 
-@lru_cache(maxsize=1024)
+_launchers: dict = {}
+
+
+def _launcher(kernel, leading_types: tuple, args_type):
+    """``_guarded_and_driver`` memoised on the kernel and the type of ``args``
+    (hashing a tuple of Numba types on every call costs microseconds)."""
+    key = (kernel, args_type)
+    found = _launchers.get(key)
+    if found is None:
+        if len(_launchers) >= 1024:  # bounded, like the kernel caches
+            _launchers.clear()
+        found = _launchers[key] = _guarded_and_driver(kernel, (*leading_types, types.int64, types.int64, args_type))
+    return found
+
+
 def _guarded_and_driver(kernel, argument_types: tuple):
     """The guarded kernel as a first-class function value, and its driver.
 
@@ -267,15 +281,16 @@ def _launch(kernel, leading: tuple, leading_types: tuple, n_work: int, cost: int
         kernel(*leading, 0, n_work, args)
         return
     failed = np.zeros(threads, dtype=np.bool_)
-    argument_types = (*leading_types, types.int64, types.int64, args_type)
-    guarded, driver = _guarded_and_driver(kernel, argument_types)
+    guarded, driver = _launcher(kernel, leading_types, args_type)
     previous = numba.get_num_threads()
     with launch_lock():
-        numba.set_num_threads(threads)
+        if threads != previous:
+            numba.set_num_threads(threads)
         try:
             driver(guarded, *leading, n_work, threads, failed, args)
         finally:
-            numba.set_num_threads(previous)
+            if threads != previous:
+                numba.set_num_threads(previous)
     for c in np.flatnonzero(failed):
         kernel(*leading, c * n_work // threads, (c + 1) * n_work // threads, args)  # raises f's exception
     if failed.any():
