@@ -15,11 +15,11 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-import gradjit  # noqa: E402
-from gradjit.classic import gradient_descent, numerical_diff, numerical_gradient  # noqa: E402
+import gradjit
+from gradjit.classic import gradient_descent, numerical_diff, numerical_gradient
 
 
 def cube(x):

@@ -5,22 +5,27 @@ row of a batch, or at every point of a grid, computed by parallel Numba kernels
 and checked against a pure-NumPy reference.
 """
 
-from . import _config  # noqa: F401  (sets Numba's threading layer before any kernel runs)
-from . import classic, errors, stencils
+from . import (
+    _config,  # noqa: F401  (sets Numba's threading layer before any kernel runs)
+    classic,
+    errors,
+    problems,
+    stencils,
+)
 from .api import derivative, gradient, grid_gradient
-from . import problems
 from .errors import CompileError, GradjitError
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "gradient",
-    "derivative",
-    "grid_gradient",
-    "classic",
-    "errors",
-    "stencils",
-    "GradjitError",
     "CompileError",
+    "GradjitError",
     "__version__",
+    "classic",
+    "derivative",
+    "errors",
+    "gradient",
+    "grid_gradient",
+    "problems",
+    "stencils",
 ]

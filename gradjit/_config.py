@@ -33,6 +33,7 @@ import numba
 
 __all__ = [
     "CACHE_GENERIC_KERNELS",
+    "DRIVER_JIT_OPTIONS",
     "INTERNAL_JIT_OPTIONS",
     "JIT_OPTIONS",
     "PARALLEL_JIT_OPTIONS",
@@ -60,6 +61,9 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
 
 #: Whether the generic (objective-independent) kernels are cached on disk.
 CACHE_GENERIC_KERNELS: bool = not os.environ.get("GRADJIT_DISABLE_CACHE")
+
+#: Options of the parallel driver, which does not depend on the objective.
+DRIVER_JIT_OPTIONS: dict = {**PARALLEL_JIT_OPTIONS, "cache": CACHE_GENERIC_KERNELS}
 
 _workqueue_lock = threading.Lock()
 _layer: str | None = None

@@ -13,8 +13,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 import numba
 import numpy as np
@@ -25,7 +26,7 @@ from numba.core.errors import NumbaError
 from ._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from .errors import CompileError, ObjectiveError
 
-__all__ = ["jitted", "check", "bind", "argument_types", "name_of"]
+__all__ = ["argument_types", "bind", "check", "jitted", "name_of"]
 
 _VECTOR = types.float64[::1]
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
@@ -13,7 +14,7 @@ from .backends import numba_cpu, numpy_ref
 from .errors import OptionError
 from .stencils import central_weights
 
-__all__ = ["gradient", "derivative", "grid_gradient"]
+__all__ = ["derivative", "gradient", "grid_gradient"]
 
 
 def gradient(

@@ -32,7 +32,8 @@ from __future__ import annotations
 
 import warnings
 import weakref
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -42,7 +43,7 @@ from .backends import numpy_ref
 from .errors import CompileError
 from .stencils import central_weights
 
-__all__ = ["numerical_diff", "numerical_gradient", "gradient_descent", "FallbackWarning", "CLASSIC_STEP"]
+__all__ = ["CLASSIC_STEP", "FallbackWarning", "gradient_descent", "numerical_diff", "numerical_gradient"]
 
 #: The classic code's step.
 CLASSIC_STEP = 1e-4
@@ -58,6 +59,18 @@ class FallbackWarning(UserWarning):
 def numerical_diff(f: Callable[[float], float], x: Any) -> Any:
     """Derivative of ``f`` at ``x`` by the central difference with ``h = 1e-4``.
 
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float`` for a float ``x``.
+    x : float or array_like
+        The point(s); elementwise for an array.
+
+    Returns
+    -------
+    float64 or ndarray
+        The shape of ``x``.
+
     Examples
     --------
     >>> from gradjit.classic import numerical_diff
@@ -72,8 +85,19 @@ def numerical_diff(f: Callable[[float], float], x: Any) -> Any:
 def numerical_gradient(f: Callable[[np.ndarray], float], X: Any) -> np.ndarray:
     """Gradient of ``f`` at ``X`` (shape ``(d,)``) or at each row of ``X`` (``(N, d)``).
 
-    ``h = 1e-4``, central difference, as the classic code. Returns a float64
-    array of the shape of ``X``; ``X`` is left unchanged.
+    ``h = 1e-4``, central difference, as the classic code.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float`` for a 1-D array ``x``.
+    X : array_like, shape (d,) or (N, d)
+        The point or the points (rows). ``X`` is left unchanged.
+
+    Returns
+    -------
+    ndarray (float64)
+        The shape of ``X``.
 
     Examples
     --------
@@ -110,6 +134,24 @@ def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 
     Like the classic code, a float ``init_x`` array is updated in place and
     returned as ``x``. Anything else (a list, an integer array, which the classic
     code cannot update) is copied to float64 first and left unchanged.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float`` for a 1-D array ``x``.
+    init_x : array_like, shape (d,)
+        The starting point.
+    lr : float, optional
+        The learning rate.
+    step_num : int, optional
+        The number of steps.
+
+    Returns
+    -------
+    x : ndarray
+        The last point.
+    x_history : ndarray, shape (step_num, d)
+        The point before each step.
 
     Examples
     --------

@@ -12,14 +12,14 @@ import re
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 __all__ = [
+    "CompileError",
+    "DTypeError",
     "GradjitError",
+    "ObjectiveError",
+    "OptionError",
+    "OrderError",
     "ShapeError",
     "StepError",
-    "OrderError",
-    "OptionError",
-    "DTypeError",
-    "ObjectiveError",
-    "CompileError",
 ]
 
 

@@ -9,12 +9,12 @@ reference and an analytic ``gradient`` mapping ``(N, d)`` to ``(N, d)``.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
-__all__ = ["Problem", "PROBLEMS", "get"]
+__all__ = ["PROBLEMS", "Problem", "get"]
 
 TWO_PI = 2.0 * math.pi
 

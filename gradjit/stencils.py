@@ -12,11 +12,11 @@ polynomial of degree up to ``p``; the truncation error is ``O(h^p f^(p+1))``.
 from __future__ import annotations
 
 from fractions import Fraction
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
-__all__ = ["ORDERS", "central_weights", "default_step", "actual_step"]
+__all__ = ["ORDERS", "actual_step", "central_weights", "default_step"]
 
 #: The supported (even) stencil orders.
 ORDERS = (2, 4, 6, 8)
@@ -24,7 +24,7 @@ ORDERS = (2, 4, 6, 8)
 _EPS = float(np.finfo(np.float64).eps)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _exact_weights(order: int) -> tuple[Fraction, ...]:
     # Exactness on x^(2i-1), i = 1..m, for the antisymmetric combination:
     #   Σ_k w_k * 2 k^(2i-1) = [i == 1]

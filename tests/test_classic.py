@@ -2,10 +2,10 @@
 
 import warnings
 
+import classic_reference as seed
 import numpy as np
 import pytest
 
-import classic_reference as seed
 from gradjit import classic
 from gradjit.classic import FallbackWarning
 
@@ -121,7 +121,7 @@ def test_uncompilable_functions_fall_back_with_one_warning():
     def loss_W(W):
         return net.loss()
 
-    with pytest.warns(FallbackWarning, match="falling back to the NumPy reference") as record:
+    with pytest.warns(FallbackWarning, match="falling back to the NumPy reference") as record:  # noqa: PT031
         grad = classic.numerical_gradient(loss_W, net.W)
         classic.numerical_gradient(loss_W, net.W)
     assert len([w for w in record if issubclass(w.category, FallbackWarning)]) == 1

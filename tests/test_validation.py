@@ -65,9 +65,6 @@ def test_exception_families():
 
 
 def test_compile_error_names_the_function_and_carries_numbas_message():
-    def uses_a_dict(x):
-        return {"a": 1.0}["a"] * x[0] + len(set(["unsupported"]))
-
     class Opaque:
         pass
 

@@ -44,7 +44,13 @@ from numba import literal_unroll, prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
-from .._config import CACHE_GENERIC_KERNELS, INTERNAL_JIT_OPTIONS, JIT_OPTIONS, PARALLEL_JIT_OPTIONS, SERIAL_WORK_THRESHOLD, launch_lock
+from .._config import (
+    DRIVER_JIT_OPTIONS,
+    INTERNAL_JIT_OPTIONS,
+    JIT_OPTIONS,
+    SERIAL_WORK_THRESHOLD,
+    launch_lock,
+)
 from ..errors import GradjitError
 from ..stencils import actual_step
 
@@ -232,7 +238,7 @@ def _parallel_driver(kernel_signature):
             kernel_type = types.FunctionType(kernel_signature)
             a = kernel_signature.args
             signature = types.void(kernel_type, *a[:4], types.int64, types.int64, types.boolean[::1], a[6])
-            driver = numba.njit(signature, cache=CACHE_GENERIC_KERNELS, **PARALLEL_JIT_OPTIONS)(_drive)
+            driver = numba.njit(signature, **DRIVER_JIT_OPTIONS)(_drive)
             _drivers[kernel_signature] = driver
         return driver
 

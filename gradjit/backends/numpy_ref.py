@@ -9,7 +9,7 @@ competitor for batched functions: it shifts a whole column of points at once.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
