@@ -54,7 +54,7 @@ PARALLEL_JIT_OPTIONS: dict = {**JIT_OPTIONS, "parallel": True}
 
 #: Below this much work (evaluations of f times d) a call runs serially:
 #: launching the thread pool costs a few microseconds, more than the work itself.
-SERIAL_WORK_THRESHOLD = 40_000
+SERIAL_WORK_THRESHOLD = 500_000
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "threadsafe"

@@ -31,6 +31,12 @@ def test_speedup_example_runs_quickly(capsys):
     assert "vs numpy" in capsys.readouterr().out
 
 
+def test_fast_objectives_example_times_three_forms(capsys):
+    run_example("03_fast_objectives.py", "--side", "50")
+    printed = capsys.readouterr().out
+    assert all(name in printed for name in ("explicit_indices", "loop", "array_expression"))
+
+
 @pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_every_example_is_covered(script):
-    assert script in {"01_seed_examples.py", "02_speedup.py"}, f"add a test for {script}"
+    assert script in {"01_seed_examples.py", "02_speedup.py", "03_fast_objectives.py"}, f"add a test for {script}"

@@ -1,0 +1,86 @@
+"""Every way of computing a workload's gradient that the benchmark compares.
+
+A competitor turns a :class:`~gradjit.bench.workloads.Case` into a zero-argument
+callable that computes the gradient once (inputs are built before timing).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .. import api
+from .floors import bandwidth_floor, compute_floor
+from .workloads import Case
+
+#: The competitor every speed-up is measured against.
+REFERENCE = "numpy vectorized"
+GRADJIT = "gradjit"
+ONE_THREAD = "gradjit 1 thread"
+COMPUTE_FLOOR = "compute floor"
+WRITE_FLOOR = "write floor"
+
+
+@dataclass(frozen=True)
+class Competitor:
+    name: str
+    kind: str  # "gradjit", "reference", "floor" or "jax"
+    prepare: Callable[[Case, np.ndarray | None, int], Callable[[], object]]
+    applies: Callable[[Case], bool] = lambda case: True
+
+
+def _gradjit(case: Case, points, threads: int, *, out: bool = False, batch: bool = False):
+    target = np.empty(case.output_shape if case.axes is not None and not batch else (case.n_points, case.d)) if out else None
+    if case.axes is not None and not batch:
+        return lambda: api.grid_gradient(case.f, case.axes, indexing="ij", order=case.order, threads=threads, out=target)
+    return lambda: api.gradient(case.f, points, order=case.order, threads=threads, out=target)
+
+
+def _numpy_vectorized(case: Case, points, threads: int):
+    return lambda: api.gradient(case.batched, points, order=case.order, backend="numpy", vectorized=True)
+
+
+def classic_loop(case: Case, points, threads: int):
+    """The seeds' per-point, per-coordinate Python loop (gradjit's reference backend)."""
+    return lambda: api.gradient(case.f, points, order=case.order, backend="numpy")
+
+
+def _jax_available() -> bool:
+    return importlib.util.find_spec("jax") is not None
+
+
+def _jax_autodiff(case: Case, points, threads: int):
+    from . import jax_competitors
+
+    return jax_competitors.autodiff(case, points)
+
+
+def _jax_central(case: Case, points, threads: int):
+    from . import jax_competitors
+
+    return jax_competitors.central_differences(case, points)
+
+
+def competitors(threads: int) -> list[Competitor]:
+    """The competitors, in table order."""
+    found = [
+        Competitor(GRADJIT, "gradjit", lambda c, p, t: _gradjit(c, p, t)),
+        Competitor("gradjit out=", "gradjit", lambda c, p, t: _gradjit(c, p, t, out=True)),
+        Competitor("gradjit batch", "gradjit", lambda c, p, t: _gradjit(c, p, t, batch=True), lambda c: c.axes is not None),
+        Competitor(ONE_THREAD, "gradjit", lambda c, p, t: _gradjit(c, p, 1)),
+        Competitor(REFERENCE, "reference", _numpy_vectorized),
+        Competitor("classic loop", "reference", classic_loop),
+        Competitor(COMPUTE_FLOOR, "floor",
+                   lambda c, p, t: compute_floor(c.f, c.order, t, points=None if c.axes is not None else p, axes=c.axes)),
+        Competitor(WRITE_FLOOR, "floor", lambda c, p, t: bandwidth_floor(c.output_shape, t, fresh=True)),
+        Competitor("write floor reused", "floor", lambda c, p, t: bandwidth_floor(c.output_shape, t, fresh=False)),
+    ]
+    if _jax_available():
+        found += [
+            Competitor("jax jit(vmap(grad))", "jax", _jax_autodiff),
+            Competitor("jax central differences", "jax", _jax_central),
+        ]
+    return found

@@ -1,0 +1,184 @@
+"""The machine's limits for a gradient workload, measured in compiled code.
+
+compute floor
+    The time to evaluate f at the same ``order * d * N`` perturbed points the
+    stencil needs, in parallel, with the same compiler flags as the kernels,
+    summing the values of each point (or coordinate) in order and storing that
+    one sum (so nothing is optimised away, and no fast-math is needed for the
+    loop over points to vectorise). No step rule, no division, no gradient
+    output. Points come from the same place as in the kernel: a stack buffer
+    filled from the batch, or generated from the grid's axes.
+bandwidth floor
+    The time to write the ``N * d`` output in parallel, into a fresh array
+    (page faults included) or into a reused one.
+
+The practical limit of a gradient kernel is the larger of the two.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+
+import numba
+import numpy as np
+from numba import prange
+
+from .. import _objective
+from .._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS
+from ..backends.numba_cpu import _stack_buffer
+
+#: The step of the floors' perturbations (its value does not change the cost).
+_H = 1e-3
+
+
+@lru_cache(maxsize=64)
+def _batch_floor(f: Callable, d: int, n_pairs: int):
+    call = _objective.bind(_objective.jitted(f), 0, False)
+
+    @numba.njit(**JIT_OPTIONS)
+    def chunk(x_flat, sink, start, stop):
+        buf = numba.carray(_stack_buffer(d), d)
+        for i in range(np.uint64(start), np.uint64(stop)):
+            base = i * np.uint64(d)
+            for j in range(d):
+                buf[j] = x_flat[base + np.uint64(j)]
+            total = 0.0
+            for j in range(d):
+                x0 = buf[j]
+                for k in range(1, n_pairs + 1):
+                    buf[j] = x0 + k * _H
+                    total += call(buf, ())
+                    buf[j] = x0 - k * _H
+                    total += call(buf, ())
+                buf[j] = x0
+            sink[i] = total
+
+    @numba.njit(**PARALLEL_JIT_OPTIONS)
+    def floor(x_flat, sink, n, n_chunks):
+        for c in prange(n_chunks):
+            chunk(x_flat, sink, c * n // n_chunks, (c + 1) * n // n_chunks)
+
+    return floor
+
+
+@lru_cache(maxsize=64)
+def _coordinate_floor(f: Callable, n_pairs: int):
+    # One point, its coordinates split between threads (the case of large d).
+    call = _objective.bind(_objective.jitted(f), 0, False)
+
+    @numba.njit(**JIT_OPTIONS)
+    def chunk(x, sink, start, stop):
+        buf = x.copy()
+        for j in range(start, stop):
+            x0 = buf[j]
+            total = 0.0
+            for k in range(1, n_pairs + 1):
+                buf[j] = x0 + k * _H
+                total += call(buf, ())
+                buf[j] = x0 - k * _H
+                total += call(buf, ())
+            buf[j] = x0
+            sink[j] = total
+
+    @numba.njit(**PARALLEL_JIT_OPTIONS)
+    def floor(x, sink, n_chunks):
+        for c in prange(n_chunks):
+            chunk(x, sink, c * x.size // n_chunks, (c + 1) * x.size // n_chunks)
+
+    return floor
+
+
+@lru_cache(maxsize=64)
+def _grid_floor(f: Callable, d: int, n_pairs: int):
+    # Grid points generated from the axes ('ij' order), row by row along the last axis.
+    call = _objective.bind(_objective.jitted(f), 0, False)
+
+    @numba.njit(**JIT_OPTIONS)
+    def chunk(axes, sink, start_row, stop_row):
+        buf = numba.carray(_stack_buffer(d), d)
+        last_axis = axes[d - 1]
+        row_length = np.uint64(last_axis.size)
+        for row in range(start_row, stop_row):
+            rest = row
+            for g in range(d - 2, -1, -1):
+                axis = axes[g]
+                buf[g] = axis[rest % axis.size]
+                rest //= axis.size
+            base = np.uint64(row) * row_length
+            for t in range(np.uint64(0), row_length):
+                buf[d - 1] = last_axis[t]
+                total = 0.0
+                for j in range(d):
+                    x0 = buf[j]
+                    for k in range(1, n_pairs + 1):
+                        buf[j] = x0 + k * _H
+                        total += call(buf, ())
+                        buf[j] = x0 - k * _H
+                        total += call(buf, ())
+                    buf[j] = x0
+                sink[base + t] = total
+
+    @numba.njit(**PARALLEL_JIT_OPTIONS)
+    def floor(axes, sink, n_rows, n_chunks):
+        for c in prange(n_chunks):
+            chunk(axes, sink, c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks)
+
+    return floor
+
+
+def compute_floor(f: Callable, order: int, threads: int, *, points: np.ndarray | None = None,
+                  axes: Sequence[np.ndarray] | None = None) -> Callable[[], object]:
+    """A zero-argument callable that runs the compute floor once on ``threads`` threads.
+
+    Give either the batch ``points`` (N, d) or the grid ``axes``.
+    """
+    n_pairs = order // 2
+    if axes is not None:
+        axes = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in axes)
+        d = len(axes)
+        floor = _grid_floor(f, d, n_pairs)
+        sink = np.empty(int(np.prod([a.size for a in axes])))
+        n_rows = sink.size // axes[-1].size
+        return _on_threads(threads, lambda: floor(axes, sink, n_rows, threads))
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    n, d = points.shape
+    if n < threads:
+        floor = _coordinate_floor(f, n_pairs)
+        sink = np.empty(d)
+        return _on_threads(threads, lambda: floor(points[0], sink, threads))
+    floor = _batch_floor(f, d, n_pairs)
+    flat, sink = points.reshape(-1), np.empty(n)
+    return _on_threads(threads, lambda: floor(flat, sink, n, threads))
+
+
+@numba.njit(**PARALLEL_JIT_OPTIONS)
+def _fill(out_flat, n_chunks):  # pragma: no cover - compiled
+    n = out_flat.size
+    for c in prange(n_chunks):
+        for i in range(np.uint64(c * n // n_chunks), np.uint64((c + 1) * n // n_chunks)):
+            out_flat[i] = 1.0
+
+
+def bandwidth_floor(shape: tuple[int, ...], threads: int, fresh: bool) -> Callable[[], object]:
+    """A zero-argument callable that writes an array of ``shape`` once (fresh or reused)."""
+    reused = None if fresh else np.empty(shape)
+
+    def write():
+        out = np.empty(shape) if fresh else reused
+        _fill(out.reshape(-1), threads)
+        return out
+
+    return _on_threads(threads, write)
+
+
+def _on_threads(threads: int, run: Callable[[], object]) -> Callable[[], object]:
+    def with_threads():
+        previous = numba.get_num_threads()
+        numba.set_num_threads(threads)
+        try:
+            return run()
+        finally:
+            numba.set_num_threads(previous)
+
+    return with_threads

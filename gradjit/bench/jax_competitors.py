@@ -1,0 +1,77 @@
+"""JAX as a competitor, in float64, when it is installed (``pip install "gradjit[bench]"``).
+
+Two ways a JAX user would compute the same gradients:
+
+* ``jit(vmap(grad(f)))``: exact reverse-mode gradients of a traceable ``f``;
+* the same central differences as gradjit (same step rule, order 2), written
+  with ``jax.numpy``, vmapped over points and mapped over coordinates.
+
+JAX traces Python functions, so each workload gets a ``jax.numpy`` twin of its
+objective here (gradjit's objectives use ``math.sin`` and loops that JAX
+cannot trace or would unroll).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ..stencils import central_weights, default_step
+from .workloads import Case
+
+
+def _jax():
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    return jax
+
+
+def _objective(case: Case) -> Callable:
+    import jax.numpy as jnp
+
+    twins = {
+        "sphere-grid": lambda x: x[0] * x[0] + x[1] * x[1],
+        "rosenbrock": lambda x: jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2),
+        "one-point-large-d": lambda x: jnp.sum(x * x + jnp.sin(x)),
+        "saddle-3d": lambda x: x[0] * x[0] - x[1] * x[1] + 0.5 * x[2] * x[2],
+    }
+    if case.workload not in twins:
+        raise KeyError(f"no JAX twin for workload {case.workload!r}")
+    return twins[case.workload]
+
+
+def _ready(run: Callable, points: np.ndarray) -> Callable[[], object]:
+    jax = _jax()
+    device_points = jax.device_put(np.asarray(points, dtype=np.float64))
+    return lambda: run(device_points).block_until_ready()
+
+
+def autodiff(case: Case, points: np.ndarray) -> Callable[[], object]:
+    """``jit(vmap(grad(f)))`` over the points."""
+    jax = _jax()
+    return _ready(jax.jit(jax.vmap(jax.grad(_objective(case)))), points)
+
+
+def central_differences(case: Case, points: np.ndarray) -> Callable[[], object]:
+    """gradjit's order-``case.order`` central differences, written in JAX."""
+    jax = _jax()
+    import jax.numpy as jnp
+
+    f = _objective(case)
+    weights = central_weights(case.order)
+    relative = default_step(case.order)
+
+    def at_point(x):
+        def coordinate(j):
+            xj = x[j]
+            h = (xj + relative * jnp.maximum(1.0, jnp.abs(xj))) - xj
+            total = 0.0
+            for k, w in enumerate(weights, start=1):
+                total += w * (f(x.at[j].set(xj + k * h)) - f(x.at[j].set(xj - k * h)))
+            return total / h
+
+        return jax.lax.map(coordinate, jnp.arange(x.shape[0]))
+
+    return _ready(jax.jit(jax.vmap(at_point)), points)

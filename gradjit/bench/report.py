@@ -1,0 +1,192 @@
+"""Turn benchmark results into a table, ``results.json``, ``results.md`` and a chart."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from .competitors import COMPUTE_FLOOR, GRADJIT, ONE_THREAD, REFERENCE, WRITE_FLOOR
+from .runner import Measurement, Results
+
+
+def _by_case(results: Results) -> dict[tuple[str, str], dict[str, Measurement]]:
+    cases: dict[tuple[str, str], dict[str, Measurement]] = defaultdict(dict)
+    for m in results.measurements:
+        cases[(m.workload, m.label)][m.competitor] = m
+    return cases
+
+
+def _floor_s(case: dict[str, Measurement], competitor: str) -> float | None:
+    compute = case.get(COMPUTE_FLOOR)
+    write = case.get("write floor reused" if competitor == "gradjit out=" else WRITE_FLOOR)
+    if compute is None or write is None:
+        return None
+    return max(compute.median_s, write.median_s)
+
+
+def summary_rows(results: Results) -> list[dict]:
+    """Per case: gradjit's speed-up over NumPy, fraction of the floor, parallel speed-up, compile time."""
+    rows = []
+    for (workload, label), case in _by_case(results).items():
+        fast, reference, single = case.get(GRADJIT), case.get(REFERENCE), case.get(ONE_THREAD)
+        if fast is None:
+            continue
+        floor = _floor_s(case, GRADJIT)
+        out = case.get("gradjit out=")
+        floor_out = _floor_s(case, "gradjit out=")
+        rows.append({
+            "workload": workload,
+            "size": label,
+            "gradjit_ms": 1e3 * fast.median_s,
+            "speedup_vs_numpy": reference.median_s / fast.median_s if reference else None,
+            "floor_fraction": floor / fast.median_s if floor else None,
+            "floor_fraction_out": floor_out / out.median_s if floor_out and out else None,
+            "parallel_speedup": single.median_s / fast.median_s if single else None,
+            "first_call_ms": 1e3 * fast.first_call_s,
+        })
+    return rows
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "–" if value is None else format(value, spec)
+
+
+def markdown_table(results: Results) -> str:
+    """Every measurement, grouped by case, with ratios against NumPy and the floor."""
+    lines = [
+        "| workload | size | competitor | median ms | spread ms (q1–q3) | first call ms | × NumPy | floor / this | peak MiB |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for (workload, label), case in _by_case(results).items():
+        reference = case.get(REFERENCE)
+        for name, m in case.items():
+            speedup = reference.median_s / m.median_s if reference and m.kind != "floor" else None
+            floor = _floor_s(case, name) if m.kind in ("gradjit", "jax") else None
+            median = f"{1e3 * m.median_s:.3f}" + (f" (extrapolated from {m.extrapolated_from} points)" if m.extrapolated_from else "")
+            spread = f"{1e3 * m.q1_s:.3f}–{1e3 * m.q3_s:.3f}" if m.repeats > 1 else "–"
+            lines.append(
+                f"| {workload} | {label} | {name} | {median} | {spread} | {1e3 * m.first_call_s:.1f} | "
+                f"{_fmt(speedup, '.3g')} | {_fmt(floor / m.median_s if floor else None, '.2f')} | {_fmt(m.peak_mib, '.1f')} |"
+            )
+    return "\n".join(lines)
+
+
+def summary_table(results: Results) -> str:
+    lines = [
+        "| workload | size | gradjit ms | × NumPy | floor / gradjit (fresh / out=) | parallel speed-up | first call ms |",
+        "|---|---|---:|---:|---:|---:|---:|",
+    ]
+    for r in summary_rows(results):
+        lines.append(
+            f"| {r['workload']} | {r['size']} | {r['gradjit_ms']:.3f} | {_fmt(r['speedup_vs_numpy'], '.1f')} | "
+            f"{_fmt(r['floor_fraction'], '.2f')} / {_fmt(r['floor_fraction_out'], '.2f')} | "
+            f"{_fmt(r['parallel_speedup'], '.2f')} | {r['first_call_ms']:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def machine_line(results: Results) -> str:
+    m = results.machine
+    return (f"{m['date']}, {m['cpu']}, {m['cores']} cores, {m['threads']} threads ({m['threading_layer']}), "
+            f"Python {m['python']}, Numba {m['numba']}, NumPy {m['numpy']}, gradjit {m['gradjit']}")
+
+
+def markdown(results: Results) -> str:
+    parts = [
+        "# gradjit benchmark",
+        "",
+        f"Machine: {machine_line(results)}.",
+        f"Command: `{results.command}` (tier `{results.tier}`).",
+        "",
+        "Times are medians over repeats after a first call that compiles; every ratio compares "
+        "measurements of this run. `× NumPy` is the vectorised NumPy reference's time over this "
+        "competitor's; `floor / this` is the larger of the compute and write floors over this time "
+        "(1.0 = at the machine's limit). Peak MiB is what NumPy and Python allocate during one call "
+        "(tracemalloc; JAX's allocations are invisible to it).",
+        "",
+        "## Summary",
+        "",
+        summary_table(results),
+        "",
+        "## Every competitor",
+        "",
+        markdown_table(results),
+    ]
+    if results.skipped:
+        parts += ["", "Skipped: " + "; ".join(f"{k} ({v})" for k, v in results.skipped.items()) + "."]
+    return "\n".join(parts) + "\n"
+
+
+def chart(results: Results, path: Path) -> None:
+    """Log-log time against problem size, one panel per workload, floors dashed."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    workloads = sorted({m.workload for m in results.measurements})
+    names = list(dict.fromkeys(m.competitor for m in results.measurements))  # in table order
+    colours = {name: plt.get_cmap("tab10")(i % 10) for i, name in enumerate(names)}
+    fig, axes = plt.subplots(1, max(len(workloads), 1), figsize=(3.6 * max(len(workloads), 1) + 2.2, 3.6), squeeze=False)
+    for ax, workload in zip(axes[0], workloads):
+        series: dict[str, list[Measurement]] = defaultdict(list)
+        for m in results.measurements:
+            if m.workload == workload:
+                series[m.competitor].append(m)
+        for name, ms in series.items():
+            ms.sort(key=lambda m: m.evaluations)
+            x = [m.evaluations for m in ms]
+            y = [m.median_s * 1e3 for m in ms]
+            style = "--" if ms[0].kind == "floor" else "-"
+            ax.plot(x, y, style, marker="o", color=colours[name], label=name)
+            hollow = [(xi, yi) for xi, yi, m in zip(x, y, ms) if m.extrapolated_from]
+            if hollow:
+                ax.plot(*zip(*hollow), "o", mfc="white", color=colours[name])
+        ax.set(xscale="log", yscale="log", title=workload, xlabel="evaluations of f (order·d·N)", ylabel="ms")
+        ax.grid(True, which="both", alpha=0.3)
+    handles = [plt.Line2D([], [], color=colours[n], marker="o", linestyle="--" if "floor" in n else "-") for n in names]
+    fig.legend(handles, names, loc="center right", fontsize=8)
+    fig.suptitle(f"gradjit benchmark ({results.tier}); floors dashed; hollow markers: extrapolated", fontsize=9)
+    fig.tight_layout(rect=(0, 0, 1 - 2.0 / fig.get_figwidth(), 1))
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def write(results: Results, directory: Path) -> dict[str, Path]:
+    """Write ``results.json``, ``results.md`` and ``results.png`` into ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = {"json": directory / "results.json", "md": directory / "results.md", "png": directory / "results.png"}
+    paths["json"].write_text(json.dumps(results.to_dict(), indent=2))
+    paths["md"].write_text(markdown(results))
+    chart(results, paths["png"])
+    return paths
+
+
+def load(path: Path) -> Results:
+    """Results from a ``results.json`` written by :func:`write`."""
+    data = json.loads(Path(path).read_text())
+    measurements = [Measurement(**m) for m in data["measurements"]]
+    return Results(data["tier"], data["command"], data["machine"], measurements, data["skipped"])
+
+
+def readme_section(results: Results) -> str:
+    """The README's benchmark section: summary, then every competitor folded."""
+    return "\n".join([
+        f"Latest `--full` run: {machine_line(results)}; command `{results.command}`. "
+        "Median times; every ratio is between measurements of this one run.",
+        "",
+        summary_table(results),
+        "",
+        "<details><summary>Every competitor (median, spread, first call, ratios, peak memory)</summary>",
+        "",
+        markdown_table(results),
+        "",
+        "</details>",
+    ])
+
+
+if __name__ == "__main__":  # python -m gradjit.bench.report results.json
+    import sys
+
+    print(readme_section(load(Path(sys.argv[1]))))

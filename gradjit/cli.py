@@ -1,0 +1,89 @@
+"""The ``gradjit`` command: ``gradjit bench`` and ``gradjit info``."""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+from pathlib import Path
+
+import numba
+
+
+def _bench(options: argparse.Namespace) -> int:
+    from .bench import report, runner
+
+    tier = "full" if options.full else "smoke" if options.smoke else "quick"
+    command = "gradjit " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "gradjit bench"
+    results = runner.run(tier, options.workloads, options.threads, command=command,
+                         report=(lambda line: None) if options.quiet else (lambda line: print(line, flush=True)))
+    print()
+    print(f"Machine: {report.machine_line(results)}")
+    print()
+    print(report.summary_table(results))
+    print()
+    if results.skipped:
+        print("Skipped: " + "; ".join(f"{k} ({v})" for k, v in results.skipped.items()))
+    paths = report.write(results, Path(options.out))
+    print("Wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _info(options: argparse.Namespace) -> int:
+    import numpy as np
+
+    from . import __version__, _config
+    from .bench.runner import machine_info
+
+    info = machine_info(numba.config.NUMBA_NUM_THREADS)
+    cache_dir = numba.config.CACHE_DIR or "next to gradjit's modules (__pycache__), else Numba's user cache"
+    lines = {
+        "gradjit": __version__,
+        "numba": numba.__version__,
+        "numpy": np.__version__,
+        "python": info["python"],
+        "cpu": info["cpu"],
+        "cores": info["cores"],
+        "threads (NUMBA_NUM_THREADS)": numba.config.NUMBA_NUM_THREADS,
+        "threading layer": _config.threading_layer(),
+        "disk cache of generic kernels": "on" if _config.CACHE_GENERIC_KERNELS else "off (GRADJIT_DISABLE_CACHE)",
+        "Numba cache directory": cache_dir,
+    }
+    width = max(map(len, lines))
+    for key, value in lines.items():
+        print(f"{key:{width}s}  {value}")
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    from .bench.workloads import WORKLOADS
+
+    top = argparse.ArgumentParser(prog="gradjit", description="JIT-accelerated numerical differentiation.")
+    commands = top.add_subparsers(dest="command", required=True)
+
+    bench = commands.add_parser("bench", help="benchmark gradjit against NumPy and the machine's limits")
+    size = bench.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="the default: small and medium sizes, under a minute")
+    size.add_argument("--full", action="store_true", help="every size (several minutes)")
+    size.add_argument("--smoke", action="store_true", help="tiny sizes: checks that everything runs")
+    bench.add_argument("--workloads", nargs="+", choices=list(WORKLOADS), metavar="NAME",
+                       help=f"which workloads (default: all of {', '.join(WORKLOADS)})")
+    bench.add_argument("--threads", type=int, default=None, help="threads for gradjit and the floors (default: all)")
+    bench.add_argument("--out", default="bench-results", help="directory for results.json, results.md, results.png")
+    bench.add_argument("--quiet", action="store_true", help="no progress lines")
+    bench.set_defaults(run=_bench)
+
+    info = commands.add_parser("info", help="versions, threading layer, threads and cache directory")
+    info.set_defaults(run=_info)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = parser().parse_args(argv)
+    if getattr(options, "threads", None) is not None and not 1 <= options.threads <= numba.config.NUMBA_NUM_THREADS:
+        parser().error(f"--threads must be between 1 and {numba.config.NUMBA_NUM_THREADS}")
+    return options.run(options)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
