@@ -34,7 +34,7 @@ def test_summary_ratios_are_computed_from_the_same_run():
 
 
 def test_every_workload_has_every_tier_and_builds_consistent_cases():
-    for name, workload in WORKLOADS.items():
+    for workload in WORKLOADS.values():
         assert set(workload.sizes) == set(TIERS)
         if workload.unavailable():
             continue

@@ -99,11 +99,13 @@ def markdown(results: Results) -> str:
         f"Machine: {machine_line(results)}.",
         f"Command: `{results.command}` (tier `{results.tier}`).",
         "",
-        "Times are medians over repeats after a first call that compiles; every ratio compares "
-        "measurements of this run. `× NumPy` is the vectorised NumPy reference's time over this "
-        "competitor's; `floor / this` is the larger of the compute and write floors over this time "
-        "(1.0 = at the machine's limit). Peak MiB is what NumPy and Python allocate during one call "
-        "(tracemalloc; JAX's allocations are invisible to it).",
+        (
+            "Times are medians over repeats after a first call that compiles; every ratio compares "
+            "measurements of this run. `× NumPy` is the vectorised NumPy reference's time over this "
+            "competitor's; `floor / this` is the larger of the compute and write floors over this time "
+            "(1.0 = at the machine's limit). Peak MiB is what NumPy and Python allocate during one call "
+            "(tracemalloc; JAX's allocations are invisible to it)."
+        ),
         "",
         "## Summary",
         "",
@@ -173,8 +175,10 @@ def load(path: Path) -> Results:
 def readme_section(results: Results) -> str:
     """The README's benchmark section: summary, then every competitor folded."""
     return "\n".join([
-        f"Latest `--full` run: {machine_line(results)}; command `{results.command}`. "
-        "Median times; every ratio is between measurements of this one run.",
+        (
+            f"Latest `--full` run: {machine_line(results)}; command `{results.command}`. "
+            "Median times; every ratio is between measurements of this one run."
+        ),
         "",
         summary_table(results),
         "",
