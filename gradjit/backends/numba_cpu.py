@@ -40,7 +40,7 @@ from functools import lru_cache
 
 import numba
 import numpy as np
-from numba import literal_unroll, prange, types
+from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
@@ -85,7 +85,7 @@ def _stack_buffer(typingctx, length):
 
 @lru_cache(maxsize=256)
 def _entry(call, weights: tuple[float, ...], inline: bool):
-    pairs = tuple((float(k), w) for k, w in enumerate(weights, start=1))
+    n_pairs = len(weights)
 
     # inline=True merges the entry into the kernel at Numba's IR level, which lets
     # LLVM optimise a loop inside f together with the kernel (1.4x faster for
@@ -95,12 +95,12 @@ def _entry(call, weights: tuple[float, ...], inline: bool):
         x0 = buf[j]
         h = _actual_step(x0, step, scaled)
         total = 0.0
-        for k in literal_unroll(pairs):
-            buf[j] = x0 + k[0] * h
+        for k in range(n_pairs):
+            buf[j] = x0 + (k + 1) * h
             f_plus = call(buf, args)
-            buf[j] = x0 - k[0] * h
+            buf[j] = x0 - (k + 1) * h
             f_minus = call(buf, args)
-            total += k[1] * (f_plus - f_minus)
+            total += weights[k] * (f_plus - f_minus)
         buf[j] = x0
         return total / h
 
@@ -111,7 +111,7 @@ def _entry(call, weights: tuple[float, ...], inline: bool):
 def _rows(call, weights, d: int):
     entry = _entry(call, weights, inline=d > VECTOR_D)
 
-    @numba.njit(**JIT_OPTIONS)
+    @numba.njit(inline="always", **JIT_OPTIONS)
     def rows(x_flat, out_flat, steps, scaled, start, stop, args):
         buf = numba.carray(_stack_buffer(d), d)
         for i in range(np.uint64(start), np.uint64(stop)):
@@ -128,7 +128,7 @@ def _rows(call, weights, d: int):
 def _rows_heap(call, weights):
     entry = _entry(call, weights, inline=True)
 
-    @numba.njit(**JIT_OPTIONS)
+    @numba.njit(inline="always", **JIT_OPTIONS)
     def rows_heap(x_flat, out_flat, steps, scaled, start, stop, args):
         d = steps.size
         buf = np.empty(d)
@@ -145,7 +145,7 @@ def _rows_heap(call, weights):
 def _items(call, weights):
     entry = _entry(call, weights, inline=True)
 
-    @numba.njit(**JIT_OPTIONS)
+    @numba.njit(inline="always", **JIT_OPTIONS)
     def items(x_flat, out_flat, steps, scaled, start, stop, args):
         d = steps.size
         buf = np.empty(d)
@@ -172,7 +172,7 @@ def _grid(call, weights, d: int, swap_first_two: bool):
     order = tuple([1, 0] + list(range(2, d))) if swap_first_two else tuple(range(d))
     last = order[d - 1]
 
-    @numba.njit(**JIT_OPTIONS)
+    @numba.njit(inline="always", **JIT_OPTIONS)
     def grid(axes, outs, steps, scaled, start, stop, args):
         buf = numba.carray(_stack_buffer(d), d)
         last_axis = axes[last]
@@ -207,7 +207,7 @@ def _guarded(kernel):
     """
 
     @numba.njit(**JIT_OPTIONS)
-    def guarded(a0, a1, a2, a3, start, stop, args):
+    def guarded(a0, a1, a2, a3, start, stop, args):  # the kernel is inlined here (inline="always")
         try:
             kernel(a0, a1, a2, a3, start, stop, args)
         except Exception:  # noqa: BLE001 - re-raised by _launch
@@ -279,12 +279,15 @@ def _launch(kernel, leading: tuple, leading_types: tuple, n_work: int, cost: int
     """Run ``kernel(*leading, start, stop, args)`` over ``0..n_work``: serially for
     small work, else on ``threads`` threads, one contiguous slice each.
 
-    ``cost`` estimates the work as evaluations of f times d (an evaluation of a
-    typical f reads all d coordinates). ``leading_types`` and ``args_type`` are
-    the Numba types of ``leading`` and ``args`` (cheaper to pass than to infer
-    on every call)."""
+    Both paths run the guarded kernel (one compilation); only when f raised is
+    the plain kernel compiled and re-run on the failed slice, to raise f's
+    exception with its message. ``cost`` estimates the work as evaluations of f
+    times d (an evaluation of a typical f reads all d coordinates).
+    ``leading_types`` and ``args_type`` are the Numba types of ``leading`` and
+    ``args`` (cheaper to pass than to infer on every call)."""
     if threads == 1 or cost < SERIAL_WORK_THRESHOLD:
-        kernel(*leading, 0, n_work, args)
+        if not _guarded(kernel)(*leading, 0, n_work, args):
+            _reraise(kernel, leading, [(0, n_work)], args)
         return
     failed = np.zeros(threads, dtype=np.bool_)
     guarded, driver = _launcher(kernel, leading_types, args_type)
@@ -297,10 +300,16 @@ def _launch(kernel, leading: tuple, leading_types: tuple, n_work: int, cost: int
         finally:
             if threads != previous:
                 numba.set_num_threads(previous)
-    for c in np.flatnonzero(failed):
-        kernel(*leading, c * n_work // threads, (c + 1) * n_work // threads, args)  # raises f's exception
     if failed.any():
-        raise GradjitError("f raised an exception in a worker thread that did not recur when re-evaluated.")
+        slices = [(c * n_work // threads, (c + 1) * n_work // threads) for c in np.flatnonzero(failed)]
+        _reraise(kernel, leading, slices, args)
+
+
+def _reraise(kernel, leading: tuple, slices: list[tuple[int, int]], args: tuple) -> None:
+    """Re-run the failed slices with the plain kernel, in this thread, so f's exception surfaces."""
+    for start, stop in slices:
+        kernel(*leading, start, stop, args)
+    raise GradjitError("f raised an exception in compiled code that did not recur when re-evaluated.")
 
 
 def batch_gradient(call, points, steps, scaled, weights, args, args_type, out, threads) -> None:
@@ -308,14 +317,16 @@ def batch_gradient(call, points, steps, scaled, weights, args, args_type, out, t
     n, d = points.shape
     if n == 0 or d == 0:
         return
-    if n < threads:
+    cost = 2 * len(weights) * n * d * d
+    if n < threads and (d > STACK_D or cost >= SERIAL_WORK_THRESHOLD):
+        # Fewer points than threads and enough work: split the coordinates.
         kernel, n_work = _items(call, weights), n * d
     elif d <= STACK_D:
         kernel, n_work = _rows(call, weights, d), n
     else:
         kernel, n_work = _rows_heap(call, weights), n
     leading = (points.reshape(-1), out.reshape(-1), steps, scaled)
-    _launch(kernel, leading, _BATCH_TYPES, n_work, 2 * len(weights) * n * d * d, threads, args, args_type)
+    _launch(kernel, leading, _BATCH_TYPES, n_work, cost, threads, args, args_type)
 
 
 def grid_gradient(call, axes, indexing, steps, scaled, weights, args, args_type, out, threads) -> None:
