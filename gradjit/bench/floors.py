@@ -3,11 +3,12 @@
 compute floor
     The time to evaluate f at the same ``order * d * N`` perturbed points the
     stencil needs, in parallel, with the same compiler flags as the kernels,
-    summing the values of each point (or coordinate) in order and storing that
-    one sum (so nothing is optimised away, and no fast-math is needed for the
-    loop over points to vectorise). No step rule, no division, no gradient
-    output. Points come from the same place as in the kernel: a stack buffer
-    filled from the batch, or generated from the grid's axes.
+    summing the values of each entry (point, coordinate) and storing that sum
+    (so nothing is optimised away, no fast-math is needed for the loop over
+    points to vectorise, and entries stay independent as in the kernels). No
+    step rule, no weights, no division. Points come from the same place as in
+    the kernel: a stack buffer filled from the batch, or generated from the
+    grid's axes.
 bandwidth floor
     The time to write the ``N * d`` output in parallel, into a fresh array
     (page faults included) or into a reused one.
@@ -48,16 +49,16 @@ def _batch_floor(f: Callable, d: int, n_pairs: int):
             base = i * np.uint64(d)
             for j in range(d):
                 buf[j] = x_flat[base + np.uint64(j)]
-            total = 0.0
             for j in range(d):
                 x0 = buf[j]
+                total = 0.0
                 for k in range(1, n_pairs + 1):
                     buf[j] = x0 + k * _H
                     total += call(buf, ())
                     buf[j] = x0 - k * _H
                     total += call(buf, ())
                 buf[j] = x0
-            sink[i] = total
+                sink[base + np.uint64(j)] = total
 
     @numba.njit(**PARALLEL_JIT_OPTIONS)
     def floor(x_flat, sink, n, n_chunks):
@@ -100,7 +101,7 @@ def _grid_floor(f: Callable, d: int, n_pairs: int):
     call = _objective.bind(_objective.jitted(f), 0, False)
 
     @numba.njit(**JIT_OPTIONS)
-    def chunk(axes, sink, start_row, stop_row):
+    def chunk(axes, sinks, start_row, stop_row):
         buf = numba.carray(_stack_buffer(d), d)
         last_axis = axes[d - 1]
         row_length = np.uint64(last_axis.size)
@@ -113,21 +114,21 @@ def _grid_floor(f: Callable, d: int, n_pairs: int):
             base = np.uint64(row) * row_length
             for t in range(np.uint64(0), row_length):
                 buf[d - 1] = last_axis[t]
-                total = 0.0
                 for j in range(d):
                     x0 = buf[j]
+                    total = 0.0
                     for k in range(1, n_pairs + 1):
                         buf[j] = x0 + k * _H
                         total += call(buf, ())
                         buf[j] = x0 - k * _H
                         total += call(buf, ())
                     buf[j] = x0
-                sink[base + t] = total
+                    sinks[j][base + t] = total
 
     @numba.njit(**PARALLEL_JIT_OPTIONS)
-    def floor(axes, sink, n_rows, n_chunks):
+    def floor(axes, sinks, n_rows, n_chunks):
         for c in prange(n_chunks):
-            chunk(axes, sink, c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks)
+            chunk(axes, sinks, c * n_rows // n_chunks, (c + 1) * n_rows // n_chunks)
 
     return floor
 
@@ -143,9 +144,10 @@ def compute_floor(f: Callable, order: int, threads: int, *, points: np.ndarray |
         axes = tuple(np.ascontiguousarray(a, dtype=np.float64) for a in axes)
         d = len(axes)
         floor = _grid_floor(f, d, n_pairs)
-        sink = np.empty(int(np.prod([a.size for a in axes])))
-        n_rows = sink.size // axes[-1].size
-        return _on_threads(threads, lambda: floor(axes, sink, n_rows, threads))
+        n_points = int(np.prod([a.size for a in axes]))
+        sinks = tuple(np.empty(n_points) for _ in range(d))
+        n_rows = n_points // axes[-1].size
+        return _on_threads(threads, lambda: floor(axes, sinks, n_rows, threads))
     points = np.ascontiguousarray(points, dtype=np.float64)
     n, d = points.shape
     if n < threads:
@@ -153,7 +155,7 @@ def compute_floor(f: Callable, order: int, threads: int, *, points: np.ndarray |
         sink = np.empty(d)
         return _on_threads(threads, lambda: floor(points[0], sink, threads))
     floor = _batch_floor(f, d, n_pairs)
-    flat, sink = points.reshape(-1), np.empty(n)
+    flat, sink = points.reshape(-1), np.empty(n * d)
     return _on_threads(threads, lambda: floor(flat, sink, n, threads))
 
 
