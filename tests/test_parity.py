@@ -132,3 +132,23 @@ def test_numba_dispatchers_are_accepted_as_they_are():
         return x[0] * x[1]
 
     np.testing.assert_allclose(gradjit.gradient(jitted, [2.0, 3.0]), [3.0, 2.0], rtol=1e-9)
+
+
+def scaled_distance(x, centre, scale):
+    total = 0.0
+    for i in range(x.size):
+        r = x[i] - centre[i]
+        total += scale * r * r
+    return total
+
+
+@pytest.mark.parametrize("n", [5, 80_000], ids=["serial", "parallel"])
+def test_extra_arguments_reach_every_path(n, rng):
+    centre = np.array([0.5, -1.0, 2.0])
+    X = rng.normal(size=(n, 3))
+    np.testing.assert_allclose(gradjit.gradient(scaled_distance, X, args=(centre, 3.0)), 6.0 * (X - centre), rtol=1e-7, atol=1e-7)
+    axes = (np.linspace(-1, 1, 50), np.linspace(0, 2, 40), np.linspace(1, 3, 30 if n > 5 else 2))
+    G = gradjit.grid_gradient(scaled_distance, axes, args=(centre, 3.0), indexing="ij")
+    mesh = np.meshgrid(*axes, indexing="ij")
+    for j in range(3):
+        np.testing.assert_allclose(G[j], 6.0 * (mesh[j] - centre[j]), rtol=1e-7, atol=1e-7)
