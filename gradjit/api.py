@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numba
@@ -257,7 +258,12 @@ def _numba_call(f: Callable, args: tuple, scalar_input: bool):
     jf = _objective.jitted(f)
     arg_types = _objective.argument_types(args)
     _objective.check(jf, arg_types, scalar_input)
-    return _objective.bind(jf, len(args), scalar_input), numba.types.Tuple(arg_types)
+    return _objective.bind(jf, len(args), scalar_input), _tuple_type(arg_types)
+
+
+@lru_cache(maxsize=256)
+def _tuple_type(arg_types: tuple):
+    return numba.types.Tuple(arg_types)
 
 
 def _scalar_adapter(f: Callable) -> Callable:

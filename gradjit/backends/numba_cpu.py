@@ -35,6 +35,7 @@ so results are bitwise identical for any thread count.
 
 from __future__ import annotations
 
+import math
 import threading
 from functools import lru_cache
 
@@ -329,15 +330,20 @@ def batch_gradient(call, points, steps, scaled, weights, args, args_type, out, t
     _launch(kernel, leading, _BATCH_TYPES, n_work, cost, threads, args, args_type)
 
 
+@lru_cache(maxsize=64)
+def _grid_types(d: int) -> tuple:
+    vectors = types.UniTuple(_VECTOR, d)
+    return (vectors, vectors, _VECTOR, types.boolean)
+
+
 def grid_gradient(call, axes, indexing, steps, scaled, weights, args, args_type, out, threads) -> None:
     """Gradient on the grid of ``axes`` into ``out`` of shape (d, *grid_shape), C-contiguous."""
     d = len(axes)
-    n_points = int(np.prod(out.shape[1:]))
+    n_points = math.prod(out.shape[1:])
     if n_points == 0:
         return
     flat = out.reshape(d, n_points)
     outs = tuple(flat[j] for j in range(d))
     kernel = _grid(call, weights, d, indexing == "xy" and d >= 2)
-    vectors = types.UniTuple(_VECTOR, d)
-    leading_types = (vectors, vectors, _VECTOR, types.boolean)
+    leading_types = _grid_types(d)
     _launch(kernel, (axes, outs, steps, scaled), leading_types, n_points, 2 * len(weights) * n_points * d * d, threads, args, args_type)
