@@ -9,6 +9,7 @@ from . import (
     _config,  # noqa: F401  (sets Numba's threading layer before any kernel runs)
     classic,
     errors,
+    optim,
     problems,
     stencils,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "errors",
     "gradient",
     "grid_gradient",
+    "optim",
     "problems",
     "stencils",
 ]
