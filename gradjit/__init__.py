@@ -13,20 +13,24 @@ from . import (
     problems,
     stencils,
 )
-from .api import derivative, gradient, grid_gradient
+from .api import derivative, gradient, grid_gradient, jac
 from .errors import CompileError, GradjitError
+from .optim import OptimizeResult, minimize
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CompileError",
     "GradjitError",
+    "OptimizeResult",
     "__version__",
     "classic",
     "derivative",
     "errors",
     "gradient",
     "grid_gradient",
+    "jac",
+    "minimize",
     "optim",
     "problems",
     "stencils",

@@ -253,6 +253,57 @@ def grid_gradient(
     return _into(out, result_shape, compute, *axes)
 
 
+def jac(f: Callable[..., float], **gradient_options: Any) -> Callable[..., np.ndarray]:
+    """The gradient of ``f`` as a ``jac=`` callable for :func:`scipy.optimize.minimize`.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> float``.
+    **gradient_options
+        ``h``, ``order``, ``backend`` or ``threads``, as in :func:`gradient`.
+
+    Returns
+    -------
+    callable
+        ``jac(x, *args)``: scipy passes the same ``args`` to ``fun`` and ``jac``.
+
+    Examples
+    --------
+    >>> import numpy as np, gradjit
+    >>> def f(x):
+    ...     return (x[0] - 1.0) ** 2 + 10.0 * (x[1] + 2.0) ** 2
+    >>> np.round(gradjit.jac(f, order=4)(np.array([0.0, 0.0])), 6)
+    array([-2., 40.])
+    """
+    check.objective(f)
+    unknown = set(gradient_options) - {"h", "order", "backend", "threads"}
+    if unknown:
+        raise OptionError(f"jac takes the gradient options h, order, backend and threads; got {sorted(unknown)}.")
+
+    def jacobian(x: np.ndarray, *args: Any) -> np.ndarray:
+        return gradient(f, x, args=args, **gradient_options)
+
+    return jacobian
+
+
+def values(f: Callable, points: np.ndarray, *, args: tuple = (), backend: str = "numba", threads: int | None = None) -> np.ndarray:
+    """``f`` at every row of ``points`` (N, d): an array of N values (used by the optimizers).
+
+    ``points`` must be a float64 array; with ``backend="numba"`` the rows are
+    evaluated in parallel by the same compiled adapter the gradient kernels use.
+    """
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    out = np.empty(points.shape[0])
+    if backend == "numba":
+        call, args_type = _numba_call(f, args, scalar_input=False)
+        numba_cpu.evaluate(call, points, args, args_type, out, check.threads(threads, numba.config.NUMBA_NUM_THREADS))
+    else:
+        for i, row in enumerate(points):
+            out[i] = _objective.evaluate_python(f, row.copy(), args)
+    return out
+
+
 def _numba_call(f: Callable, args: tuple, scalar_input: bool):
     """The compiled adapter ``call(x, args)`` for ``f`` and the Numba type of ``args``."""
     jf = _objective.jitted(f)

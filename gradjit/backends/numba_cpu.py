@@ -198,6 +198,38 @@ def _grid(call, weights, d: int, swap_first_two: bool):
 
 
 @lru_cache(maxsize=256)
+def _values(call, d: int):
+    # f at points start..stop. Same argument layout as the gradient kernels
+    # (x, out, steps, scaled, start, stop, args) so the same driver runs it;
+    # steps and scaled are not used.
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def values(x_flat, out, steps, scaled, start, stop, args):
+        buf = numba.carray(_stack_buffer(d), d)
+        for i in range(np.uint64(start), np.uint64(stop)):
+            base = i * np.uint64(d)
+            for j in range(d):
+                buf[j] = x_flat[base + np.uint64(j)]
+            out[i] = call(buf, args)
+
+    return values
+
+
+@lru_cache(maxsize=256)
+def _values_heap(call):
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def values_heap(x_flat, out, steps, scaled, start, stop, args):
+        d = x_flat.size // out.size
+        buf = np.empty(d)
+        for i in range(start, stop):
+            for j in range(d):
+                buf[j] = x_flat[i * d + j]
+            out[i] = call(buf, args)
+
+    return values_heap
+
+
+@lru_cache(maxsize=256)
 def _guarded(kernel):
     """``kernel`` wrapped to return False instead of raising.
 
@@ -328,6 +360,19 @@ def batch_gradient(call, points, steps, scaled, weights, args, args_type, out, t
         kernel, n_work = _rows_heap(call, weights), n
     leading = (points.reshape(-1), out.reshape(-1), steps, scaled)
     _launch(kernel, leading, _BATCH_TYPES, n_work, cost, threads, args, args_type)
+
+
+def evaluate(call, points, args, args_type, out, threads) -> None:
+    """f at every row of ``points`` (N, d), C-contiguous, into ``out`` (N,)."""
+    n, d = points.shape
+    if n == 0:
+        return
+    kernel = _values(call, d) if 0 < d <= STACK_D else _values_heap(call)
+    leading = (points.reshape(-1), out, _NO_STEPS, False)
+    _launch(kernel, leading, _BATCH_TYPES, n, n * max(d, 1), threads, args, args_type)
+
+
+_NO_STEPS = np.zeros(0)
 
 
 @lru_cache(maxsize=64)

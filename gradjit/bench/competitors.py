@@ -30,6 +30,12 @@ class Competitor:
     kind: str  # "gradjit", "reference", "floor" or "jax"
     prepare: Callable[[Case, np.ndarray | None, int], Callable[[], object]]
     applies: Callable[[Case], bool] = lambda case: True
+    #: How many units of work one call does (times are reported per unit).
+    per_call: int = 1
+
+
+#: Steps of ``minimize`` per timed call of the "minimize, per step" competitor.
+LOOP_STEPS = 10
 
 
 def _gradjit(case: Case, points, threads: int, *, out: bool = False, batch: bool = False):
@@ -46,6 +52,14 @@ def _numpy_vectorized(case: Case, points, threads: int):
 def classic_loop(case: Case, points, threads: int):
     """The seeds' per-point, per-coordinate Python loop (gradjit's reference backend)."""
     return lambda: api.gradient(case.f, points, order=case.order, backend="numpy")
+
+
+def _minimize_steps(case: Case, points, threads: int):
+    # LOOP_STEPS steps of plain descent for every start: LOOP_STEPS + 1 gradients
+    # and values, LOOP_STEPS updates; never stopping early (gtol=0, no record).
+    from ..optim import minimize
+
+    return lambda: minimize(case.f, points, method="gd", lr=1e-3, max_iter=LOOP_STEPS, gtol=0.0, record=False)
 
 
 def _jax_available() -> bool:
@@ -71,6 +85,7 @@ def competitors(threads: int) -> list[Competitor]:
         Competitor("gradjit out=", "gradjit", lambda c, p, t: _gradjit(c, p, t, out=True)),
         Competitor("gradjit batch", "gradjit", lambda c, p, t: _gradjit(c, p, t, batch=True), lambda c: c.axes is not None),
         Competitor(ONE_THREAD, "gradjit", lambda c, p, t: _gradjit(c, p, 1)),
+        Competitor("minimize, per step", "gradjit", _minimize_steps, lambda c: c.workload == "many-starts", LOOP_STEPS),
         Competitor(REFERENCE, "reference", _numpy_vectorized),
         Competitor("classic loop", "reference", classic_loop),
         Competitor(COMPUTE_FLOOR, "floor",

@@ -162,7 +162,7 @@ def _measure_classic(competitor: Competitor, case: Case, points: np.ndarray, thr
 
 
 def _measurement(competitor: Competitor, case: Case, times: list[float], first: float, peak: float | None) -> Measurement:
-    q1, median, q3 = np.percentile(times, [25, 50, 75])
+    q1, median, q3 = np.percentile(times, [25, 50, 75]) / competitor.per_call
     return Measurement(case.workload, case.label, competitor.name, competitor.kind, case.n_points, case.d,
                        case.evaluations, float(median), float(q1), float(q3), len(times), first, peak)
 

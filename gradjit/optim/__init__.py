@@ -11,6 +11,7 @@ They work unchanged on one point ``(d,)`` and on a stack of points ``(N, d)``
 number to a learning rate.
 """
 
+from .loop import DIVERGENCE_FACTOR, OptimizeResult, minimize
 from .optimizers import (
     OPTIMIZERS,
     AdaGrad,
@@ -25,12 +26,14 @@ from .optimizers import (
 from .schedules import Schedule, constant, cosine_decay, exponential_decay, inverse_time_decay, step_decay
 
 __all__ = [
+    "DIVERGENCE_FACTOR",
     "OPTIMIZERS",
     "AdaGrad",
     "Adam",
     "GradientDescent",
     "Momentum",
     "Nesterov",
+    "OptimizeResult",
     "Optimizer",
     "RMSprop",
     "Schedule",
@@ -39,5 +42,6 @@ __all__ = [
     "exponential_decay",
     "get",
     "inverse_time_decay",
+    "minimize",
     "step_decay",
 ]
