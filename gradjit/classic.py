@@ -41,6 +41,7 @@ from . import _validation as check
 from .api import derivative, gradient
 from .backends import numpy_ref
 from .errors import CompileError
+from .optim import minimize
 from .stencils import central_weights
 
 __all__ = ["CLASSIC_STEP", "FallbackWarning", "gradient_descent", "numerical_diff", "numerical_gradient"]
@@ -131,9 +132,13 @@ def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 
     Returns ``(x, x_history)`` where ``x_history[i]`` is the point before step
     ``i`` (shape ``(step_num, d)``), exactly as the classic code.
 
-    Like the classic code, a float ``init_x`` array is updated in place and
-    returned as ``x``. Anything else (a list, an integer array, which the classic
-    code cannot update) is copied to float64 first and left unchanged.
+    It runs on :func:`gradjit.minimize` (plain descent, ``h = 1e-4``, no early
+    stop). Like the classic code, a float ``init_x`` array is updated in place
+    and returned as ``x``. Anything else (a list, an integer array, which the
+    classic code cannot update) is copied to float64 first and left unchanged.
+    Where the classic loop would run on into garbage (a learning rate so large
+    that ``x + h == x``), this one stops at the last finite iterate with a
+    ``RuntimeWarning``, and ``x_history`` ends there.
 
     Parameters
     ----------
@@ -163,15 +168,27 @@ def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 
     >>> bool(np.abs(x).max() < 1e-8), history.shape
     (True, (100, 2))
     """
-    if isinstance(init_x, np.ndarray) and init_x.dtype.kind == "f" and init_x.flags.writeable:
-        x = init_x
-    else:
-        x = check.as_float_array(init_x, "init_x").copy()
-    history = []
-    for _ in range(step_num):
-        history.append(x.copy())
-        x -= lr * numerical_gradient(f, x)
-    return x, np.array(history)
+    in_place = isinstance(init_x, np.ndarray) and init_x.dtype.kind == "f" and init_x.flags.writeable
+    start = check.as_float_array(init_x, "init_x")
+    if start.ndim != 1:
+        raise check.ShapeError(f"init_x must be one point of shape (d,); got shape {start.shape}.")
+    backend = "numpy" if _falls_back(f, lambda: gradient(f, start, h=CLASSIC_STEP)) else "numba"
+    result = minimize(f, start, method="gd", lr=lr, max_iter=step_num, gtol=0.0, h=CLASSIC_STEP, backend=backend)
+    history = result.history["x"][:step_num]
+    if result.status == 0 and len(history) < step_num:
+        # A zero gradient: the classic loop would go on repeating the same point.
+        history = np.concatenate([history, np.repeat(history[-1:], step_num - len(history), axis=0)])
+    elif result.status == 2:
+        warnings.warn(
+            f"gradient_descent diverged after {result.nit} of {step_num} steps (lr={lr!r} is too large): "
+            "x is the last finite iterate and x_history stops there.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    if in_place:
+        init_x[...] = result.x
+        return init_x, history
+    return result.x, history
 
 
 def _falls_back(f: Callable, probe: Callable[[], Any]) -> bool:

@@ -37,6 +37,35 @@ def test_fast_objectives_example_times_three_forms(capsys):
     assert all(name in printed for name in ("explicit_indices", "loop", "array_expression"))
 
 
+def test_learning_rates_example_reports_each_outcome(tmp_path, capsys):
+    run_example("04_learning_rates.py", "--out", str(tmp_path))
+    printed = capsys.readouterr().out
+    assert "lr 10" in printed and "diverged" in printed and "the gradient norm fell below gtol" in printed
+    assert (tmp_path / "learning_rates.png").stat().st_size > 1000
+
+
+def load(name):
+    return runpy.run_path(str(EXAMPLES / name))
+
+
+def test_momentum_and_adam_leave_the_saddle_faster_than_descent():
+    iterations = load("05_saddle_escape.py")["main"]()
+    assert iterations["adam"] < iterations["gradient descent"]
+    assert iterations["momentum"] < iterations["gradient descent"]
+
+
+def test_optimizers_reach_the_rosenbrock_minimum():
+    errors = load("06_optimizers_on_rosenbrock.py")["main"](max_iter=40_000)
+    assert max(errors.values()) < 1e-2
+
+
+def test_himmelblau_basins_example_finds_four_minima():
+    counts = load("07_himmelblau_basins.py")["main"](side=40)
+    assert (counts > 0).all() and counts.sum() > 0.99 * 40 * 40
+
+
 @pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_every_example_is_covered(script):
-    assert script in {"01_seed_examples.py", "02_speedup.py", "03_fast_objectives.py"}, f"add a test for {script}"
+    covered = {"01_seed_examples.py", "02_speedup.py", "03_fast_objectives.py", "04_learning_rates.py",
+               "05_saddle_escape.py", "06_optimizers_on_rosenbrock.py", "07_himmelblau_basins.py"}
+    assert script in covered, f"add a test for {script}"
