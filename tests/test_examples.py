@@ -64,8 +64,16 @@ def test_himmelblau_basins_example_finds_four_minima():
     assert (counts > 0).all() and counts.sum() > 0.99 * 40 * 40
 
 
+def test_two_layer_network_learns_digits():
+    pytest.importorskip("sklearn")
+    outcome = load("08_two_layer_network.py")["main"](hidden=5, steps=40)
+    assert outcome["difference"] < 1e-6  # the loop-written loss equals the NumPy one
+    assert outcome["accuracy"] > 0.3
+
+
 @pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_every_example_is_covered(script):
     covered = {"01_seed_examples.py", "02_speedup.py", "03_fast_objectives.py", "04_learning_rates.py",
-               "05_saddle_escape.py", "06_optimizers_on_rosenbrock.py", "07_himmelblau_basins.py"}
+               "05_saddle_escape.py", "06_optimizers_on_rosenbrock.py", "07_himmelblau_basins.py",
+               "08_two_layer_network.py"}
     assert script in covered, f"add a test for {script}"
