@@ -40,7 +40,7 @@ import numpy as np
 from . import _validation as check
 from .api import derivative, gradient
 from .backends import numpy_ref
-from .errors import CompileError
+from .errors import CompileError, ShapeError
 from .optim import minimize
 from .stencils import central_weights
 
@@ -111,7 +111,7 @@ def numerical_gradient(f: Callable[[np.ndarray], float], X: Any) -> np.ndarray:
     """
     points = check.as_float_array(X, "X")
     if points.ndim == 0:
-        raise check.ShapeError("X must be an array of shape (d,) or (N, d); got a scalar. Use numerical_diff for one variable.")
+        raise ShapeError("X must be an array of shape (d,) or (N, d); got a scalar. Use numerical_diff for one variable.")
     probe = points.reshape(-1, points.shape[-1])[:1]
     if not _falls_back(f, lambda: gradient(f, probe, h=CLASSIC_STEP)):
         return gradient(f, points, h=CLASSIC_STEP)
@@ -171,7 +171,7 @@ def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 
     in_place = isinstance(init_x, np.ndarray) and init_x.dtype.kind == "f" and init_x.flags.writeable
     start = check.as_float_array(init_x, "init_x")
     if start.ndim != 1:
-        raise check.ShapeError(f"init_x must be one point of shape (d,); got shape {start.shape}.")
+        raise ShapeError(f"init_x must be one point of shape (d,); got shape {start.shape}.")
     backend = "numpy" if _falls_back(f, lambda: gradient(f, start, h=CLASSIC_STEP)) else "numba"
     result = minimize(f, start, method="gd", lr=lr, max_iter=step_num, gtol=0.0, h=CLASSIC_STEP, backend=backend)
     history = result.history["x"][:step_num]

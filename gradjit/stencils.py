@@ -79,7 +79,7 @@ def default_step(order: int) -> float:
     orders dominated by rounding. The factors :data:`STEP_FACTORS` (0.5 to 0.1)
     shrink the step for functions that vary on scales below 1 (``cos(2 pi x)``
     in Rastrigin and Ackley): on the test suite of :mod:`gradjit.problems` they
-    cut the worst relative error of order 8 from 1e-2 to 3e-10 while the
+    cut the worst relative error of order 8 from 1e-2 to 2e-10 while the
     median stays near 5e-14.
     """
     return STEP_FACTORS[order] * _EPS ** (1.0 / (order + 1))

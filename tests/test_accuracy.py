@@ -9,22 +9,11 @@ import numpy as np
 import pytest
 
 import gradjit
-from gradjit.problems import PROBLEMS
+from gradjit.problems import PROBLEMS, relative_errors
 
 MEDIAN_BOUND = {2: 1e-9, 4: 1e-11, 6: 1e-12, 8: 1e-12}
 # Worst case over the suite: rounding (eps |f| / h) dominates where f is large.
 WORST_BOUND = {2: 1e-6, 4: 1e-7, 6: 1e-7, 8: 1e-7}
-
-
-def relative_errors(order: int) -> np.ndarray:
-    errors = []
-    for problem in PROBLEMS.values():
-        for d in [2] if problem.dims else [2, 5]:
-            X = problem.sample(400, d, seed=11)
-            exact = problem.gradient(X)
-            got = gradjit.gradient(problem.f, X, order=order)
-            errors.append((np.abs(got - exact) / np.maximum(1.0, np.abs(exact))).ravel())
-    return np.concatenate(errors)
 
 
 @pytest.mark.parametrize("order", [2, 4, 6, 8])

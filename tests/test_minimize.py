@@ -144,9 +144,11 @@ def test_jac_drives_scipy_bfgs_to_the_analytic_minimum():
     np.testing.assert_allclose(numerical.x, [1.0, 1.0], atol=1e-5)
 
 
-def test_progress_bar_runs(capsys):
+def test_progress_bar_shows_the_steps(capsys):
     result = gradjit.minimize(bowl, [1.0, 1.0], lr=0.1, progress=True)
     assert result.success
+    shown = capsys.readouterr().err
+    assert "step" in shown and "grad_norm" in shown
 
 
 BAD = [

@@ -24,7 +24,7 @@ DIVERGENCE_FACTOR = 1e6
 
 #: Status codes, as in scipy.optimize: 0 means success.
 STATUS = {"converged": 0, "max_iter": 1, "diverged": 2, "callback": 3}
-_CONVERGED, _MAX_ITER, _DIVERGED, _CALLBACK = 0, 1, 2, 3
+_CONVERGED, _MAX_ITER, _DIVERGED, _CALLBACK = (STATUS[k] for k in ("converged", "max_iter", "diverged", "callback"))
 _RUNNING = -1
 _MESSAGES = {
     _CONVERGED: "the gradient norm fell below gtol",
@@ -221,7 +221,7 @@ class _Run:
         self.grad = np.full((n, d), np.nan)
         self.nit = np.zeros(n, dtype=np.int64)
         self.status = np.full(n, _RUNNING, dtype=np.int8)
-        self.evaluations_per_step = order_evaluations(options["order"], d) + 1
+        self.evaluations_per_step = options["order"] * d + 1  # one gradient (order * d evaluations) and f
         self.history = {"x": [], "fun": [], "grad_norm": [], "lr": []} if record else None
         self.bar = _progress_bar(max_iter) if progress else None
         self.f0 = None
@@ -332,11 +332,6 @@ class _Run:
                 stack = {key: (v[:, 0] if key != "lr" else v) for key, v in stack.items()}
             result["history"] = OptimizeResult(stack)
         return result
-
-
-def order_evaluations(order: int, d: int) -> int:
-    """Evaluations of f one gradient takes: ``order * d``."""
-    return order * d
 
 
 def _take(state: tuple, rows: np.ndarray) -> tuple:
