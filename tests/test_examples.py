@@ -67,7 +67,7 @@ def test_himmelblau_basins_example_finds_four_minima():
 def test_two_layer_network_learns_digits():
     pytest.importorskip("sklearn")
     outcome = load("08_two_layer_network.py")["main"](hidden=5, steps=40)
-    assert outcome["difference"] < 1e-6  # the loop-written loss equals the NumPy one
+    assert outcome["difference"] < 1e-6  # the compiled loss equals the NumPy one
     assert outcome["accuracy"] > 0.3
 
 

@@ -96,6 +96,62 @@ def test_finished_rows_stop_moving_and_stop_being_evaluated():
     assert len(calls) == 5 * 1 + 5 * (result.nit[1] + 1)
 
 
+def _mixed_starts(n=5000, seed=1):
+    # Starts that converge (near a minimum), run out of steps (far away) or
+    # diverge (a learning rate too large for the steep outer region).
+    return np.random.default_rng(seed).uniform(-6.0, 6.0, (n, 2))
+
+
+# Learning rates at which some starts converge within 100 steps and others do not
+# (plain descent at 0.02 also diverges from the steep outer region).
+MIXED_LR = {"gd": 0.02, "momentum": 0.005, "nesterov": 0.002, "adagrad": 0.5, "rmsprop": 0.1, "adam": 0.2}
+
+
+def _fields(result):
+    return {key: result[key] for key in ("x", "fun", "grad", "nit", "status")}
+
+
+@pytest.mark.parametrize("method", list(optim.OPTIMIZERS))
+def test_the_fused_kernel_and_the_separate_passes_agree(method, monkeypatch):
+    from gradjit.backends import numba_cpu
+
+    himmelblau = PROBLEMS["himmelblau"].f
+    options = {"method": method, "lr": MIXED_LR[method], "max_iter": 100, "gtol": 1e-2, "record": False}
+    fused = gradjit.minimize(himmelblau, _mixed_starts(), **options)
+    assert 0 in fused.status and len(set(fused.status.tolist())) >= 2  # rows stop at different steps
+    monkeypatch.setattr(numba_cpu, "uses_row_kernel", lambda *shape: False)
+    separate = gradjit.minimize(himmelblau, _mixed_starts(), **options)
+    for key, value in _fields(fused).items():
+        np.testing.assert_array_equal(value, separate[key], err_msg=key)
+
+
+def sphere(x):
+    total = 0.0
+    for value in x:
+        total += value * value
+    return total
+
+
+@pytest.mark.parametrize("d", [1, 3, 10, 70])  # vectorised entry, IR-inlined entry, heap rows (d > STACK_D)
+def test_descent_on_a_sphere_follows_the_closed_form_in_any_dimension(d):
+    starts = np.random.default_rng(d).normal(size=(5, d))
+    result = gradjit.minimize(sphere, starts, lr=0.1, max_iter=7, gtol=0.0, record=False)
+    np.testing.assert_allclose(result.x, 0.8**7 * starts, rtol=1e-7, atol=1e-12)
+    assert (result.nit == 7).all() and (result.status == 1).all()
+
+
+def test_watching_the_run_does_not_change_it():
+    himmelblau = PROBLEMS["himmelblau"].f
+    options = {"method": "gd", "lr": MIXED_LR["gd"], "max_iter": 100, "gtol": 1e-2}
+    quiet = gradjit.minimize(himmelblau, _mixed_starts(), record=False, **options)
+    watched = gradjit.minimize(himmelblau, _mixed_starts(), record=True, callback=lambda state: False, **options)
+    for key, value in _fields(quiet).items():
+        np.testing.assert_array_equal(value, watched[key], err_msg=key)
+    # The history's last entry of a row is where it stopped.
+    last = watched.history["x"][watched.nit, np.arange(watched.nit.size)]
+    np.testing.assert_array_equal(last, watched.x)
+
+
 def test_many_starts_map_the_four_minima_of_himmelblau():
     axis = np.linspace(-5, 5, 30)
     starts = np.stack(np.meshgrid(axis, axis), axis=-1).reshape(-1, 2)

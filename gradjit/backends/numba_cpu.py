@@ -345,14 +345,24 @@ def _reraise(kernel, leading: tuple, slices: list[tuple[int, int]], args: tuple)
     raise GradjitError("f raised an exception in compiled code that did not recur when re-evaluated.")
 
 
+def _splits_coordinates(n: int, d: int, n_pairs: int, threads: int) -> bool:
+    """Fewer points than threads and enough work: the flattened (point, coordinate) items."""
+    return n < threads and (d > STACK_D or 2 * n_pairs * n * d * d >= SERIAL_WORK_THRESHOLD)
+
+
+def uses_row_kernel(n: int, d: int, n_pairs: int, threads: int) -> bool:
+    """Whether a batch of ``n`` points in ``d`` dimensions runs on the stack-buffer
+    row kernel (one point after the other, vectorised across points)."""
+    return d <= STACK_D and not _splits_coordinates(n, d, n_pairs, threads)
+
+
 def batch_gradient(call, points, steps, scaled, weights, args, args_type, out, threads) -> None:
     """Gradient at every row of ``points`` (N, d), C-contiguous, into ``out`` (N, d), C-contiguous."""
     n, d = points.shape
     if n == 0 or d == 0:
         return
     cost = 2 * len(weights) * n * d * d
-    if n < threads and (d > STACK_D or cost >= SERIAL_WORK_THRESHOLD):
-        # Fewer points than threads and enough work: split the coordinates.
+    if _splits_coordinates(n, d, len(weights), threads):
         kernel, n_work = _items(call, weights), n * d
     elif d <= STACK_D:
         kernel, n_work = _rows(call, weights, d), n

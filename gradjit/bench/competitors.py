@@ -35,7 +35,7 @@ class Competitor:
 
 
 #: Steps of ``minimize`` per timed call of the "minimize, per step" competitor.
-LOOP_STEPS = 10
+LOOP_STEPS = 50
 
 
 def _gradjit(case: Case, points, threads: int, *, out: bool = False, batch: bool = False):

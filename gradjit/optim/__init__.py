@@ -20,6 +20,7 @@ from .optimizers import (
     Momentum,
     Nesterov,
     Optimizer,
+    OptimizerState,
     RMSprop,
     get,
 )
@@ -35,6 +36,7 @@ __all__ = [
     "Nesterov",
     "OptimizeResult",
     "Optimizer",
+    "OptimizerState",
     "RMSprop",
     "Schedule",
     "constant",

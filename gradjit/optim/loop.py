@@ -11,28 +11,31 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 
 from .. import _validation as check
-from ..api import gradient, values
+from ..api import _numba_call, gradient, values
+from ..backends import numba_cpu
 from ..errors import OptionError, ShapeError
-from . import _checks
+from ..stencils import central_weights
+from . import _checks, _kernels
 from .optimizers import Optimizer, get
 
 #: A run diverges when f exceeds its starting value by this factor of max(1, |f0|).
 DIVERGENCE_FACTOR = 1e6
 
 #: Status codes, as in scipy.optimize: 0 means success.
-STATUS = {"converged": 0, "max_iter": 1, "diverged": 2, "callback": 3}
-_CONVERGED, _MAX_ITER, _DIVERGED, _CALLBACK = (STATUS[k] for k in ("converged", "max_iter", "diverged", "callback"))
-_RUNNING = -1
+_RUNNING, _CONVERGED, _MAX_ITER, _DIVERGED, _CALLBACK = (
+    _kernels.RUNNING, _kernels.CONVERGED, _kernels.MAX_ITER, _kernels.DIVERGED, _kernels.CALLBACK)
+STATUS = {"converged": _CONVERGED, "max_iter": _MAX_ITER, "diverged": _DIVERGED, "callback": _CALLBACK}
 _MESSAGES = {
     _CONVERGED: "the gradient norm fell below gtol",
     _MAX_ITER: "max_iter iterations reached",
     _DIVERGED: "diverged: a non-finite x, f or gradient, or f grew far beyond its start; x is the last finite iterate",
     _CALLBACK: "stopped by the callback",
 }
-_MESSAGE_ARRAY = np.array([_MESSAGES[code] for code in range(4)])
+_NAMES = {code: name for name, code in STATUS.items()}
 
 
 class OptimizeResult(dict):
@@ -42,8 +45,9 @@ class OptimizeResult(dict):
     ``nfev``, ``success``, ``status`` (0 converged, 1 max_iter, 2 diverged,
     3 callback), ``message`` and, with ``record=True``, ``history`` (``x``,
     ``fun``, ``grad_norm`` and ``lr`` per iteration). For many starts, ``x``,
-    ``fun``, ``grad`` have a leading axis N and ``nit``, ``nfev``, ``success``,
-    ``status`` and ``message`` are arrays of length N.
+    ``fun``, ``grad`` have a leading axis N, ``nit``, ``nfev``, ``success`` and
+    ``status`` are arrays of length N, and ``message`` counts the starts per
+    status (``"100 starts: 97 converged, 3 max_iter"``).
     """
 
     def __getattr__(self, name: str) -> Any:
@@ -151,6 +155,14 @@ def minimize(
     ``|x| > 1e13`` with ``h = 1e-4``) the gradient is NaN, not a fake zero: such
     a run diverges instead of reporting convergence.
 
+    With the Numba backend and d <= 64 each step is one compiled pass (f, the
+    gradient, the verdict and the update of every row, in place; see
+    :mod:`gradjit.optim._kernels`). Rows are evaluated in spans of a few
+    thousand, and a span is skipped once all its rows have stopped; a stopped
+    row inside a running span is evaluated at its final point again but never
+    moved or recorded again. Otherwise (d > 64, a few rows with much work each,
+    or ``backend="numpy"``) only the running rows are evaluated.
+
     Examples
     --------
     >>> import numpy as np, gradjit
@@ -207,125 +219,118 @@ class _Minibatches:
 
 
 class _Run:
-    """The state of one call of :func:`minimize`."""
+    """The state of one call of :func:`minimize`.
+
+    The points, gradients, moments and per-row bookkeeping live in
+    :class:`~gradjit.optim._kernels.Buffers`, which the compiled step updates
+    in place. Each iteration is one launch of the fused kernel (f, gradient,
+    verdict and update of every running row), or, where that kernel does not
+    apply (d > STACK_D, fewer rows than threads with much work per row, or the
+    NumPy backend), a gradient call and an evaluation of f for the running
+    rows followed by the compiled verdict-and-update pass.
+    """
 
     def __init__(self, f, start, optimizer, schedule, max_iter, gtol, args, batches, callback, record, progress, options):
         self.f, self.optimizer, self.schedule = f, optimizer, schedule
-        self.max_iter, self.gtol, self.args, self.batches = max_iter, gtol, args, batches
+        self.max_iter, self.args, self.batches = max_iter, args, batches
         self.callback, self.options = callback, options
         self.single = start.ndim == 1
-        self.x = np.atleast_2d(start).copy()
-        n, d = self.x.shape
-        self.state = optimizer.init(self.x)
-        self.fun = np.full(n, np.nan)
-        self.grad = np.full((n, d), np.nan)
-        self.nit = np.zeros(n, dtype=np.int64)
-        self.status = np.full(n, _RUNNING, dtype=np.int8)
-        self.evaluations_per_step = options["order"] * d + 1  # one gradient (order * d evaluations) and f
+        points = np.atleast_2d(start)
+        n, d = points.shape
+        self.buffers = _kernels.new_buffers(points, optimizer.n_moments)
+        self.threads = check.threads(None, numba.config.NUMBA_NUM_THREADS)
+        order = check.order(options["order"])
+        self.steps, self.scaled = check.steps(options["h"], d, order)
+        self.weights = central_weights(order)
+        backend = check.backend(options["backend"])
+        self.fused = backend == "numba" and numba_cpu.uses_row_kernel(n, d, len(self.weights), self.threads)
+        self.compiled = None
+        self.loop = np.zeros(6)
+        self.loop[_kernels.GTOL], self.loop[_kernels.FACTOR] = gtol, DIVERGENCE_FACTOR
+        self.evaluations_per_step = order * d + 1  # one gradient (order * d evaluations) and f
         self.history = {"x": [], "fun": [], "grad_norm": [], "lr": []} if record else None
         self.bar = _progress_bar(max_iter) if progress else None
-        self.f0 = None
 
     def _extra_args(self) -> tuple:
         return self.args if self.batches is None else (*self.batches.next(), *self.args)
 
     def result(self) -> OptimizeResult:
-        n = self.x.shape[0]
+        b = self.buffers
+        watched = self.history is not None or self.callback is not None or self.bar is not None
+        self.loop[_kernels.WATCH] = watched
         for step in range(self.max_iter + 1):
-            active = np.flatnonzero(self.status == _RUNNING)
-            if active.size == 0:
-                break
-            everyone = active.size == n  # then views instead of copies
             lr = self.optimizer.lr if self.schedule is None else float(self.schedule(step))
-            args = self._extra_args()
-            x = self.x if everyone else self.x[active]
-            g = gradient(self.f, x, args=args, **self.options)
-            fun = values(self.f, x, args=args, backend=self.options["backend"])
-            if everyone:
-                self.grad, self.fun = g, fun
-            else:
-                self.grad[active], self.fun[active] = g, fun
-            if self.f0 is None:
-                self.f0 = fun.copy()
-            norm = np.sqrt(np.einsum("ij,ij->i", g, g))
-            verdict = self._judge(active, fun, g, norm, step)
+            self.loop[_kernels.STEP] = step
+            self.loop[_kernels.FIRST] = step == 0
+            self.loop[_kernels.LAST] = step == self.max_iter
+            coefficients = np.array(self.optimizer.coefficients(lr, step + 1), dtype=np.float64)
+            # The history and the callback see the points f was evaluated at, before the move.
+            x_before = b.x.copy() if watched else None
+            self._advance(_kernels.pack(b, self.steps, self.loop, coefficients, self.scaled), self._extra_args())
+            running = b.status == _RUNNING
             if self.history is not None:
-                self._record(lr)
+                self._record(x_before, lr)
             if self.bar is not None:
                 self.bar.update(1)
-                self.bar.set_postfix(f=float(np.nanmin(self.fun)), grad_norm=float(np.nanmin(norm)), running=int(active.size))
-            if self.callback is not None and self.callback(self._snapshot()):
-                self.status[self.status == _RUNNING] = _CALLBACK
+                self.bar.set_postfix(f=float(np.nanmin(b.fun)), grad_norm=float(np.nanmin(b.norm)), running=int(running.sum()))
+            if self.callback is not None and self.callback(self._snapshot(x_before, running, step)):
+                b.x[...] = x_before  # undo this iteration's moves
+                b.status[running], b.nit[running] = _CALLBACK, step
                 break
-            if step < self.max_iter:
-                moving = verdict == _RUNNING
-                if moving.all():
-                    self._step(active, g, lr, everyone)
-                elif moving.any():
-                    self._step(active[moving], g[moving], lr, False)
-        self.status[self.status == _RUNNING] = _MAX_ITER
+            if not running.any():
+                break
         if self.bar is not None:
             self.bar.close()
         return self._result()
 
-    def _judge(self, active, fun, g, norm, step) -> np.ndarray:
-        """Stop the rows that converged or diverged; returns the verdict of each active row."""
-        f0 = self.f0 if active.size == self.f0.size else self.f0[active]  # every row was evaluated at step 0
-        finite = np.isfinite(fun) & np.isfinite(norm)
-        exploded = fun > f0 + DIVERGENCE_FACTOR * np.maximum(1.0, np.abs(f0))
-        verdict = np.full(active.size, _RUNNING, dtype=np.int8)
-        verdict[norm <= self.gtol] = _CONVERGED
-        verdict[~finite | exploded] = _DIVERGED
-        if step == self.max_iter:
-            verdict[verdict == _RUNNING] = _MAX_ITER
-        if (verdict != _RUNNING).any():
-            self.status[active] = verdict
-        return verdict
-
-    def _step(self, rows, g, lr, everyone) -> None:
-        state = self.state if everyone else _take(self.state, rows)
-        x = self.x if everyone else self.x[rows]
-        x_new, state_new = self.optimizer.step(x, g, state, lr)
-        bad = np.zeros(rows.size if not everyone else x.shape[0], dtype=bool)
-        if not np.isfinite(x_new).all():
-            bad = ~np.isfinite(x_new).all(axis=1)
-        if bad.any():  # keep the last finite iterate
-            self.status[rows[bad]] = _DIVERGED
-            x_new[bad] = x[bad]
+    def _advance(self, leading: tuple, args: tuple) -> None:
+        """f, gradient, verdict and move of every running row."""
+        b, rule, n_moments = self.buffers, self.optimizer.rule, self.optimizer.n_moments
+        if self.fused:
+            if self.batches is not None or self.compiled is None:  # minibatches are new arrays each step
+                self.compiled = _numba_call(self.f, args, scalar_input=False)
+            call, args_type = self.compiled
+            _kernels.fused_step(call, self.weights, rule, n_moments, leading, args, args_type, self.threads)
+            return
+        active = np.flatnonzero(b.status == _RUNNING)
+        everyone = active.size == b.status.size
+        x = b.x if everyone else b.x[active]
+        backend = self.options["backend"]
         if everyone:
-            self.x = x_new
-            self.state = state_new
+            gradient(self.f, x, args=args, out=b.grad, **self.options)
+            b.fun[...] = values(self.f, x, args=args, backend=backend)
         else:
-            self.x[rows] = x_new
-            self.state = _put(self.state, rows, state_new)
-        if everyone:
-            self.nit[~bad] += 1
-        else:
-            self.nit[rows[~bad]] += 1
+            b.grad[active] = gradient(self.f, x, args=args, **self.options)
+            b.fun[active] = values(self.f, x, args=args, backend=backend)
+        _kernels.settle_step(rule, n_moments, leading, self.threads)
 
-    def _record(self, lr) -> None:
-        self.history["x"].append(self.x.copy())
-        self.history["fun"].append(self.fun.copy())
-        self.history["grad_norm"].append(np.linalg.norm(self.grad, axis=1))
+    def _record(self, x_before: np.ndarray, lr: float) -> None:
+        b = self.buffers
+        self.history["x"].append(x_before)
+        self.history["fun"].append(b.fun.copy())
+        self.history["grad_norm"].append(b.norm.copy())
         self.history["lr"].append(lr)
 
-    def _snapshot(self) -> OptimizeResult:
-        pick = (lambda a: a[0]) if self.single else (lambda a: a.copy())
-        return OptimizeResult(x=pick(self.x), fun=pick(self.fun), grad=pick(self.grad), nit=pick(self.nit))
+    def _snapshot(self, x_before: np.ndarray, running: np.ndarray, step: int) -> OptimizeResult:
+        b = self.buffers
+        nit = np.where(running, step, b.nit)  # a row's steps are recorded when it stops
+        pick = (lambda a: a[0].copy()) if self.single else (lambda a: a.copy())
+        return OptimizeResult(x=pick(x_before), fun=pick(b.fun), grad=pick(b.grad), nit=nit[0] if self.single else nit)
 
     def _result(self) -> OptimizeResult:
-        pick = (lambda a: a[0]) if self.single else (lambda a: a)
-        status = self.status.astype(np.int64)
-        result = OptimizeResult(
-            x=pick(self.x),
-            fun=pick(self.fun) if not self.single else float(self.fun[0]),
-            grad=pick(self.grad),
-            nit=int(self.nit[0]) if self.single else self.nit,
-            nfev=pick((self.nit + 1) * self.evaluations_per_step) if not self.single else int((self.nit[0] + 1) * self.evaluations_per_step),
-            success=bool(status[0] == 0) if self.single else status == 0,
-            status=int(status[0]) if self.single else status,
-            message=_MESSAGES[int(status[0])] if self.single else _MESSAGE_ARRAY[status],
-        )
+        b = self.buffers
+        status = b.status.astype(np.int64)
+        nfev = (b.nit + 1) * self.evaluations_per_step
+        if self.single:
+            result = OptimizeResult(
+                x=b.x[0], fun=float(b.fun[0]), grad=b.grad[0], nit=int(b.nit[0]), nfev=int(nfev[0]),
+                success=bool(status[0] == 0), status=int(status[0]), message=_MESSAGES[int(status[0])],
+            )
+        else:
+            result = OptimizeResult(
+                x=b.x, fun=b.fun, grad=b.grad, nit=b.nit, nfev=nfev,
+                success=status == 0, status=status, message=_summary(status),
+            )
         if self.history is not None:
             stack = {key: np.array(value) for key, value in self.history.items()}
             if self.single:
@@ -334,20 +339,10 @@ class _Run:
         return result
 
 
-def _take(state: tuple, rows: np.ndarray) -> tuple:
-    return type(state)(*(field[rows] if isinstance(field, np.ndarray) else field for field in state))
-
-
-def _put(state: tuple, rows: np.ndarray, part: tuple) -> tuple:
-    fields = []
-    for whole, new in zip(state, part):
-        if isinstance(whole, np.ndarray):
-            whole = whole.copy()
-            whole[rows] = new
-            fields.append(whole)
-        else:
-            fields.append(new)  # a shared step count: the running rows move in lockstep
-    return type(state)(*fields)
+def _summary(status: np.ndarray) -> str:
+    counts = np.bincount(status, minlength=len(_MESSAGES))
+    parts = [f"{counts[code]} {_NAMES[code]}" for code in sorted(_MESSAGES) if counts[code]]
+    return f"{status.size} starts: " + ", ".join(parts)
 
 
 def _progress_bar(total: int):

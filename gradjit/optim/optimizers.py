@@ -1,11 +1,12 @@
 """Gradient-descent optimizers as pure ``init``/``step`` pairs.
 
 Each optimizer is a frozen dataclass holding its hyper-parameters (with the
-usual defaults, validated on construction). ``init(x)`` returns its state, a
-named tuple of arrays shaped like ``x`` (plus a step count where the method
-needs one); ``step(x, grad, state, lr=None)`` returns the new point and the new
-state and modifies nothing it is given. Shapes ``(d,)`` and ``(N, d)`` work
-alike, since every operation is elementwise: N starts are N independent runs.
+usual defaults, validated on construction). ``init(x)`` returns its state (its
+moment arrays shaped like ``x`` and a step count); ``step(x, grad, state,
+lr=None)`` returns the new point and the new state and modifies nothing it is
+given. Shapes ``(d,)`` and ``(N, d)`` work alike, since every operation is
+elementwise: N starts are N independent runs. The update formulas themselves
+are in :mod:`gradjit.optim.rules`, shared with the compiled loop.
 
 The update rules are those of "Deep Learning from Scratch", chapter 6, except
 Adam, which follows Kingma and Ba (2015) with bias-corrected moments.
@@ -14,50 +15,62 @@ Adam, which follows Kingma and Ba (2015) with bias-corrected moments.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import numpy as np
 
 from ..errors import OptionError
-from . import _checks
+from . import _checks, rules
+
+
+class OptimizerState(NamedTuple):
+    """An optimizer's state: its moment arrays (shaped like ``x``) and the steps taken."""
+
+    moments: tuple[np.ndarray, ...]
+    count: int
 
 
 class Optimizer(ABC):
-    """The interface: ``state = opt.init(x)``; ``x, state = opt.step(x, grad, state, lr)``."""
+    """The interface: ``state = opt.init(x)``; ``x, state = opt.step(x, grad, state, lr)``.
+
+    A method is defined by three things, which is also how to write a new one
+    (as a frozen dataclass with an ``lr`` field):
+
+    ``n_moments``
+        How many arrays shaped like ``x`` it keeps (0, 1 or 2).
+    ``rule``
+        Its elementwise update ``rule(x, g, a, b, c) -> (x, a, b)`` (see
+        :mod:`gradjit.optim.rules`), a plain function that NumPy runs on arrays
+        and Numba compiles into :func:`~gradjit.optim.minimize`'s kernels.
+    ``coefficients(lr, count)``
+        The floats ``c`` that ``rule`` reads at step ``count`` (1, 2, ...).
+    """
 
     lr: float
+    n_moments: ClassVar[int]
+    rule: ClassVar[Callable]
 
     @abstractmethod
-    def init(self, x: np.ndarray) -> tuple:
-        """The initial state for points ``x``."""
+    def coefficients(self, lr: float, count: int) -> tuple[float, ...]:
+        """The coefficients ``c`` of ``rule`` for step ``count`` (1 for the first step)."""
 
-    @abstractmethod
-    def step(self, x: np.ndarray, grad: np.ndarray, state: tuple, lr: float | None = None) -> tuple[np.ndarray, tuple]:
-        """One update of ``x`` with gradient ``grad``; ``lr`` defaults to ``self.lr``."""
+    def init(self, x: np.ndarray) -> OptimizerState:
+        """The initial state for points ``x``: zero moments, no steps taken."""
+        x = np.asarray(x, dtype=np.float64)
+        return OptimizerState(tuple(np.zeros_like(x) for _ in range(self.n_moments)), 0)
 
-    def _lr(self, lr: float | None) -> float:
-        return self.lr if lr is None else lr
+    def step(self, x: np.ndarray, grad: np.ndarray, state: OptimizerState, lr: float | None = None) -> tuple[np.ndarray, OptimizerState]:
+        """One update of ``x`` with gradient ``grad``; ``lr`` defaults to ``self.lr``.
 
-
-class NoState(NamedTuple):
-    """Plain gradient descent keeps no state."""
-
-
-class VelocityState(NamedTuple):
-    velocity: np.ndarray
-
-
-class SquaresState(NamedTuple):
-    """Accumulated (AdaGrad) or averaged (RMSprop) squared gradients."""
-
-    squares: np.ndarray
-
-
-class AdamState(NamedTuple):
-    mean: np.ndarray
-    squares: np.ndarray
-    count: int
+        Returns the new point and the new state; the arguments are not modified.
+        """
+        count = state.count + 1
+        moments = (*state.moments, 0.0, 0.0)[:2]  # a slot the method does not use passes through
+        x_new, a, b = self.rule(np.asarray(x, dtype=np.float64), np.asarray(grad, dtype=np.float64), *moments,
+                                self.coefficients(self.lr if lr is None else lr, count))
+        return x_new, OptimizerState((a, b)[: self.n_moments], count)
 
 
 @dataclass(frozen=True)
@@ -71,15 +84,14 @@ class GradientDescent(Optimizer):
     """
 
     lr: float = 0.01
+    n_moments: ClassVar[int] = 0
+    rule: ClassVar[Callable] = staticmethod(rules.gradient_descent)
 
     def __post_init__(self):
         _checks.positive("lr", self.lr)
 
-    def init(self, x):
-        return NoState()
-
-    def step(self, x, grad, state, lr=None):
-        return x - self._lr(lr) * grad, state
+    def coefficients(self, lr, count):
+        return (lr,)
 
 
 @dataclass(frozen=True)
@@ -103,20 +115,15 @@ class Momentum(Optimizer):
     lr: float = 0.01
     momentum: float = 0.9
     nesterov: bool = False
+    n_moments: ClassVar[int] = 1
+    rule: ClassVar[Callable] = staticmethod(rules.momentum)
 
     def __post_init__(self):
         _checks.positive("lr", self.lr)
         _checks.fraction("momentum", self.momentum)
 
-    def init(self, x):
-        return VelocityState(np.zeros_like(x, dtype=np.float64))
-
-    def step(self, x, grad, state, lr=None):
-        lr = self._lr(lr)
-        velocity = self.momentum * state.velocity - lr * grad
-        if self.nesterov:
-            return x + self.momentum * self.momentum * velocity - (1.0 + self.momentum) * lr * grad, VelocityState(velocity)
-        return x + velocity, VelocityState(velocity)
+    def coefficients(self, lr, count):
+        return (lr, self.momentum, 1.0 if self.nesterov else 0.0)
 
 
 @dataclass(frozen=True)
@@ -140,17 +147,15 @@ class AdaGrad(Optimizer):
 
     lr: float = 0.01
     eps: float = 1e-7
+    n_moments: ClassVar[int] = 1
+    rule: ClassVar[Callable] = staticmethod(rules.adagrad)
 
     def __post_init__(self):
         _checks.positive("lr", self.lr)
         _checks.positive("eps", self.eps)
 
-    def init(self, x):
-        return SquaresState(np.zeros_like(x, dtype=np.float64))
-
-    def step(self, x, grad, state, lr=None):
-        squares = state.squares + grad * grad
-        return x - self._lr(lr) * grad / (np.sqrt(squares) + self.eps), SquaresState(squares)
+    def coefficients(self, lr, count):
+        return (lr, self.eps)
 
 
 @dataclass(frozen=True)
@@ -170,18 +175,16 @@ class RMSprop(Optimizer):
     lr: float = 0.01
     decay: float = 0.99
     eps: float = 1e-7
+    n_moments: ClassVar[int] = 1
+    rule: ClassVar[Callable] = staticmethod(rules.rmsprop)
 
     def __post_init__(self):
         _checks.positive("lr", self.lr)
         _checks.fraction("decay", self.decay)
         _checks.positive("eps", self.eps)
 
-    def init(self, x):
-        return SquaresState(np.zeros_like(x, dtype=np.float64))
-
-    def step(self, x, grad, state, lr=None):
-        squares = self.decay * state.squares + (1.0 - self.decay) * grad * grad
-        return x - self._lr(lr) * grad / (np.sqrt(squares) + self.eps), SquaresState(squares)
+    def coefficients(self, lr, count):
+        return (lr, self.decay, self.eps)
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,8 @@ class Adam(Optimizer):
     b1: float = 0.9
     b2: float = 0.999
     eps: float = 1e-8
+    n_moments: ClassVar[int] = 2
+    rule: ClassVar[Callable] = staticmethod(rules.adam)
 
     def __post_init__(self):
         _checks.positive("lr", self.lr)
@@ -213,17 +218,8 @@ class Adam(Optimizer):
         _checks.fraction("b2", self.b2)
         _checks.positive("eps", self.eps)
 
-    def init(self, x):
-        zeros = np.zeros_like(x, dtype=np.float64)
-        return AdamState(zeros, zeros.copy(), 0)
-
-    def step(self, x, grad, state, lr=None):
-        count = state.count + 1
-        mean = self.b1 * state.mean + (1.0 - self.b1) * grad
-        squares = self.b2 * state.squares + (1.0 - self.b2) * grad * grad
-        mean_hat = mean / (1.0 - self.b1**count)
-        squares_hat = squares / (1.0 - self.b2**count)
-        return x - self._lr(lr) * mean_hat / (np.sqrt(squares_hat) + self.eps), AdamState(mean, squares, count)
+    def coefficients(self, lr, count):
+        return (lr, self.b1, self.b2, self.eps, 1.0 - self.b1**count, 1.0 - self.b2**count)
 
 
 #: The optimizers by the names ``minimize(method=...)`` accepts.
