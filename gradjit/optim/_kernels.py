@@ -52,7 +52,7 @@ GTOL, FACTOR, STEP, FIRST, LAST, WATCH = range(6)
 
 #: Gradient entries per block of the fused kernel (f and the gradient for a
 #: block of rows into a stack buffer, then their verdicts and moves).
-BLOCK_ENTRIES = 256
+BLOCK_ENTRIES = 1024
 
 #: Blocks per span: a span whose rows have all stopped is skipped.
 SPAN = 16
