@@ -2,7 +2,8 @@
 
     python benchmarks/compile_profile.py
 
-Compiles one new objective for a point, a batch (parallel) and a grid, and
+Compiles one new objective for a point, a batch (parallel), a grid and
+``minimize`` (one start; many starts with Adam), and
 prints the inclusive compile time of each compiled function (nested compiles
 are inside their caller's time), from numba.core.event.
 """
@@ -41,6 +42,9 @@ def main() -> None:
     profile("point", lambda f: gradjit.gradient(f, [0.5, 0.25]))
     profile("batch (parallel)", lambda f: gradjit.gradient(f, np.ones((200_000, 2))))
     profile("grid (parallel)", lambda f: gradjit.grid_gradient(f, (np.linspace(0, 1, 500), np.linspace(0, 1, 500))))
+    gradjit.minimize(lambda x: x[0] * x[1], [1.0, 1.0], max_iter=2)  # the loop's own first use
+    profile("minimize, one start", lambda f: gradjit.minimize(f, [1.0, 1.0], max_iter=2))
+    profile("minimize, many starts (parallel), adam", lambda f: gradjit.minimize(f, np.ones((200_000, 2)), method="adam", max_iter=2))
 
 
 if __name__ == "__main__":

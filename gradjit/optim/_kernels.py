@@ -39,7 +39,7 @@ import numba
 import numpy as np
 from numba import types
 
-from .._config import JIT_OPTIONS
+from .._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from ..backends.numba_cpu import VECTOR_D, _entry, _launch, _stack_buffer
 
 #: Row status codes (scipy's for the finished ones: 0 means success).
@@ -126,9 +126,9 @@ def _settle(rule: Callable, n_moments: int, d: int):
     every row of the slice moves (the common case), else row by row; the
     bookkeeping of rows that stop is a scalar pass skipped when none does.
     """
-    rule = numba.njit(inline="always", **JIT_OPTIONS)(rule)
+    rule = numba.njit(inline="never", **JIT_OPTIONS)(rule)
 
-    @numba.njit(inline="always", **JIT_OPTIONS)
+    @numba.njit(inline="never", **INTERNAL_JIT_OPTIONS)
     def settle(first, last, values, gradients, verdicts, moved_x, moved_a, moved_b, flat, per_row, loop, coefficients):
         x, grad, a, b = flat
         fun, f0, norm_out, status, nit = per_row
