@@ -19,6 +19,16 @@ from .optim import OptimizeResult, minimize
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # gradjit.plot imports matplotlib: loaded on first use, not by ``import gradjit``.
+    if name == "plot":
+        import importlib
+
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'gradjit' has no attribute {name!r}")
+
+
 __all__ = [
     "CompileError",
     "GradjitError",
@@ -32,6 +42,7 @@ __all__ = [
     "jac",
     "minimize",
     "optim",
+    "plot",
     "problems",
     "stencils",
 ]

@@ -1,4 +1,4 @@
-"""The ``gradjit`` command: ``gradjit bench`` and ``gradjit info``."""
+"""The ``gradjit`` command: ``gradjit bench``, ``gradjit demo`` and ``gradjit info``."""
 
 from __future__ import annotations
 
@@ -26,6 +26,16 @@ def _bench(options: argparse.Namespace) -> int:
         print("Skipped: " + "; ".join(f"{k} ({v})" for k, v in results.skipped.items()))
     paths = report.write(results, Path(options.out))
     print("Wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
+
+
+def _demo(options: argparse.Namespace) -> int:
+    from . import gallery
+
+    out = Path(options.out)
+    print(f"Rendering {len(options.figures or gallery.FIGURES)} figures into {out} ...", flush=True)
+    for path in gallery.render_all(out, small=options.small, names=options.figures):
+        print(f"  {path}", flush=True)
     return 0
 
 
@@ -72,6 +82,15 @@ def parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default="bench-results", help="directory for results.json, results.md, results.png")
     bench.add_argument("--quiet", action="store_true", help="no progress lines")
     bench.set_defaults(run=_bench)
+
+    from .gallery import FIGURES
+
+    demo = commands.add_parser("demo", help="render the gallery: the seeds' figures and more, as PNG files")
+    demo.add_argument("--out", default="gradjit-demo", help="directory for the PNG files")
+    demo.add_argument("--figures", nargs="+", choices=list(FIGURES), metavar="NAME",
+                      help=f"which figures (default: all of {', '.join(FIGURES)})")
+    demo.add_argument("--small", action="store_true", help="fewer points: the same pictures in a few seconds")
+    demo.set_defaults(run=_demo)
 
     info = commands.add_parser("info", help="versions, threading layer, threads and cache directory")
     info.set_defaults(run=_info)

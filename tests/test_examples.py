@@ -20,8 +20,8 @@ def run_example(name: str, *argv: str) -> None:
 
 def test_seed_examples_write_their_figures(tmp_path, capsys):
     run_example("01_seed_examples.py", "--out", str(tmp_path))
-    assert (tmp_path / "gradient_field.png").stat().st_size > 1000
-    assert (tmp_path / "descent_path.png").stat().st_size > 1000
+    for name in ("tangent_of_cube", "gradient_field", "descent_path", "saddle_surface"):
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
     printed = capsys.readouterr().out
     assert "grad at [3.0, 4.0]: [6. 8.]" in printed
 
@@ -71,9 +71,15 @@ def test_two_layer_network_learns_digits():
     assert outcome["accuracy"] > 0.3
 
 
+def test_gallery_example_draws_the_figures_it_is_asked_for(tmp_path, capsys):
+    run_example("09_gallery.py", "--out", str(tmp_path), "--small", "tangent_of_line", "learning_rates")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["learning_rates.png", "tangent_of_line.png"]
+    assert "tangent of 2x at 3" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_every_example_is_covered(script):
     covered = {"01_seed_examples.py", "02_speedup.py", "03_fast_objectives.py", "04_learning_rates.py",
                "05_saddle_escape.py", "06_optimizers_on_rosenbrock.py", "07_himmelblau_basins.py",
-               "08_two_layer_network.py"}
+               "08_two_layer_network.py", "09_gallery.py"}
     assert script in covered, f"add a test for {script}"

@@ -121,38 +121,10 @@ def markdown(results: Results) -> str:
 
 
 def chart(results: Results, path: Path) -> None:
-    """Log-log time against problem size, one panel per workload, floors dashed."""
-    import matplotlib
+    """Write :func:`gradjit.plot.benchmark`'s chart of ``results`` to ``path``."""
+    from ..plot import benchmark
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    workloads = sorted({m.workload for m in results.measurements})
-    names = list(dict.fromkeys(m.competitor for m in results.measurements))  # in table order
-    colours = {name: plt.get_cmap("tab10")(i % 10) for i, name in enumerate(names)}
-    fig, axes = plt.subplots(1, max(len(workloads), 1), figsize=(3.6 * max(len(workloads), 1) + 2.2, 3.6), squeeze=False)
-    for ax, workload in zip(axes[0], workloads):
-        series: dict[str, list[Measurement]] = defaultdict(list)
-        for m in results.measurements:
-            if m.workload == workload:
-                series[m.competitor].append(m)
-        for name, ms in series.items():
-            ms.sort(key=lambda m: m.evaluations)
-            x = [m.evaluations for m in ms]
-            y = [m.median_s * 1e3 for m in ms]
-            style = "--" if ms[0].kind == "floor" else "-"
-            ax.plot(x, y, style, marker="o", color=colours[name], label=name)
-            hollow = [(xi, yi) for xi, yi, m in zip(x, y, ms) if m.extrapolated_from]
-            if hollow:
-                ax.plot(*zip(*hollow), "o", mfc="white", color=colours[name])
-        ax.set(xscale="log", yscale="log", title=workload, xlabel="evaluations of f (order·d·N)", ylabel="ms")
-        ax.grid(True, which="both", alpha=0.3)
-    handles = [plt.Line2D([], [], color=colours[n], marker="o", linestyle="--" if "floor" in n else "-") for n in names]
-    fig.legend(handles, names, loc="center right", fontsize=8)
-    fig.suptitle(f"gradjit benchmark ({results.tier}); floors dashed; hollow markers: extrapolated", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1 - 2.0 / fig.get_figwidth(), 1))
-    fig.savefig(path, dpi=90)
-    plt.close(fig)
+    benchmark(results).savefig(path, dpi=90)
 
 
 def write(results: Results, directory: Path) -> dict[str, Path]:

@@ -1,0 +1,30 @@
+"""The gallery renders every figure headless, compactly, without leaking figures; ``gradjit demo`` runs it."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import pytest
+
+from gradjit import cli, errors, gallery
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def test_every_figure_renders_small_and_compact(tmp_path):
+    paths = gallery.render_all(tmp_path, small=True)
+    assert len(paths) == len(gallery.FIGURES) and plt.get_fignums() == []
+    for path in paths:
+        data = path.read_bytes()
+        assert data.startswith(PNG_SIGNATURE) and 2_000 < len(data) < 200_000, path.name
+
+
+def test_demo_command_writes_the_chosen_figures(tmp_path, capsys):
+    assert cli.main(["demo", "--small", "--out", str(tmp_path), "--figures", "tangent_of_cube", "gradient_field_of_the_seed"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["gradient_field.png", "tangent_of_cube.png"]
+    assert str(tmp_path / "tangent_of_cube.png") in capsys.readouterr().out
+
+
+def test_unknown_figures_are_named():
+    with pytest.raises(errors.OptionError, match="unknown figures \\['nope'\\]"):
+        gallery.render_all("unused", names=["nope"])
