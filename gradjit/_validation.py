@@ -118,6 +118,37 @@ def output(out: Any, shape: tuple[int, ...]) -> np.ndarray | None:
     return out
 
 
+#: Storage types of a grid's gradient (the arithmetic is float64 either way).
+RESULT_DTYPES = (np.dtype(np.float64), np.dtype(np.float32))
+
+
+def result_dtype(value: Any) -> np.dtype:
+    try:
+        dtype = np.dtype(value)
+    except TypeError:
+        dtype = None
+    if dtype not in RESULT_DTYPES:
+        raise OptionError(f"dtype must be np.float64 or np.float32 (the storage of the result; the arithmetic is float64); got {value!r}.")
+    return dtype
+
+
+def grid_output(out: Any, shape: tuple[int, ...]) -> Any:
+    """``out`` for a grid: a writable NumPy array (a ``np.memmap`` too) of float64 or
+    float32, or any array-like with ``shape`` and slice assignment (zarr, h5py)."""
+    if out is None:
+        return None
+    if not hasattr(out, "shape") or not hasattr(out, "__setitem__"):
+        raise OptionError(f"out must be an array (or array-like with .shape and slice assignment) of shape {shape}; got {type(out).__name__}.")
+    if tuple(out.shape) != shape:
+        raise ShapeError(f"out must have shape {shape}; got {tuple(out.shape)}.")
+    if isinstance(out, np.ndarray):
+        if out.dtype not in RESULT_DTYPES:
+            raise OptionError(f"out must have dtype float64 or float32; got {out.dtype}.")
+        if not out.flags.writeable:
+            raise OptionError("out must be writeable; got a read-only array.")
+    return out
+
+
 def indexing(value: Any) -> str:
     if value not in INDEXINGS:
         raise OptionError(f"indexing must be 'xy' or 'ij' (as in numpy.meshgrid); got {value!r}.")

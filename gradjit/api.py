@@ -9,7 +9,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from . import _objective
+from . import _chunks, _objective
 from . import _validation as check
 from .backends import numba_cpu, numpy_ref
 from .errors import OptionError
@@ -192,8 +192,10 @@ def grid_gradient(
     indexing: str = "xy",
     backend: str = "numba",
     threads: int | None = None,
-    out: np.ndarray | None = None,
-) -> np.ndarray:
+    out: Any = None,
+    dtype: Any = np.float64,
+    progress: bool = False,
+) -> Any:
     """The gradient at every point of the grid spanned by ``axes``, never materialised.
 
     Parameters
@@ -206,8 +208,16 @@ def grid_gradient(
     indexing : {"xy", "ij"}, optional
         As in :func:`numpy.meshgrid`: with ``"xy"`` (default) and d >= 2 the
         first two grid dimensions are ``(len(axes[1]), len(axes[0]))``.
-    args, h, order, backend, threads, out
-        As in :func:`gradient`; ``out`` has the shape of the result.
+    args, h, order, backend, threads
+        As in :func:`gradient`.
+    out : array_like, optional
+        Where to write the result: a float64 or float32 NumPy array (a
+        ``np.memmap`` too, for results larger than memory) or any array-like of
+        the result's shape with slice assignment (a zarr or h5py array).
+    dtype : {np.float64, np.float32}, optional
+        Storage of a new result (``out`` not given); the arithmetic is float64.
+    progress : bool, optional
+        A progress bar over the chunks (tqdm).
 
     Returns
     -------
@@ -215,6 +225,24 @@ def grid_gradient(
         ``result[j]`` is the partial derivative along coordinate ``j`` at each
         grid point, so ``U, V = grid_gradient(f, (x0, x1))`` feeds
         ``plt.quiver(X, Y, -U, -V)`` with ``X, Y = np.meshgrid(x0, x1)``.
+        ``out`` if given.
+
+    Raises
+    ------
+    OutputTooLarge
+        A new result would not fit in the memory available (a ``MemoryError``);
+        the message gives the estimate and the ways out.
+    GridInterrupted
+        Ctrl-C: raised between chunks, with the rows finished so far written
+        (a ``KeyboardInterrupt``).
+
+    Notes
+    -----
+    The grid is evaluated in slabs along its first dimension of about 64 MiB
+    of output each: written straight into a C-contiguous float64 result,
+    otherwise through one reused buffer of that size. Memory beyond the output
+    is that buffer at most, whatever the grid (see :mod:`gradjit._chunks`).
+    For grids beyond one machine, see :mod:`gradjit.dask`.
 
     Examples
     --------
@@ -226,6 +254,8 @@ def grid_gradient(
     (3, 5)
     >>> np.round(U[0], 6)
     array([-4., -2.,  0.,  2.,  4.])
+    >>> gradjit.grid_gradient(f, (np.linspace(-2, 2, 5), np.linspace(-1, 1, 3)), dtype=np.float32).dtype
+    dtype('float32')
     """
     check.objective(f)
     stencil_order = check.order(order)
@@ -233,24 +263,39 @@ def grid_gradient(
     args = check.arguments(args)
     axes = check.axes(axes)
     indexing = check.indexing(indexing)
+    storage = check.result_dtype(dtype)
     d = len(axes)
     steps, scaled = check.steps(h, d, stencil_order)
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
+    swap = indexing == "xy" and d >= 2
     grid_shape = [a.size for a in axes]
-    if indexing == "xy" and d >= 2:
+    if swap:
         grid_shape[0], grid_shape[1] = grid_shape[1], grid_shape[0]
     result_shape = (d, *grid_shape)
-    out = check.output(out, result_shape)
+    out = check.grid_output(out, result_shape)
+    if out is None:
+        _chunks.check_fits(result_shape, storage)
+        out = np.empty(result_shape, dtype=storage)
+    elif isinstance(out, np.ndarray) and any(np.shares_memory(out, a) for a in axes):
+        axes = tuple(a.copy() for a in axes)  # the axes are read while out is written
+    direct = isinstance(out, np.ndarray) and out.dtype == np.float64 and out.flags.c_contiguous
+    first = 1 if swap else 0  # the axis along the result's first grid dimension
     weights = central_weights(stencil_order)
+    call, args_type = _numba_call(f, args, scalar_input=False) if backend == "numba" else (None, None)
 
-    def compute(target: np.ndarray) -> None:
+    def compute(r0: int, r1: int, components: tuple[np.ndarray, ...]) -> None:
+        sub_axes = axes[:first] + (axes[first][r0:r1],) + axes[first + 1:]
         if backend == "numba":
-            call, args_type = _numba_call(f, args, scalar_input=False)
-            numba_cpu.grid_gradient(call, axes, indexing, steps, scaled, weights, args, args_type, target, n_threads)
+            numba_cpu.grid_gradient(call, sub_axes, indexing, steps, scaled, weights, args, args_type, components, n_threads)
         else:
-            numpy_ref.grid_gradient(f, axes, indexing, steps, scaled, weights, args, target)
+            sub_shape = (r1 - r0, *grid_shape[1:])
+            target = np.empty((d, *sub_shape))
+            numpy_ref.grid_gradient(f, sub_axes, indexing, steps, scaled, weights, args, target)
+            for j in range(d):
+                components[j][...] = target[j].reshape(-1)
 
-    return _into(out, result_shape, compute, *axes)
+    _chunks.evaluate(compute, out, direct=direct, progress=progress)
+    return out
 
 
 def jac(f: Callable[..., float], **gradient_options: Any) -> Callable[..., np.ndarray]:

@@ -15,6 +15,8 @@ __all__ = [
     "CompileError",
     "DTypeError",
     "GradjitError",
+    "GridInterrupted",
+    "OutputTooLarge",
     "ObjectiveError",
     "OptionError",
     "OrderError",
@@ -71,3 +73,36 @@ class CompileError(GradjitError, TypeError):
             f"callable (slower: one Python call per evaluation). Numba said:\n"
             f"{numba_message}"
         )
+
+
+class OutputTooLarge(GradjitError, MemoryError):
+    """The result would not fit in the memory available; the message gives the
+    estimate and the ways out (``out=`` a memmap or zarr array, ``dtype=np.float32``,
+    :mod:`gradjit.dask`)."""
+
+    def __init__(self, message: str, needed_bytes: int, available_bytes: int):
+        super().__init__(message)
+        self.needed_bytes = needed_bytes
+        self.available_bytes = available_bytes
+
+
+class GridInterrupted(KeyboardInterrupt):
+    """Ctrl-C during a chunked grid evaluation: raised between chunks, with the
+    chunks finished so far written to the output.
+
+    Deliberately not a :class:`GradjitError` (an ``Exception``), so that
+    ``except Exception`` does not swallow a Ctrl-C.
+
+    Attributes
+    ----------
+    rows_done : int
+        Rows along the result's first grid dimension (``out[:, :rows_done]``)
+        that were written completely.
+    out
+        The partly written output.
+    """
+
+    def __init__(self, rows_done: int, out):
+        super().__init__(f"interrupted: rows 0..{rows_done} of the grid's first dimension are written")
+        self.rows_done = rows_done
+        self.out = out

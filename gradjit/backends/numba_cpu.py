@@ -391,14 +391,13 @@ def _grid_types(d: int) -> tuple:
     return (vectors, vectors, _VECTOR, types.boolean)
 
 
-def grid_gradient(call, axes, indexing, steps, scaled, weights, args, args_type, out, threads) -> None:
-    """Gradient on the grid of ``axes`` into ``out`` of shape (d, *grid_shape), C-contiguous."""
+def grid_gradient(call, axes, indexing, steps, scaled, weights, args, args_type, outs, threads) -> None:
+    """Gradient on the grid of ``axes``: component ``j`` into ``outs[j]``, a flat
+    C-contiguous float64 array with one entry per grid point in C order."""
     d = len(axes)
-    n_points = math.prod(out.shape[1:])
+    n_points = outs[0].size
     if n_points == 0:
         return
-    flat = out.reshape(d, n_points)
-    outs = tuple(flat[j] for j in range(d))
     kernel = _grid(call, weights, d, indexing == "xy" and d >= 2)
     leading_types = _grid_types(d)
-    _launch(kernel, (axes, outs, steps, scaled), leading_types, n_points, 2 * len(weights) * n_points * d * d, threads, args, args_type)
+    _launch(kernel, (axes, tuple(outs), steps, scaled), leading_types, n_points, 2 * len(weights) * n_points * d * d, threads, args, args_type)
