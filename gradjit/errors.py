@@ -16,10 +16,10 @@ __all__ = [
     "DTypeError",
     "GradjitError",
     "GridInterrupted",
-    "OutputTooLarge",
     "ObjectiveError",
     "OptionError",
     "OrderError",
+    "OutputTooLarge",
     "ShapeError",
     "StepError",
 ]

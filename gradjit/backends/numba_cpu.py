@@ -35,7 +35,6 @@ so results are bitwise identical for any thread count.
 
 from __future__ import annotations
 
-import math
 import threading
 from functools import lru_cache
 
