@@ -77,9 +77,15 @@ def test_gallery_example_draws_the_figures_it_is_asked_for(tmp_path, capsys):
     assert "tangent of 2x at 3" in capsys.readouterr().out
 
 
+def test_large_grids_example_round_trips_through_disk(tmp_path):
+    outcome = load("10_large_grids.py")["main"](side=300, out=tmp_path)
+    assert outcome["float32_difference"] < 1e-6 and outcome["zarr_equal"]
+    assert (tmp_path / "gradient.npy").stat().st_size > 2 * 300 * 300 * 8
+
+
 @pytest.mark.parametrize("script", sorted(p.name for p in EXAMPLES.glob("*.py")))
 def test_every_example_is_covered(script):
     covered = {"01_seed_examples.py", "02_speedup.py", "03_fast_objectives.py", "04_learning_rates.py",
                "05_saddle_escape.py", "06_optimizers_on_rosenbrock.py", "07_himmelblau_basins.py",
-               "08_two_layer_network.py", "09_gallery.py"}
+               "08_two_layer_network.py", "09_gallery.py", "10_large_grids.py"}
     assert script in covered, f"add a test for {script}"

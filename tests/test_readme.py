@@ -11,7 +11,8 @@ BLOCKS = re.findall(r"```python\n(.*?)```", README, re.DOTALL)
 
 
 @pytest.mark.parametrize("index", range(len(BLOCKS)))
-def test_readme_python_blocks_run(index):
+def test_readme_python_blocks_run(index, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the blocks write files (figures, a memmap, a zarr store)
     import matplotlib
 
     matplotlib.use("Agg")

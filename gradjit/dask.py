@@ -1,0 +1,168 @@
+"""Lazy gradients as Dask arrays, for grids and batches larger than one machine.
+
+Install with ``pip install "gradjit[dask]"`` (dask, distributed, zarr).
+
+Each block is computed by gradjit's Numba kernels from its own slice of the
+axes (or rows of the points): nothing the size of the grid is ever built, and
+any Dask scheduler runs it. With the threaded scheduler several blocks are
+computed at once in one process (gradjit's threading layer makes concurrent
+kernel launches safe); with ``distributed`` the function is shipped to the
+worker processes (it must be importable there or picklable by cloudpickle, as
+any Dask task) and compiled once per worker. Store a result out of core with
+``.to_zarr(path)`` and read it back lazily with ``dask.array.from_zarr(path)``.
+
+Each block runs on ``threads=1`` by default: Dask's workers already use the
+cores, and a block's kernel asking for every core on top would oversubscribe.
+
+Examples
+--------
+>>> import numpy as np, gradjit.dask
+>>> def bowl(x):
+...     return x[0] * x[0] + x[1] * x[1]
+>>> axis = np.linspace(-1, 1, 1000)
+>>> lazy = gradjit.dask.grid_gradient(bowl, (axis, axis), chunks=250)
+>>> lazy.shape, lazy.chunksize
+((2, 1000, 1000), (2, 250, 250))
+>>> round(float(lazy[0, 0, -1].compute()), 6)  # d/dx0 at (1, -1)
+2.0
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _validation as check
+from .api import gradient as _gradient
+from .api import grid_gradient as _grid_gradient
+from .errors import OptionError, ShapeError
+
+try:
+    import dask.array as da
+except ImportError:  # pragma: no cover - exercised in an environment without dask
+    raise ImportError(
+        "gradjit.dask needs Dask: pip install \"gradjit[dask]\" (installs dask[array], distributed and zarr)."
+    ) from None
+
+__all__ = ["gradient", "grid_gradient"]
+
+
+def grid_gradient(
+    f: Callable[..., float],
+    axes: Any,
+    *,
+    chunks: Any = "auto",
+    args: tuple = (),
+    h: float | np.ndarray | None = None,
+    order: int = 2,
+    indexing: str = "xy",
+    threads: int = 1,
+    dtype: Any = np.float64,
+) -> da.Array:
+    """The gradient on the grid of ``axes`` as a lazy Dask array of shape ``(d, *grid_shape)``.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> float``, compilable by Numba (as for :func:`gradjit.gradient`).
+    axes : sequence of d 1-D arrays
+        The grid's coordinates, as for :func:`gradjit.grid_gradient`.
+    chunks : int, tuple or "auto", optional
+        Block shape of the grid dimensions, in Dask's conventions (one int for
+        every dimension, a tuple per dimension, or ``"auto"`` for blocks of
+        Dask's default size). The component axis ``d`` is never split.
+    args, h, order, indexing
+        As in :func:`gradjit.grid_gradient`.
+    threads : int, optional
+        Numba threads per block (default 1: Dask parallelises over blocks).
+    dtype : {np.float64, np.float32}, optional
+        Storage of the result.
+
+    Returns
+    -------
+    dask.array.Array
+        Block ``(:, i, j, ...)`` is ``gradjit.grid_gradient`` on the sub-grid of
+        those axis slices; computing the whole array equals the in-memory result.
+    """
+    check.objective(f)
+    axes = check.axes(axes)
+    indexing = check.indexing(indexing)
+    storage = check.result_dtype(dtype)
+    check.steps(h, len(axes), check.order(order))  # errors now, not when a block runs
+    args = check.arguments(args)
+    d = len(axes)
+    # order[g] = the axis along grid dimension g ('xy' swaps the first two).
+    grid_axes = [1, 0, *range(2, d)] if indexing == "xy" and d >= 2 else list(range(d))
+    grid_shape = tuple(axes[a].size for a in grid_axes)
+    try:
+        block_chunks = da.core.normalize_chunks(chunks, grid_shape, dtype=storage)
+    except (ValueError, TypeError) as exc:
+        raise OptionError(f"chunks {chunks!r} does not fit the grid of shape {grid_shape}: {exc}") from None
+    lazy_axes = [da.from_array(axes[a], chunks=(block_chunks[g],)) for g, a in enumerate(grid_axes)]
+    indices = "".join(chr(ord("a") + g) for g in range(d))
+    options = {"args": args, "h": h, "order": order, "indexing": indexing, "threads": threads, "dtype": storage}
+
+    def block(*axis_blocks: np.ndarray) -> np.ndarray:
+        in_axis_order = [None] * d
+        for g, a in enumerate(grid_axes):
+            in_axis_order[a] = axis_blocks[g]
+        return _grid_gradient(f, in_axis_order, **options)
+
+    inputs = []
+    for g, lazy_axis in enumerate(lazy_axes):
+        inputs += [lazy_axis, indices[g]]
+    with warnings.catch_warnings():
+        # An outer product of the axes has many more blocks than its inputs: that is the point.
+        warnings.simplefilter("ignore", da.PerformanceWarning)
+        return da.blockwise(
+            block, "z" + indices, *inputs,
+            new_axes={"z": d}, dtype=storage, concatenate=True,
+            name=f"gradjit-grid-gradient-{da.core.tokenize(f, axes, options, block_chunks)}",
+            meta=np.empty((0,) * (d + 1), dtype=storage),
+        )
+
+
+def gradient(
+    f: Callable[..., float],
+    x: Any,
+    *,
+    args: tuple = (),
+    h: float | np.ndarray | None = None,
+    order: int = 2,
+    threads: int = 1,
+) -> da.Array:
+    """The gradient at every row of a Dask array of points ``(N, d)``, lazily.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x, *args) -> float``, compilable by Numba.
+    x : dask.array.Array or array_like, shape (N, d)
+        The points, chunked along N (a split of the d columns is merged first).
+    args, h, order
+        As in :func:`gradjit.gradient`.
+    threads : int, optional
+        Numba threads per block (default 1: Dask parallelises over blocks).
+
+    Returns
+    -------
+    dask.array.Array, shape (N, d), float64, chunked like ``x`` along N.
+    """
+    check.objective(f)
+    args = check.arguments(args)
+    points = x if isinstance(x, da.Array) else da.from_array(np.asarray(x))
+    if points.ndim != 2:
+        raise ShapeError(f"x must be a Dask array of points of shape (N, d); got shape {points.shape}.")
+    if points.dtype.kind not in "biuf":
+        raise OptionError(f"x must hold real numbers; got dtype {points.dtype}.")
+    check.steps(h, points.shape[1], check.order(order))  # errors now, not when a block runs
+    if points.numblocks[1] != 1:
+        points = points.rechunk({1: -1})
+    return points.map_blocks(
+        lambda block: _gradient(f, block, args=args, h=h, order=order, threads=threads),
+        dtype=np.float64,
+        meta=np.empty((0, 0), dtype=np.float64),
+    )
