@@ -105,6 +105,33 @@ def test_ctrl_c_stops_between_chunks_and_keeps_the_finished_ones(monkeypatch):
     assert np.isnan(out[:, 40:]).all()
 
 
+def test_a_real_sigint_during_a_chunk_stops_after_the_finished_ones(monkeypatch):
+    # Ctrl-C as the terminal sends it: SIGINT, turned into KeyboardInterrupt by
+    # Python's handler at the next bytecode, here while the third chunk runs.
+    import signal
+
+    expected = gradjit.grid_gradient(bowl, AXES_2D)
+    monkeypatch.setattr(_chunks, "CHUNK_BYTES", 8 * 2 * 301 * 20)
+    real, calls = numba_cpu.grid_gradient, []
+
+    def sigint_during_the_third_chunk(*arguments):
+        calls.append(1)
+        real(*arguments)
+        if len(calls) == 3:
+            signal.raise_signal(signal.SIGINT)
+
+    monkeypatch.setattr(numba_cpu, "grid_gradient", sigint_during_the_third_chunk)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        out = np.full(expected.shape, np.nan)
+        with pytest.raises(errors.GridInterrupted) as caught:
+            gradjit.grid_gradient(bowl, AXES_2D, out=out)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert caught.value.rows_done == 40 and len(calls) == 3
+    np.testing.assert_array_equal(out[:, :40], expected[:, :40])
+
+
 def test_progress_bar_counts_chunks(monkeypatch, capsys):
     monkeypatch.setattr(_chunks, "CHUNK_BYTES", 8 * 2 * 301 * 50)
     gradjit.grid_gradient(bowl, AXES_2D, progress=True)
