@@ -15,6 +15,7 @@ from . import (
 )
 from .api import derivative, gradient, grid_gradient, jac
 from .errors import CompileError, GradjitError
+from .matrices import hessian, jacobian
 from .optim import OptimizeResult, minimize
 
 __version__ = "0.1.0"
@@ -39,7 +40,9 @@ __all__ = [
     "errors",
     "gradient",
     "grid_gradient",
+    "hessian",
     "jac",
+    "jacobian",
     "minimize",
     "optim",
     "plot",

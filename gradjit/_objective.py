@@ -26,7 +26,7 @@ from numba.core.errors import NumbaError
 from ._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from .errors import CompileError, ObjectiveError
 
-__all__ = ["argument_types", "bind", "check", "jitted", "name_of"]
+__all__ = ["argument_types", "bind", "check", "check_vector", "jitted", "name_of"]
 
 _VECTOR = types.float64[::1]
 
@@ -77,6 +77,21 @@ def check(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> None:
             f"{name_of(f)} must return a real scalar (a float); Numba infers it returns {returned}. "
             "Reduce the result, e.g. return np.sum(...)."
         )
+
+
+@lru_cache(maxsize=256)
+def check_vector(f: Dispatcher, arg_types: tuple) -> None:
+    """Compile a vector function ``F(x, *args)`` and make sure it returns a 1-D real array."""
+    signature = (_VECTOR, *arg_types)
+    try:
+        f.compile(signature)
+    except NumbaError as exc:
+        raise CompileError(name_of(f), str(exc)) from None
+    except Exception as exc:  # noqa: BLE001 - an error raised while typing user code
+        raise CompileError(name_of(f), f"{type(exc).__name__}: {exc}") from None
+    returned = f.overloads[signature].signature.return_type
+    if not (isinstance(returned, types.Array) and returned.ndim == 1 and isinstance(returned.dtype, (types.Float, types.Integer))):
+        raise ObjectiveError(f"{name_of(f)} must return a 1-D array of real numbers (the m components of F); Numba infers {returned}.")
 
 
 @lru_cache(maxsize=256)

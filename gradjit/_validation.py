@@ -52,14 +52,15 @@ def order(value: Any) -> int:
     return int(value)
 
 
-def steps(h: Any, d: int, stencil_order: int) -> tuple[np.ndarray, bool]:
+def steps(h: Any, d: int, stencil_order: int, relative: float | None = None) -> tuple[np.ndarray, bool]:
     """The step per coordinate and whether it scales with ``max(1, |x_j|)``.
 
-    ``None`` gives the automatic relative step of :func:`gradjit.stencils.default_step`;
-    a number or an array of shape ``(d,)`` gives absolute steps.
+    ``None`` gives the automatic relative step (``relative``, by default that of
+    :func:`gradjit.stencils.default_step`); a number or an array of shape
+    ``(d,)`` gives absolute steps.
     """
     if h is None:
-        return np.full(d, default_step(stencil_order)), True
+        return np.full(d, default_step(stencil_order) if relative is None else relative), True
     if isinstance(h, bool):
         raise StepError(f"h must be a positive float, an array of shape ({d},) or None; got {h!r}.")
     try:

@@ -16,7 +16,7 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["ORDERS", "actual_step", "central_weights", "default_step"]
+__all__ = ["HESSIAN_STEP", "ORDERS", "actual_step", "central_weights", "default_step", "hessian_entry", "jacobian_column"]
 
 #: The supported (even) stencil orders.
 ORDERS = (2, 4, 6, 8)
@@ -97,3 +97,66 @@ def actual_step(x, h, scaled):
     """
     scale = np.maximum(1.0, np.abs(x)) if scaled else 1.0
     return (x + h * scale) - x
+
+
+#: Relative step of the Hessian's second differences: ``eps ** (1/4)``, about 1.2e-4.
+#: Their truncation error is about ``h**2 |f^(4)| / 12`` and their rounding error
+#: about ``eps |f| / h**2``; the two balance at ``h ~ eps ** (1/4)``, where both
+#: are about ``sqrt(eps)`` (1e-8) relative to the scale of f.
+HESSIAN_STEP = _EPS**0.25
+
+
+def hessian_entry(call, args, x, j, k, hj, hk, center):
+    """Entry ``(j, k)`` of the Hessian at ``x`` by central second differences.
+
+    ``call(x, args)`` evaluates f; ``center`` is ``f(x)``; ``hj``, ``hk`` are the
+    steps actually taken (:func:`actual_step`). ``x`` is perturbed in place and
+    restored exactly. The diagonal is ``(f(x + h e_j) - 2 f(x) + f(x - h e_j)) / h**2``;
+    an off-diagonal entry is the four-point cross difference divided by
+    ``4 hj hk``, symmetric in ``j`` and ``k``. Compiled by Numba for the kernels
+    and run as it is by the NumPy reference: the one home of the formula.
+    """
+    xj = x[j]
+    if j == k:
+        x[j] = xj + hj
+        plus = call(x, args)
+        x[j] = xj - hj
+        minus = call(x, args)
+        x[j] = xj
+        return (plus - 2.0 * center + minus) / (hj * hj)
+    xk = x[k]
+    x[j] = xj + hj
+    x[k] = xk + hk
+    plus_plus = call(x, args)
+    x[k] = xk - hk
+    plus_minus = call(x, args)
+    x[j] = xj - hj
+    minus_minus = call(x, args)
+    x[k] = xk + hk
+    minus_plus = call(x, args)
+    x[j] = xj
+    x[k] = xk
+    return ((plus_plus - plus_minus) - (minus_plus - minus_minus)) / (4.0 * hj * hk)
+
+
+def jacobian_column(call, args, x, j, h, weights, column):
+    """Column ``j`` of the Jacobian of a vector function at ``x`` into ``column`` (length m).
+
+    ``call(x, args)`` returns F(x), a 1-D array; ``h`` is the step actually
+    taken; the central stencil with ``weights`` is applied to every component
+    at once. ``x`` is perturbed in place and restored exactly. Shared by the
+    kernels and the NumPy reference like :func:`hessian_entry`.
+    """
+    x0 = x[j]
+    for r in range(column.shape[0]):
+        column[r] = 0.0
+    for k in range(len(weights)):
+        x[j] = x0 + (k + 1) * h
+        plus = call(x, args)
+        x[j] = x0 - (k + 1) * h
+        minus = call(x, args)
+        for r in range(column.shape[0]):
+            column[r] += weights[k] * (plus[r] - minus[r])
+    x[j] = x0
+    for r in range(column.shape[0]):
+        column[r] /= h

@@ -52,7 +52,7 @@ from .._config import (
     launch_lock,
 )
 from ..errors import GradjitError
-from ..stencils import actual_step
+from ..stencils import actual_step, hessian_entry, jacobian_column
 
 #: Largest d with a stack buffer and code specialised per d for batches.
 STACK_D = 64
@@ -400,3 +400,94 @@ def grid_gradient(call, axes, indexing, steps, scaled, weights, args, args_type,
     kernel = _grid(call, weights, d, indexing == "xy" and d >= 2)
     leading_types = _grid_types(d)
     _launch(kernel, (axes, tuple(outs), steps, scaled), leading_types, n_points, 2 * len(weights) * n_points * d * d, threads, args, args_type)
+
+
+# Second order and vector functions: flattened (point, entry) items, so that
+# one point with many entries keeps every core busy as well as many points do.
+
+_hessian_entry = numba.njit(inline="always", **JIT_OPTIONS)(hessian_entry)
+_jacobian_column = numba.njit(inline="always", **JIT_OPTIONS)(jacobian_column)
+#: (points, out, (steps, integer table), scaled): the table lists the Hessian's
+#: (j, k) pairs, or holds the Jacobian's m.
+_PAIRS_TYPES = (_VECTOR, _VECTOR, types.Tuple((_VECTOR, types.int64[::1])), types.boolean)
+
+
+@lru_cache(maxsize=256)
+def _hessian_items(call):
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def items(x_flat, out_flat, tables, scaled, start, stop, args):
+        # Item = (point i, pair p) with pairs (j, k), j <= k, listed in tables[1].
+        steps, pairs = tables
+        d = steps.size
+        n_pairs = pairs.size // 2
+        buf = np.empty(d)
+        point = -1
+        center = 0.0
+        for item in range(start, stop):
+            i = item // n_pairs
+            if i != point:
+                point = i
+                for c in range(d):
+                    buf[c] = x_flat[i * d + c]
+                center = call(buf, args)
+            p = item - i * n_pairs
+            j, k = pairs[2 * p], pairs[2 * p + 1]
+            hj = _actual_step(buf[j], steps[j], scaled)
+            hk = _actual_step(buf[k], steps[k], scaled)
+            value = _hessian_entry(call, args, buf, j, k, hj, hk, center)
+            out_flat[i * d * d + j * d + k] = value
+            out_flat[i * d * d + k * d + j] = value  # symmetric by construction
+
+    return items
+
+
+def _pairs(d: int) -> np.ndarray:
+    j, k = np.triu_indices(d)
+    return np.ascontiguousarray(np.stack([j, k], axis=1).reshape(-1), dtype=np.int64)
+
+
+def hessian(call, points, steps, scaled, args, args_type, out, threads) -> None:
+    """Hessian at every row of ``points`` (N, d) into ``out`` (N, d, d), C-contiguous."""
+    n, d = points.shape
+    if n == 0 or d == 0:
+        return
+    pairs = _pairs(d)
+    n_items = n * (pairs.size // 2)
+    leading = (points.reshape(-1), out.reshape(-1), (steps, pairs), scaled)
+    _launch(_hessian_items(call), leading, _PAIRS_TYPES, n_items, 4 * n_items * d, threads, args, args_type)
+
+
+@lru_cache(maxsize=256)
+def _jacobian_items(call, weights):
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def items(x_flat, out_flat, tables, scaled, start, stop, args):
+        # Item = (point i, coordinate j): column j of the Jacobian at point i;
+        # out is laid out as (N, m, d), with m in tables[1].
+        steps, sizes = tables
+        d = steps.size
+        m = sizes[0]
+        buf = np.empty(d)
+        column = np.empty(m)
+        point = -1
+        for item in range(start, stop):
+            i = item // d
+            if i != point:
+                point = i
+                for c in range(d):
+                    buf[c] = x_flat[i * d + c]
+            j = item - i * d
+            h = _actual_step(buf[j], steps[j], scaled)
+            _jacobian_column(call, args, buf, j, h, weights, column)
+            for r in range(m):
+                out_flat[i * m * d + r * d + j] = column[r]
+
+    return items
+
+
+def jacobian(call, points, steps, scaled, weights, m, args, args_type, out, threads) -> None:
+    """Jacobian (m components) at every row of ``points`` (N, d) into ``out`` (N, m, d), C-contiguous."""
+    n, d = points.shape
+    if n == 0 or d == 0 or m == 0:
+        return
+    leading = (points.reshape(-1), out.reshape(-1), (steps, np.array([m], dtype=np.int64)), scaled)
+    _launch(_jacobian_items(call, weights), leading, _PAIRS_TYPES, n * d, 2 * len(weights) * n * d * (d + m), threads, args, args_type)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._objective import evaluate_python
 from ..errors import ObjectiveError
-from ..stencils import actual_step
+from ..stencils import actual_step, hessian_entry, jacobian_column
 
 
 def batch_gradient(
@@ -103,3 +103,42 @@ def grid_gradient(
     flat = np.empty_like(grid_points)
     batch_gradient(f, grid_points, steps, scaled, weights, args, flat)
     out[...] = flat.T.reshape(out.shape)
+
+
+def hessian(f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, args: tuple, out: np.ndarray) -> None:
+    """The Hessian of ``f`` at every row of ``points`` (N, d) into ``out`` (N, d, d), entry by entry."""
+    n, d = points.shape
+
+    def call(x, call_args):
+        return np.float64(evaluate_python(f, x, call_args))
+
+    private = np.empty(d)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i in range(n):
+            private[:] = points[i]
+            center = call(private, args)
+            for j, k in zip(*np.triu_indices(d)):
+                hj = actual_step(private[j], steps[j], scaled)
+                hk = actual_step(private[k], steps[k], scaled)
+                out[i, j, k] = out[i, k, j] = hessian_entry(call, args, private, j, k, hj, hk, center)
+
+
+def jacobian(
+    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, weights: tuple[float, ...], args: tuple, out: np.ndarray
+) -> None:
+    """The Jacobian of the vector function ``f`` at every row of ``points`` (N, d) into ``out`` (N, m, d)."""
+    n, d = points.shape
+    m = out.shape[1]
+
+    def call(x, call_args):
+        value = np.asarray(f(x, *call_args), dtype=np.float64)
+        if value.shape != (m,):
+            raise ObjectiveError(f"F must return a 1-D array of length {m} at every point; it returned shape {value.shape}.")
+        return value
+
+    private = np.empty(d)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i in range(n):
+            private[:] = points[i]
+            for j in range(d):
+                jacobian_column(call, args, private, j, actual_step(private[j], steps[j], scaled), weights, out[i, :, j])
