@@ -32,6 +32,7 @@ from matplotlib.lines import Line2D
 
 from . import _validation as check
 from .api import derivative, grid_gradient, values
+from .critical_points import group
 from .errors import OptionError, ShapeError
 
 __all__ = ["basin_labels", "basins", "benchmark", "descent_paths", "gradient_field", "surface", "tangent"]
@@ -378,16 +379,10 @@ def basin_labels(x: np.ndarray, success: np.ndarray, tol: float = 1e-3) -> tuple
     x = np.asarray(x, dtype=np.float64)
     success = np.asarray(success, dtype=bool)
     labels = np.full(x.shape[0], -1, dtype=np.int64)
-    minima: list[np.ndarray] = []
-    for i in np.flatnonzero(success):
-        for k, minimum in enumerate(minima):
-            if np.max(np.abs(x[i] - minimum)) <= tol:
-                labels[i] = k
-                break
-        else:
-            labels[i] = len(minima)
-            minima.append(x[i])
-    return labels, np.array(minima).reshape(-1, x.shape[1])
+    converged = np.flatnonzero(success)
+    groups, minima = group(x[converged], tol)
+    labels[converged] = groups
+    return labels, minima
 
 
 def basins(
