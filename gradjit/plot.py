@@ -270,7 +270,7 @@ def descent_paths(
     if labels is not None and len(labels) != len(found):
         raise OptionError(f"labels must have one entry per result ({len(found)}); got {len(labels)}.")
     paths = [_paths(result) for result in found]
-    points = np.concatenate([p for group in paths for p in group])
+    points = np.concatenate([p for result_paths in paths for p in result_paths])
     finite = points[np.isfinite(points).all(axis=1)]
     span = np.ptp(finite, axis=0) if finite.size else np.ones(2)
     margin = 0.1 * np.maximum(span, 1e-12) + (span == 0)
@@ -284,9 +284,9 @@ def descent_paths(
     if axis_lines:
         ax.axhline(0.0, linestyle="--", color="tab:blue", linewidth=0.8)
         ax.axvline(0.0, linestyle="--", color="tab:blue", linewidth=0.8)
-    for k, group in enumerate(paths):
+    for k, result_paths in enumerate(paths):
         colour = f"C{k % 10}"
-        for i, path in enumerate(group):
+        for i, path in enumerate(result_paths):
             label = (labels[k] if labels is not None else None) if i == 0 else None
             ax.plot(path[:, 0], path[:, 1], "-o", color=colour, markersize=2.5, linewidth=1.0, label=label)
             ax.plot(*path[0], "o", color=colour, markersize=6, markeredgecolor="black")
