@@ -26,7 +26,7 @@ from numba.core.errors import NumbaError
 from ._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from .errors import CompileError, ObjectiveError
 
-__all__ = ["argument_types", "bind", "check", "check_vector", "jitted", "name_of"]
+__all__ = ["argument_types", "bind", "check", "check_complex", "check_vector", "jitted", "name_of"]
 
 _VECTOR = types.float64[::1]
 
@@ -92,6 +92,27 @@ def check_vector(f: Dispatcher, arg_types: tuple) -> None:
     returned = f.overloads[signature].signature.return_type
     if not (isinstance(returned, types.Array) and returned.ndim == 1 and isinstance(returned.dtype, (types.Float, types.Integer))):
         raise ObjectiveError(f"{name_of(f)} must return a 1-D array of real numbers (the m components of F); Numba infers {returned}.")
+
+
+@lru_cache(maxsize=256)
+def check_complex(f: Dispatcher, arg_types: tuple) -> None:
+    """Compile ``f`` for a complex128 point and make sure it returns a complex scalar
+    (what the complex-step derivative needs: f analytic in its inputs)."""
+    signature = (types.complex128[::1], *arg_types)
+    hint = ("method='complex' calls f with a complex128 array: use functions that accept complex numbers "
+            "(np.sin, np.exp, x ** 2), not math.*, abs or comparisons")
+    try:
+        f.compile(signature)
+    except NumbaError as exc:
+        raise CompileError(name_of(f), f"{hint}. {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - an error raised while typing user code
+        raise CompileError(name_of(f), f"{hint}. {type(exc).__name__}: {exc}") from None
+    returned = f.overloads[signature].signature.return_type
+    if not isinstance(returned, types.Complex):
+        raise ObjectiveError(
+            f"{name_of(f)} returns {returned} for complex input; method='complex' needs a complex result "
+            "(f must be analytic in x: no abs, real parts or comparisons)."
+        )
 
 
 @lru_cache(maxsize=256)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .errors import DTypeError, ObjectiveError, OptionError, OrderError, ShapeError, StepError
-from .stencils import ORDERS, default_step
+from .stencils import ONE_SIDED_ORDERS, ORDERS, default_step
 
 BACKENDS = ("numba", "numpy")
 INDEXINGS = ("xy", "ij")
@@ -46,10 +46,21 @@ def points(x: Any) -> tuple[np.ndarray, tuple[int, ...]]:
     return arr.reshape(math.prod(batch_shape), arr.shape[-1]), batch_shape
 
 
-def order(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) not in ORDERS:
-        raise OrderError(f"order must be one of {ORDERS} (central stencils); got {value!r}.")
+def order(value: Any, method: str = "central") -> int:
+    allowed = ONE_SIDED_ORDERS if method in ("forward", "backward") else ORDERS
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) not in allowed:
+        raise OrderError(f"order must be one of {allowed} ({method} stencils); got {value!r}.")
     return int(value)
+
+
+#: ``method=`` of :func:`gradjit.gradient`.
+METHODS = ("central", "forward", "backward", "complex")
+
+
+def method(value: Any) -> str:
+    if value not in METHODS:
+        raise OptionError(f"method must be one of {METHODS}; got {value!r}.")
+    return value
 
 
 def steps(h: Any, d: int, stencil_order: int, relative: float | None = None) -> tuple[np.ndarray, bool]:

@@ -12,8 +12,8 @@ import numpy as np
 from . import _chunks, _objective
 from . import _validation as check
 from .backends import numba_cpu, numpy_ref
-from .errors import OptionError
-from .stencils import central_weights
+from .errors import OptionError, OrderError
+from .stencils import COMPLEX_STEP, central_weights, one_sided_step, one_sided_weights
 
 __all__ = ["derivative", "gradient", "grid_gradient"]
 
@@ -29,8 +29,9 @@ def gradient(
     threads: int | None = None,
     out: np.ndarray | None = None,
     vectorized: bool = False,
+    method: str = "central",
 ) -> np.ndarray:
-    r"""Central-difference gradient of a scalar function at one point or a batch of points.
+    r"""Finite-difference gradient of a scalar function at one point or a batch of points.
 
     Parameters
     ----------
@@ -63,6 +64,18 @@ def gradient(
     vectorized : bool, optional
         Only with ``backend="numpy"``: ``f`` maps an ``(N, d)`` array to ``(N,)``
         and each stencil point is evaluated for all points in one call.
+    method : {"central", "forward", "backward", "complex"}, optional
+        ``"central"`` (default): the central stencils above. ``"forward"`` /
+        ``"backward"``: one-sided stencils of ``order`` 1 to 6, evaluating f
+        only at ``x + k h e_j`` (or ``x - k h e_j``), ``k = 0..order``: for f
+        defined on one side of ``x`` only. ``"complex"``: the complex-step
+        derivative ``Im f(x + i h e_j) / h`` with ``h = 1e-20 max(1, |x_j|)``,
+        exact to rounding (no subtraction, so no cancellation) for f analytic
+        in its inputs; f is then called with a complex128 array and must return
+        a complex number (``np.sin``, ``np.exp``, products work; ``abs``,
+        comparisons and ``math.*`` do not; write integer powers as products:
+        Numba computes a complex ``**`` through exp and log, which loses the
+        tiny imaginary part for a negative base). ``order`` must be 2 there.
 
     Returns
     -------
@@ -104,24 +117,38 @@ def gradient(
     (5, 2)
     """
     check.objective(f)
-    stencil_order = check.order(order)
+    method = check.method(method)
+    stencil_order = check.order(order, method)
     backend = check.backend(backend)
     args = check.arguments(args)
     points, batch_shape = check.points(x)
     d = points.shape[1]
-    steps, scaled = check.steps(h, d, stencil_order)
+    if method == "complex" and stencil_order != 2:
+        raise OrderError("method='complex' has no order to choose (its truncation error vanishes at h = 1e-20); leave order=2.")
+    relative = {"central": None, "complex": COMPLEX_STEP}.get(method, one_sided_step(stencil_order))
+    steps, scaled = check.steps(h, d, stencil_order, relative=relative)
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
     result_shape = (*batch_shape, d)
     out = check.output(out, result_shape)
-    if vectorized and backend != "numpy":
-        raise OptionError("vectorized=True applies to backend='numpy' only (the Numba kernels call f one point at a time).")
-    weights = central_weights(stencil_order)
+    if vectorized and (backend != "numpy" or method != "central"):
+        raise OptionError("vectorized=True applies to backend='numpy' and method='central' only.")
+    one_sided = method in ("forward", "backward")
+    weights = one_sided_weights(stencil_order) if one_sided else central_weights(stencil_order)
 
     def compute(target: np.ndarray) -> None:
         target2d = target.reshape(points.shape)
         if backend == "numba":
-            call, args_type = _numba_call(f, args, scalar_input=False)
-            numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, args_type, target2d, n_threads)
+            call, args_type = _numba_call(f, args, scalar_input=False, complex_input=method == "complex")
+            if method == "central":
+                numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, args_type, target2d, n_threads)
+            elif method == "complex":
+                numba_cpu.complex_step_gradient(call, points, steps, scaled, args, args_type, target2d, n_threads)
+            else:
+                numba_cpu.one_sided_gradient(call, points, steps, scaled, weights, method == "backward", args, args_type, target2d, n_threads)
+        elif method == "complex":
+            numpy_ref.complex_step_gradient(f, points, steps, scaled, args, target2d)
+        elif one_sided:
+            numpy_ref.one_sided_gradient(f, points, steps, scaled, weights, method == "backward", args, target2d)
         elif vectorized:
             numpy_ref.batch_gradient_vectorized(f, points, steps, scaled, weights, args, target2d)
         else:
@@ -349,11 +376,15 @@ def values(f: Callable, points: np.ndarray, *, args: tuple = (), backend: str = 
     return out
 
 
-def _numba_call(f: Callable, args: tuple, scalar_input: bool):
-    """The compiled adapter ``call(x, args)`` for ``f`` and the Numba type of ``args``."""
+def _numba_call(f: Callable, args: tuple, scalar_input: bool, complex_input: bool = False):
+    """The compiled adapter ``call(x, args)`` for ``f`` and the Numba type of ``args``
+    (``complex_input``: f is checked for a complex128 point and a complex result)."""
     jf = _objective.jitted(f)
     arg_types = _objective.argument_types(args)
-    _objective.check(jf, arg_types, scalar_input)
+    if complex_input:
+        _objective.check_complex(jf, arg_types)
+    else:
+        _objective.check(jf, arg_types, scalar_input)
     return _objective.bind(jf, len(args), scalar_input), _tuple_type(arg_types)
 
 

@@ -16,7 +16,21 @@ from functools import cache
 
 import numpy as np
 
-__all__ = ["HESSIAN_STEP", "ORDERS", "actual_step", "central_weights", "default_step", "hessian_entry", "jacobian_column"]
+__all__ = [
+    "COMPLEX_STEP",
+    "HESSIAN_STEP",
+    "ONE_SIDED_ORDERS",
+    "ORDERS",
+    "actual_step",
+    "central_weights",
+    "complex_step_entry",
+    "default_step",
+    "hessian_entry",
+    "jacobian_column",
+    "one_sided_entry",
+    "one_sided_step",
+    "one_sided_weights",
+]
 
 #: The supported (even) stencil orders.
 ORDERS = (2, 4, 6, 8)
@@ -160,3 +174,69 @@ def jacobian_column(call, args, x, j, h, weights, column):
     x[j] = x0
     for r in range(column.shape[0]):
         column[r] /= h
+
+
+#: Orders of the one-sided (forward and backward) stencils.
+ONE_SIDED_ORDERS = (1, 2, 3, 4, 5, 6)
+
+
+@cache
+def _exact_one_sided_weights(order: int) -> tuple[Fraction, ...]:
+    # c_0 .. c_p with Σ_k c_k k^m = [m == 1] for m = 0 .. p: exact on polynomials of degree p.
+    n = order + 1
+    rows = [[Fraction(k) ** m for k in range(n)] for m in range(n)]
+    rhs = [Fraction(1 if m == 1 else 0) for m in range(n)]
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if rows[r][col] != 0)
+        rows[col], rows[pivot] = rows[pivot], rows[col]
+        rhs[col], rhs[pivot] = rhs[pivot], rhs[col]
+        for r in range(n):
+            if r != col and rows[r][col] != 0:
+                factor = rows[r][col] / rows[col][col]
+                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col])]
+                rhs[r] -= factor * rhs[col]
+    return tuple(rhs[k] / rows[k][k] for k in range(n))
+
+
+def one_sided_weights(order: int) -> tuple[float, ...]:
+    """Weights ``c_0 .. c_p`` of the forward stencil ``f'(x) ≈ (1/h) Σ_k c_k f(x + k h)``.
+
+    The backward stencil is the same with ``-h``. Order 1 is ``(-1, 1)``, order 2
+    ``(-3/2, 2, -1/2)``; the truncation error is ``O(h^p)``.
+    """
+    return tuple(float(w) for w in _exact_one_sided_weights(order))
+
+
+def one_sided_entry(call, args, x, j, h, weights):
+    """``(1/h) Σ_k c_k f(x + k h e_j)`` at ``x`` (perturbed in place and restored);
+    ``h`` < 0 gives the backward stencil. Shared by the kernels and the reference."""
+    x0 = x[j]
+    total = 0.0
+    for k in range(len(weights)):
+        x[j] = x0 + k * h
+        total += weights[k] * call(x, args)
+    x[j] = x0
+    return total / h
+
+
+#: Relative step of the complex-step derivative. There is no subtraction, so
+#: no cancellation: any tiny step works, and the truncation error
+#: ``h**2 |f'''| / 6`` vanishes at this one.
+COMPLEX_STEP = 1e-20
+
+
+def complex_step_entry(call, args, x, j, h):
+    """``Im f(x + i h e_j) / h`` at the complex point ``x`` (restored after): exact
+    to rounding for f analytic in its inputs."""
+    x0 = x[j]
+    x[j] = x0 + 1j * h
+    value = call(x, args)
+    x[j] = x0
+    return value.imag / h
+
+
+def one_sided_step(order: int) -> float:
+    """Relative step of the one-sided stencil of order ``p``: ``c * eps ** (1 / (p + 1))``
+    (``c`` = 1 for p = 1, else 0.5), where truncation ``~ h**p`` and rounding
+    ``~ eps / h`` balance, as for the central stencils (:func:`default_step`)."""
+    return (1.0 if order == 1 else 0.5) * _EPS ** (1.0 / (order + 1))

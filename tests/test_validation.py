@@ -31,7 +31,7 @@ BAD_CALLS = [
     (lambda: gradjit.gradient(sphere, [1.0, 2.0], out=np.empty(3)), errors.ShapeError, r"out must have shape \(2,\)"),
     (lambda: gradjit.gradient(sphere, [1.0, 2.0], out=np.empty(2, np.float32)), errors.OptionError, "dtype float64"),
     (lambda: gradjit.gradient(sphere, [1.0, 2.0], out=[0.0, 0.0]), errors.OptionError, "NumPy array"),
-    (lambda: gradjit.gradient(sphere, [1.0, 2.0], vectorized=True), errors.OptionError, "backend='numpy' only"),
+    (lambda: gradjit.gradient(sphere, [1.0, 2.0], vectorized=True), errors.OptionError, "applies to backend='numpy'"),
     (lambda: gradjit.gradient("sphere", [1.0, 2.0]), errors.ObjectiveError, "must be a callable"),
     (lambda: gradjit.gradient(lambda x: x * 2.0, [1.0, 2.0]), errors.ObjectiveError, "must return a real scalar"),
     (lambda: gradjit.gradient(lambda x: x * 2.0, [1.0, 2.0], backend="numpy"), errors.ObjectiveError, r"returned an array of shape \(2,\)"),

@@ -52,7 +52,7 @@ from .._config import (
     launch_lock,
 )
 from ..errors import GradjitError
-from ..stencils import actual_step, hessian_entry, jacobian_column
+from ..stencils import actual_step, complex_step_entry, hessian_entry, jacobian_column, one_sided_entry
 
 #: Largest d with a stack buffer and code specialised per d for batches.
 STACK_D = 64
@@ -491,3 +491,68 @@ def jacobian(call, points, steps, scaled, weights, m, args, args_type, out, thre
         return
     leading = (points.reshape(-1), out.reshape(-1), (steps, np.array([m], dtype=np.int64)), scaled)
     _launch(_jacobian_items(call, weights), leading, _PAIRS_TYPES, n * d, 2 * len(weights) * n * d * (d + m), threads, args, args_type)
+
+
+_one_sided_entry = numba.njit(inline="always", **JIT_OPTIONS)(one_sided_entry)
+_complex_step_entry = numba.njit(inline="always", **JIT_OPTIONS)(complex_step_entry)
+
+
+@lru_cache(maxsize=256)
+def _one_sided_items(call, weights, direction: float):
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def items(x_flat, out_flat, steps, scaled, start, stop, args):
+        # Item = (point i, coordinate j), as in _items; direction -1 is the backward stencil.
+        d = steps.size
+        buf = np.empty(d)
+        point = -1
+        for item in range(start, stop):
+            i = item // d
+            if i != point:
+                point = i
+                for c in range(d):
+                    buf[c] = x_flat[i * d + c]
+            j = item - i * d
+            h = _actual_step(buf[j], direction * steps[j], scaled)
+            out_flat[item] = _one_sided_entry(call, args, buf, j, h, weights)
+
+    return items
+
+
+@lru_cache(maxsize=256)
+def _complex_items(call):
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def items(x_flat, out_flat, steps, scaled, start, stop, args):
+        # Item = (point i, coordinate j), the point held in a complex buffer.
+        d = steps.size
+        buf = np.empty(d, dtype=np.complex128)
+        point = -1
+        for item in range(start, stop):
+            i = item // d
+            if i != point:
+                point = i
+                for c in range(d):
+                    buf[c] = x_flat[i * d + c]
+            j = item - i * d
+            scale = max(1.0, abs(buf[j].real)) if scaled else 1.0
+            out_flat[item] = _complex_step_entry(call, args, buf, j, steps[j] * scale)
+
+    return items
+
+
+def one_sided_gradient(call, points, steps, scaled, weights, backward, args, args_type, out, threads) -> None:
+    """Forward (or backward) differences at every row of ``points`` (N, d) into ``out`` (N, d)."""
+    n, d = points.shape
+    if n == 0 or d == 0:
+        return
+    kernel = _one_sided_items(call, weights, -1.0 if backward else 1.0)
+    leading = (points.reshape(-1), out.reshape(-1), steps, scaled)
+    _launch(kernel, leading, _BATCH_TYPES, n * d, len(weights) * n * d * d, threads, args, args_type)
+
+
+def complex_step_gradient(call, points, steps, scaled, args, args_type, out, threads) -> None:
+    """Complex-step derivatives at every row of ``points`` (N, d) into ``out`` (N, d)."""
+    n, d = points.shape
+    if n == 0 or d == 0:
+        return
+    leading = (points.reshape(-1), out.reshape(-1), steps, scaled)
+    _launch(_complex_items(call), leading, _BATCH_TYPES, n * d, n * d * d, threads, args, args_type)

@@ -15,7 +15,7 @@ import numpy as np
 
 from .._objective import evaluate_python
 from ..errors import ObjectiveError
-from ..stencils import actual_step, hessian_entry, jacobian_column
+from ..stencils import actual_step, complex_step_entry, hessian_entry, jacobian_column, one_sided_entry
 
 
 def batch_gradient(
@@ -142,3 +142,41 @@ def jacobian(
             private[:] = points[i]
             for j in range(d):
                 jacobian_column(call, args, private, j, actual_step(private[j], steps[j], scaled), weights, out[i, :, j])
+
+
+def one_sided_gradient(
+    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, weights: tuple[float, ...], backward: bool,
+    args: tuple, out: np.ndarray
+) -> None:
+    """Forward (or backward) differences of ``f`` at every row of ``points`` into ``out``."""
+
+    def call(x, call_args):
+        return np.float64(evaluate_python(f, x, call_args))
+
+    private = np.empty(points.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i in range(points.shape[0]):
+            private[:] = points[i]
+            for j in range(private.size):
+                h = actual_step(private[j], -steps[j] if backward else steps[j], scaled)
+                out[i, j] = one_sided_entry(call, args, private, j, h, weights)
+
+
+def complex_step_gradient(f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, args: tuple, out: np.ndarray) -> None:
+    """Complex-step derivatives ``Im f(x + i h e_j) / h`` at every row of ``points`` into ``out``."""
+
+    def call(x, call_args):
+        value = f(x, *call_args)
+        if np.ndim(value) != 0 or not np.iscomplexobj(value):
+            raise ObjectiveError(
+                "method='complex' needs f to return a complex scalar for complex input (f must be analytic: "
+                f"no abs, comparisons or real-only functions); it returned {type(value).__name__}."
+            )
+        return value
+
+    private = np.empty(points.shape[1], dtype=np.complex128)
+    for i in range(points.shape[0]):
+        private[:] = points[i]
+        for j in range(private.size):
+            scale = max(1.0, abs(points[i, j])) if scaled else 1.0
+            out[i, j] = complex_step_entry(call, args, private, j, steps[j] * scale)

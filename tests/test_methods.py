@@ -1,0 +1,94 @@
+"""gradient(method=...): one-sided stencils of each order and the complex step, against
+analytic derivatives with tolerances from their error orders; parity with the reference."""
+
+import math
+
+import numpy as np
+import pytest
+
+import gradjit
+from gradjit import errors
+from gradjit.stencils import one_sided_weights
+
+EPS = np.finfo(float).eps
+
+
+def wave(x):
+    # x0 * x0 * x0, not x0 ** 3: Numba's complex power goes through exp and log,
+    # which loses the complex step's tiny imaginary part for a negative base.
+    return np.sin(x[0]) * np.exp(x[1]) + x[0] * x[0] * x[0] * x[2] - np.cos(x[1] * x[2])
+
+
+def wave_gradient(x):
+    a, b, c = x[..., 0], x[..., 1], x[..., 2]
+    return np.stack([
+        np.cos(a) * np.exp(b) + 3 * a**2 * c,
+        np.sin(a) * np.exp(b) + c * np.sin(b * c),
+        a**3 + b * np.sin(b * c),
+    ], axis=-1)
+
+
+POINTS = np.random.default_rng(0).uniform(-1.5, 1.5, (200, 3))
+EXACT = wave_gradient(POINTS)
+
+
+def relative(g):
+    return np.abs(g - EXACT) / np.maximum(1.0, np.abs(EXACT))
+
+
+@pytest.mark.parametrize("method", ["forward", "backward"])
+@pytest.mark.parametrize("order", [1, 2, 3, 4, 5, 6])
+def test_one_sided_stencils_reach_the_accuracy_of_their_order(method, order):
+    # Truncation ~ h^p and rounding ~ eps/h balance at ~ eps^(p/(p+1)); allow a
+    # factor of 300 for the constants (derivatives of order p+1 of the test function).
+    errors_ = relative(gradjit.gradient(wave, POINTS, method=method, order=order))
+    assert np.median(errors_) < 300 * EPS ** (order / (order + 1))
+
+
+def test_one_sided_weights_are_exact_on_polynomials():
+    for order in range(1, 7):
+        w = one_sided_weights(order)
+        for degree in range(order + 1):
+            assert math.isclose(sum(c * k**degree for k, c in enumerate(w)), 1.0 if degree == 1 else 0.0, abs_tol=1e-12)
+
+
+def test_the_complex_step_is_exact_to_rounding():
+    errors_ = relative(gradjit.gradient(wave, POINTS, method="complex"))
+    assert np.median(errors_) <= 1e-15 and errors_.max() < 1e-14
+
+
+@pytest.mark.parametrize("method, order", [("forward", 2), ("backward", 3), ("complex", 2)])
+def test_parity_with_the_reference(method, order):
+    fast = gradjit.gradient(wave, POINTS[:20], method=method, order=order)
+    reference = gradjit.gradient(wave, POINTS[:20], method=method, order=order, backend="numpy")
+    # f itself rounds differently in Numba and NumPy (1 ulp), amplified by 1/h.
+    np.testing.assert_allclose(fast, reference, rtol=1e-9, atol=1e-9)
+
+
+def half_line(x):
+    # Defined for x0 >= 0 only (NaN to the left), like sqrt or log at the edge of their domain.
+    return x[0] * x[0] + x[0] + x[1] if x[0] >= 0.0 else np.nan
+
+
+def test_one_sided_stencils_stay_on_their_side():
+    at_edge = np.array([0.0, 1.0])
+    assert np.isnan(gradjit.gradient(half_line, at_edge)[0])  # central steps off the domain
+    np.testing.assert_allclose(gradjit.gradient(half_line, at_edge, method="forward", order=2), [1.0, 1.0], atol=1e-9)
+    assert np.isnan(gradjit.gradient(half_line, at_edge, method="backward", order=2)[0])
+
+
+BAD = [
+    (lambda: gradjit.gradient(wave, POINTS[0], method="secant"), errors.OptionError, "method must be one of"),
+    (lambda: gradjit.gradient(wave, POINTS[0], method="forward", order=7), errors.OrderError, "forward stencils"),
+    (lambda: gradjit.gradient(wave, POINTS[0], method="central", order=3), errors.OrderError, "central stencils"),
+    (lambda: gradjit.gradient(wave, POINTS[0], method="complex", order=4), errors.OrderError, "leave order=2"),
+    (lambda: gradjit.gradient(lambda x: abs(x[0]), [1.0], method="complex"), errors.ObjectiveError, "complex result"),
+    (lambda: gradjit.gradient(lambda x: math.sin(x[0]), [1.0], method="complex"), errors.CompileError, "complex128"),
+    (lambda: gradjit.gradient(wave, POINTS, method="forward", backend="numpy", vectorized=True), errors.OptionError, "vectorized"),
+]
+
+
+@pytest.mark.parametrize("call, exception, message", BAD, ids=[f"case{i}" for i in range(len(BAD))])
+def test_bad_arguments(call, exception, message):
+    with pytest.raises(exception, match=message):
+        call()
