@@ -125,14 +125,14 @@ def gradient(
     d = points.shape[1]
     if method == "complex" and stencil_order != 2:
         raise OrderError("method='complex' has no order to choose (its truncation error vanishes at h = 1e-20); leave order=2.")
-    relative = {"central": None, "complex": COMPLEX_STEP}.get(method, one_sided_step(stencil_order))
+    one_sided = method in ("forward", "backward")
+    relative = one_sided_step(stencil_order) if one_sided else COMPLEX_STEP if method == "complex" else None
     steps, scaled = check.steps(h, d, stencil_order, relative=relative)
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
     result_shape = (*batch_shape, d)
     out = check.output(out, result_shape)
     if vectorized and (backend != "numpy" or method != "central"):
         raise OptionError("vectorized=True applies to backend='numpy' and method='central' only.")
-    one_sided = method in ("forward", "backward")
     weights = one_sided_weights(stencil_order) if one_sided else central_weights(stencil_order)
 
     def compute(target: np.ndarray) -> None:
