@@ -54,7 +54,7 @@ def order(value: Any, method: str = "central") -> int:
 
 
 #: ``method=`` of :func:`gradjit.gradient`.
-METHODS = ("central", "forward", "backward", "complex")
+METHODS = ("central", "richardson", "forward", "backward", "complex")
 
 
 def method(value: Any) -> str:

@@ -222,6 +222,20 @@ def relative_errors(order: int, n: int = 400, seed: int = 11, method: str = "cen
     return np.concatenate(errors)
 
 
+def richardson_coverage(n: int = 400, seed: int = 11) -> float:
+    """The fraction of entries, over the suite as in :func:`relative_errors`, whose
+    Richardson error estimate bounds the true error."""
+    from .api import gradient
+
+    held = []
+    for problem in PROBLEMS.values():
+        for d in [2] if problem.dims else [2, 5]:
+            X = problem.sample(n, d, seed=seed)
+            estimate, error = gradient(problem.f, X, method="richardson", full_output=True)
+            held.append((np.abs(estimate - problem.gradient(X)) <= error).ravel())
+    return float(np.concatenate(held).mean())
+
+
 def hessian_relative_errors(n: int = 200, seed: int = 5) -> np.ndarray:
     """Relative errors of ``gradjit.hessian`` over every problem (d = 2) at ``n`` seeded
     random points, against the order-8 Jacobian of the analytic gradient (whose own

@@ -30,6 +30,7 @@ __all__ = [
     "one_sided_entry",
     "one_sided_step",
     "one_sided_weights",
+    "richardson_entry",
 ]
 
 #: The supported (even) stencil orders.
@@ -247,3 +248,56 @@ def one_sided_step(order: int) -> float:
     relative error of orders 4 to 6 drops from 1e-7–1e-5 at ``c = 0.5`` to 4e-9–1e-8.
     """
     return ONE_SIDED_STEP_FACTORS[order] * _EPS ** (1.0 / (order + 1))
+
+
+# Richardson extrapolation of the order-2 central difference D(h) = f' + a1 h^2 + a2 h^4 + ...
+# over the steps base * 2**-i, i = 0 .. RICHARDSON_STEPS - 1. Each level k of the
+# tableau removes the h^(2k) term: R_k(i) = R_(k-1)(i) + (R_(k-1)(i) - R_(k-1)(i-1)) / (4**k - 1).
+# Of the windows at level RICHARDSON_LEVELS, the one whose error estimate is smallest wins.
+# The parameters were chosen on the test suite (see benchmarks/accuracy_table.py).
+
+#: Relative base step (the largest), times ``max(1, |x_j|)``.
+RICHARDSON_BASE = 0.1
+#: Steps in the geometric sequence (2 evaluations of f each).
+RICHARDSON_STEPS = 8
+#: Extrapolation levels: the result has error ``O(h^(2 * (levels + 1)))``.
+RICHARDSON_LEVELS = 3
+#: The rounding part of the error estimate: this many ``eps |f(x)| / h``.
+RICHARDSON_ROUNDING = 10.0
+
+
+def richardson_entry(call, args, x, j, base, scaled, center, table, step_rule):
+    """``(estimate, error_estimate)`` of ``df/dx_j`` at ``x`` by Richardson extrapolation.
+
+    ``base`` is the largest step (scaled by ``max(1, |x_j|)`` when ``scaled``);
+    ``center`` is ``f(x)``; ``table`` is scratch space of ``(RICHARDSON_LEVELS + 1)
+    * RICHARDSON_STEPS`` floats. The error estimate of a window is the change
+    made by its last extrapolation plus ``RICHARDSON_ROUNDING * eps |f(x)| / h``
+    for its smallest step ``h``. ``x`` is perturbed in place and restored.
+    ``step_rule`` is :func:`actual_step` (compiled, in the kernels). Shared by
+    the kernels and the NumPy reference.
+    """
+    n = RICHARDSON_STEPS
+    x0 = x[j]
+    for i in range(n):
+        h = step_rule(x0, base * 0.5**i, scaled)
+        x[j] = x0 + h
+        plus = call(x, args)
+        x[j] = x0 - h
+        minus = call(x, args)
+        table[i] = (plus - minus) / (2.0 * h)
+    x[j] = x0
+    for k in range(1, RICHARDSON_LEVELS + 1):
+        factor = 4.0**k - 1.0
+        for i in range(k, n):
+            lower = table[(k - 1) * n + i]
+            table[k * n + i] = lower + (lower - table[(k - 1) * n + i - 1]) / factor
+    top = RICHARDSON_LEVELS * n
+    best = table[top + n - 1]
+    best_error = np.inf
+    for i in range(RICHARDSON_LEVELS, n):
+        h = step_rule(x0, base * 0.5**i, scaled)
+        error = abs(table[top + i] - table[top - n + i]) + RICHARDSON_ROUNDING * _EPS * abs(center) / abs(h)
+        if error < best_error:  # a NaN error never wins: the last window stands
+            best, best_error = table[top + i], error
+    return best, best_error

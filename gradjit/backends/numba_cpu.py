@@ -52,7 +52,16 @@ from .._config import (
     launch_lock,
 )
 from ..errors import GradjitError
-from ..stencils import actual_step, complex_step_entry, hessian_entry, jacobian_column, one_sided_entry
+from ..stencils import (
+    RICHARDSON_LEVELS,
+    RICHARDSON_STEPS,
+    actual_step,
+    complex_step_entry,
+    hessian_entry,
+    jacobian_column,
+    one_sided_entry,
+    richardson_entry,
+)
 
 #: Largest d with a stack buffer and code specialised per d for batches.
 STACK_D = 64
@@ -556,3 +565,42 @@ def complex_step_gradient(call, points, steps, scaled, args, args_type, out, thr
         return
     leading = (points.reshape(-1), out.reshape(-1), steps, scaled)
     _launch(_complex_items(call), leading, _BATCH_TYPES, n * d, n * d * d, threads, args, args_type)
+
+
+_richardson_entry = numba.njit(inline="always", **JIT_OPTIONS)(richardson_entry)
+_RICHARDSON_TYPES = (_VECTOR, _VECTOR, types.UniTuple(_VECTOR, 2), types.boolean)
+
+
+@lru_cache(maxsize=256)
+def _richardson_items(call):
+    table_size = (RICHARDSON_LEVELS + 1) * RICHARDSON_STEPS
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def items(x_flat, out_flat, vectors, scaled, start, stop, args):
+        # Item = (point i, coordinate j): the estimate into out, its error estimate into vectors[1].
+        steps, errors = vectors
+        d = steps.size
+        buf = np.empty(d)
+        table = np.empty(table_size)
+        point = -1
+        center = 0.0
+        for item in range(start, stop):
+            i = item // d
+            if i != point:
+                point = i
+                for c in range(d):
+                    buf[c] = x_flat[i * d + c]
+                center = call(buf, args)
+            j = item - i * d
+            out_flat[item], errors[item] = _richardson_entry(call, args, buf, j, steps[j], scaled, center, table, _actual_step)
+
+    return items
+
+
+def richardson_gradient(call, points, steps, scaled, args, args_type, out, errors, threads) -> None:
+    """Richardson-extrapolated gradient at every row of ``points`` (N, d) into ``out``, error estimates into ``errors``."""
+    n, d = points.shape
+    if n == 0 or d == 0:
+        return
+    leading = (points.reshape(-1), out.reshape(-1), (steps, errors.reshape(-1)), scaled)
+    _launch(_richardson_items(call), leading, _RICHARDSON_TYPES, n * d, 2 * RICHARDSON_STEPS * n * d * d, threads, args, args_type)

@@ -15,7 +15,16 @@ import numpy as np
 
 from .._objective import evaluate_python
 from ..errors import ObjectiveError
-from ..stencils import actual_step, complex_step_entry, hessian_entry, jacobian_column, one_sided_entry
+from ..stencils import (
+    RICHARDSON_LEVELS,
+    RICHARDSON_STEPS,
+    actual_step,
+    complex_step_entry,
+    hessian_entry,
+    jacobian_column,
+    one_sided_entry,
+    richardson_entry,
+)
 
 
 def batch_gradient(
@@ -180,3 +189,21 @@ def complex_step_gradient(f: Callable, points: np.ndarray, steps: np.ndarray, sc
         for j in range(private.size):
             scale = max(1.0, abs(points[i, j])) if scaled else 1.0
             out[i, j] = complex_step_entry(call, args, private, j, steps[j] * scale)
+
+
+def richardson_gradient(
+    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, args: tuple, out: np.ndarray, errors: np.ndarray
+) -> None:
+    """Richardson-extrapolated gradient of ``f`` at every row of ``points`` into ``out``, error estimates into ``errors``."""
+
+    def call(x, call_args):
+        return np.float64(evaluate_python(f, x, call_args))
+
+    private = np.empty(points.shape[1])
+    table = np.empty((RICHARDSON_LEVELS + 1) * RICHARDSON_STEPS)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i in range(points.shape[0]):
+            private[:] = points[i]
+            center = call(private, args)
+            for j in range(private.size):
+                out[i, j], errors[i, j] = richardson_entry(call, args, private, j, steps[j], scaled, center, table, actual_step)
