@@ -87,6 +87,25 @@ def steps(h: Any, d: int, stencil_order: int, relative: float | None = None) -> 
     return np.ascontiguousarray(arr), False
 
 
+def bounds(value: Any, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(lower, upper)``, each a number or an array of shape ``(d,)``, as two (d,)
+    arrays; ``None`` is unbounded. Every point must lie inside."""
+    d = points.shape[1]
+    if value is None:
+        return np.full(d, -np.inf), np.full(d, np.inf)
+    try:
+        lower, upper = (np.broadcast_to(np.asarray(v, dtype=np.float64), (d,)).copy() for v in value)
+    except (TypeError, ValueError):
+        raise OptionError(f"bounds must be a pair (lower, upper) of numbers or arrays of shape ({d},); got {value!r}.") from None
+    if np.isnan(lower).any() or np.isnan(upper).any() or not np.all(lower < upper):
+        raise OptionError(f"bounds must have lower < upper in every coordinate; got {value!r}.")
+    outside = (points < lower) | (points > upper)
+    if outside.any():
+        i, j = np.argwhere(outside)[0]
+        raise OptionError(f"every point must lie inside the bounds; x[{i}, {j}] = {points[i, j]} is outside [{lower[j]}, {upper[j]}].")
+    return lower, upper
+
+
 def backend(value: Any) -> str:
     if value not in BACKENDS:
         raise OptionError(f"backend must be one of {BACKENDS}; got {value!r}.")

@@ -31,6 +31,7 @@ def gradient(
     vectorized: bool = False,
     method: str = "central",
     full_output: bool = False,
+    bounds: Any = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     r"""Finite-difference gradient of a scalar function at one point or a batch of points.
 
@@ -87,6 +88,13 @@ def gradient(
         (the change made by the last extrapolation plus the rounding error
         ``10 eps |f(x)| / h``; it bounds the true error in about 99% of entries
         on the test suite).
+    bounds : (lower, upper), optional
+        Numbers or arrays of shape ``(d,)``: f is never evaluated outside
+        ``[lower, upper]``. With ``method="central"`` or ``"richardson"`` a
+        coordinate whose stencil would cross a bound uses the one-sided stencil
+        (or one-sided extrapolation) toward the inside, its step shrunk to fit
+        if needed (as scipy's ``approx_derivative`` does). Every point must lie
+        inside.
 
     Returns
     -------
@@ -138,6 +146,11 @@ def gradient(
         raise OrderError(f"method={method!r} has no order to choose; leave order=2.")
     if full_output and method != "richardson":
         raise OptionError("full_output=True returns error estimates, which method='richardson' makes; the other methods have none.")
+    if bounds is not None and method not in ("central", "richardson"):
+        raise OptionError("bounds apply to method='central' and 'richardson' (the one-sided methods choose their side themselves).")
+    if bounds is not None and vectorized:
+        raise OptionError("bounds and vectorized=True do not go together.")
+    lower, upper = check.bounds(bounds, points)
     one_sided = method in ("forward", "backward")
     relative = {"complex": COMPLEX_STEP, "richardson": RICHARDSON_BASE}.get(method)
     if one_sided:
@@ -157,7 +170,10 @@ def gradient(
         if backend == "numba":
             call, args_type = _numba_call(f, args, scalar_input=False, complex_input=method == "complex")
             if method == "richardson":
-                numba_cpu.richardson_gradient(call, points, steps, scaled, args, args_type, target2d, errors, n_threads)
+                numba_cpu.richardson_gradient(call, points, steps, scaled, lower, upper, args, args_type, target2d, errors, n_threads)
+            elif method == "central" and bounds is not None:
+                numba_cpu.bounded_gradient(call, points, steps, scaled, weights, one_sided_weights(stencil_order), lower, upper,
+                                           args, args_type, target2d, n_threads)
             elif method == "central":
                 numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, args_type, target2d, n_threads)
             elif method == "complex":
@@ -165,7 +181,9 @@ def gradient(
             else:
                 numba_cpu.one_sided_gradient(call, points, steps, scaled, weights, method == "backward", args, args_type, target2d, n_threads)
         elif method == "richardson":
-            numpy_ref.richardson_gradient(f, points, steps, scaled, args, target2d, errors.reshape(points.shape))
+            numpy_ref.richardson_gradient(f, points, steps, scaled, lower, upper, args, target2d, errors.reshape(points.shape))
+        elif bounds is not None:
+            numpy_ref.bounded_gradient(f, points, steps, scaled, weights, one_sided_weights(stencil_order), lower, upper, args, target2d)
         elif method == "complex":
             numpy_ref.complex_step_gradient(f, points, steps, scaled, args, target2d)
         elif one_sided:

@@ -15,6 +15,7 @@ from fractions import Fraction
 from functools import cache
 
 import numpy as np
+from numba.extending import register_jitable
 
 __all__ = [
     "COMPLEX_STEP",
@@ -29,6 +30,9 @@ __all__ = [
     "jacobian_column",
     "one_sided_entry",
     "one_sided_step",
+    "bounded_entry",
+    "central_entry",
+    "choose_side",
     "one_sided_weights",
     "richardson_entry",
 ]
@@ -208,6 +212,7 @@ def one_sided_weights(order: int) -> tuple[float, ...]:
     return tuple(float(w) for w in _exact_one_sided_weights(order))
 
 
+@register_jitable  # callable from compiled code too (bounded_entry)
 def one_sided_entry(call, args, x, j, h, weights):
     """``(1/h) Σ_k c_k f(x + k h e_j)`` at ``x`` (perturbed in place and restored);
     ``h`` < 0 gives the backward stencil. Shared by the kernels and the reference."""
@@ -266,38 +271,89 @@ RICHARDSON_LEVELS = 3
 RICHARDSON_ROUNDING = 10.0
 
 
-def richardson_entry(call, args, x, j, base, scaled, center, table, step_rule):
+def richardson_entry(call, args, x, j, base, direction, center, table):
     """``(estimate, error_estimate)`` of ``df/dx_j`` at ``x`` by Richardson extrapolation.
 
-    ``base`` is the largest step (scaled by ``max(1, |x_j|)`` when ``scaled``);
+    ``base`` is the largest step (absolute, > 0); the steps are ``base * 2**-i``,
+    each re-measured as ``(x_j + s) - x_j``. ``direction`` 0 extrapolates central
+    differences (error in even powers of h); +1 / -1 forward / backward ones
+    ``(f(x ± h e_j) - f(x)) / ±h`` (all powers), for points next to a bound.
     ``center`` is ``f(x)``; ``table`` is scratch space of ``(RICHARDSON_LEVELS + 1)
     * RICHARDSON_STEPS`` floats. The error estimate of a window is the change
     made by its last extrapolation plus ``RICHARDSON_ROUNDING * eps |f(x)| / h``
     for its smallest step ``h``. ``x`` is perturbed in place and restored.
-    ``step_rule`` is :func:`actual_step` (compiled, in the kernels). Shared by
-    the kernels and the NumPy reference.
+    Shared by the kernels and the NumPy reference.
     """
     n = RICHARDSON_STEPS
     x0 = x[j]
+    sign = -1.0 if direction < 0 else 1.0
     for i in range(n):
-        h = step_rule(x0, base * 0.5**i, scaled)
+        h = (x0 + sign * base * 0.5**i) - x0
         x[j] = x0 + h
         plus = call(x, args)
-        x[j] = x0 - h
-        minus = call(x, args)
-        table[i] = (plus - minus) / (2.0 * h)
+        if direction == 0:
+            x[j] = x0 - h
+            table[i] = (plus - call(x, args)) / (2.0 * h)
+        else:
+            table[i] = (plus - center) / h
     x[j] = x0
+    ratio = 4.0 if direction == 0 else 2.0  # h halves: the error terms h^2k (or h^k) shrink by ratio^k
     for k in range(1, RICHARDSON_LEVELS + 1):
-        factor = 4.0**k - 1.0
+        factor = ratio**k - 1.0
         for i in range(k, n):
-            lower = table[(k - 1) * n + i]
-            table[k * n + i] = lower + (lower - table[(k - 1) * n + i - 1]) / factor
+            below = table[(k - 1) * n + i]
+            table[k * n + i] = below + (below - table[(k - 1) * n + i - 1]) / factor
     top = RICHARDSON_LEVELS * n
     best = table[top + n - 1]
     best_error = np.inf
     for i in range(RICHARDSON_LEVELS, n):
-        h = step_rule(x0, base * 0.5**i, scaled)
-        error = abs(table[top + i] - table[top - n + i]) + RICHARDSON_ROUNDING * _EPS * abs(center) / abs(h)
+        h = abs((x0 + base * 0.5**i) - x0)
+        error = abs(table[top + i] - table[top - n + i]) + RICHARDSON_ROUNDING * _EPS * abs(center) / h
         if error < best_error:  # a NaN error never wins: the last window stands
             best, best_error = table[top + i], error
     return best, best_error
+
+
+@register_jitable  # callable from compiled code too (bounded_entry)
+def choose_side(x0, s, lower, upper, central_reach, one_sided_reach):
+    """``(direction, s)``: central (0) when ``x0 ± central_reach * s`` stays in
+    ``[lower, upper]``; else one-sided toward the side with more room (+1 up,
+    -1 down), with ``s`` shrunk so that ``x0 ± one_sided_reach * s`` stays inside
+    (as scipy's ``approx_derivative`` does with bounds). ``s`` is 0 when there is
+    no room at all."""
+    down, up = x0 - lower, upper - x0
+    reach = central_reach * s * (1.0 + 1e-12)  # x0 ± k h must not round past the bound
+    if reach <= down and reach <= up:
+        return 0, s
+    room = max(up, down)
+    # (1 - 1e-12): x0 + k s must not round past the bound.
+    shrunk = min(s, room * (1.0 - 1e-12) / one_sided_reach)
+    return (1 if up >= down else -1), max(shrunk, 0.0)
+
+
+@register_jitable  # callable from compiled code too (bounded_entry)
+def central_entry(call, args, x, j, h, weights):
+    """``(1/h) Σ_k w_k (f(x + k h e_j) - f(x - k h e_j))`` at ``x`` (restored after)."""
+    x0 = x[j]
+    total = 0.0
+    for k in range(len(weights)):
+        x[j] = x0 + (k + 1) * h
+        plus = call(x, args)
+        x[j] = x0 - (k + 1) * h
+        total += weights[k] * (plus - call(x, args))
+    x[j] = x0
+    return total / h
+
+
+def bounded_entry(call, args, x, j, s, lower, upper, weights, one_sided):
+    """A central entry of step ``s`` that never evaluates f outside ``[lower, upper]``:
+    next to a bound it becomes the one-sided stencil of the same order (weights
+    ``one_sided``) toward the inside, with a step that fits (:func:`choose_side`)."""
+    x0 = x[j]
+    direction, s = choose_side(x0, s, lower, upper, len(weights), len(one_sided) - 1)
+    h = ((x0 + s) - x0) if direction >= 0 else ((x0 - s) - x0)
+    if h == 0.0:
+        return np.nan
+    if direction == 0:
+        return central_entry(call, args, x, j, h, weights)
+    return one_sided_entry(call, args, x, j, h, one_sided)

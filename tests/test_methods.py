@@ -123,3 +123,53 @@ def test_richardson_parity_and_out():
 def test_full_output_needs_richardson():
     with pytest.raises(errors.OptionError, match="method='richardson'"):
         gradjit.gradient(wave, POINTS[0], full_output=True)
+
+
+def inside_the_box(x):
+    # Smooth, but raises if evaluated outside [0, 2] x [-1, 1].
+    if x[0] < 0.0 or x[0] > 2.0 or x[1] < -1.0 or x[1] > 1.0:
+        raise ValueError("evaluated outside the bounds")
+    return np.exp(x[0]) * np.cos(x[1]) + x[0] * x[1] * x[1]
+
+
+def inside_the_box_gradient(X):
+    a, b = X[:, 0], X[:, 1]
+    return np.stack([np.exp(a) * np.cos(b) + b * b, -np.exp(a) * np.sin(b) + 2 * a * b], axis=1)
+
+
+BOX = ([0.0, -1.0], [2.0, 1.0])
+# Corners, edges, points a hair inside, and ordinary points.
+EDGES = np.array([[0.0, -1.0], [2.0, 1.0], [0.0, 0.3], [1.2, 1.0], [1e-9, -1.0 + 1e-9], [2.0 - 1e-7, 0.0], [1.0, 0.5], [0.5, -0.25]])
+
+
+@pytest.mark.parametrize("backend", ["numba", "numpy"])
+@pytest.mark.parametrize("method, order, tolerance", [("central", 2, 1e-6), ("central", 4, 1e-8), ("central", 8, 1e-8),
+                                                      ("richardson", 2, 1e-9)])
+def test_bounds_are_never_crossed(method, order, tolerance, backend):
+    with pytest.raises(ValueError, match="outside the bounds"):
+        gradjit.gradient(inside_the_box, EDGES[:1], method=method, order=order, backend=backend)  # no bounds: it does
+    g = gradjit.gradient(inside_the_box, EDGES, method=method, order=order, bounds=BOX, backend=backend)
+    np.testing.assert_allclose(g, inside_the_box_gradient(EDGES), atol=tolerance * 10)
+
+
+def test_bounded_richardson_error_estimates_hold_next_to_the_bounds():
+    X = np.random.default_rng(6).uniform([0.0, -1.0], [2.0, 1.0], (300, 2))
+    X[::3, 0] = 0.0  # a third on the lower bound of x0
+    g, error = gradjit.gradient(inside_the_box, X, method="richardson", full_output=True, bounds=BOX)
+    exact = inside_the_box_gradient(X)
+    assert np.max(np.abs(g - exact)) < 1e-9
+    assert (np.abs(g - exact) <= error).mean() >= 0.95
+
+
+BAD_BOUNDS = [
+    (lambda: gradjit.gradient(inside_the_box, [3.0, 0.0], bounds=BOX), "outside \\[0.0, 2.0\\]"),
+    (lambda: gradjit.gradient(inside_the_box, [1.0, 0.0], bounds=([1.0, 0.0], [0.5, 1.0])), "lower < upper"),
+    (lambda: gradjit.gradient(inside_the_box, [1.0, 0.0], bounds=(0.0,)), "pair"),
+    (lambda: gradjit.gradient(inside_the_box, [1.0, 0.0], bounds=BOX, method="forward"), "bounds apply to"),
+]
+
+
+@pytest.mark.parametrize("call, message", BAD_BOUNDS, ids=[f"case{i}" for i in range(len(BAD_BOUNDS))])
+def test_bad_bounds(call, message):
+    with pytest.raises(errors.OptionError, match=message):
+        call()

@@ -59,6 +59,8 @@ from ..stencils import (
     complex_step_entry,
     hessian_entry,
     jacobian_column,
+    bounded_entry,
+    choose_side,
     one_sided_entry,
     richardson_entry,
 )
@@ -568,7 +570,10 @@ def complex_step_gradient(call, points, steps, scaled, args, args_type, out, thr
 
 
 _richardson_entry = numba.njit(inline="always", **JIT_OPTIONS)(richardson_entry)
-_RICHARDSON_TYPES = (_VECTOR, _VECTOR, types.UniTuple(_VECTOR, 2), types.boolean)
+_choose_side = numba.njit(inline="always", **JIT_OPTIONS)(choose_side)
+_bounded_entry = numba.njit(inline="always", **JIT_OPTIONS)(bounded_entry)
+_RICHARDSON_TYPES = (_VECTOR, _VECTOR, types.UniTuple(_VECTOR, 4), types.boolean)
+_BOUNDED_TYPES = (_VECTOR, _VECTOR, types.UniTuple(_VECTOR, 3), types.boolean)
 
 
 @lru_cache(maxsize=256)
@@ -577,8 +582,9 @@ def _richardson_items(call):
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(x_flat, out_flat, vectors, scaled, start, stop, args):
-        # Item = (point i, coordinate j): the estimate into out, its error estimate into vectors[1].
-        steps, errors = vectors
+        # Item = (point i, coordinate j): the estimate into out, its error
+        # estimate into vectors[1]; one-sided next to a bound (vectors[2], [3]).
+        steps, errors, lower, upper = vectors
         d = steps.size
         buf = np.empty(d)
         table = np.empty(table_size)
@@ -592,15 +598,51 @@ def _richardson_items(call):
                     buf[c] = x_flat[i * d + c]
                 center = call(buf, args)
             j = item - i * d
-            out_flat[item], errors[item] = _richardson_entry(call, args, buf, j, steps[j], scaled, center, table, _actual_step)
+            direction, base = _choose_side(buf[j], _actual_step(buf[j], steps[j], scaled), lower[j], upper[j], 1, 1)
+            if base > 0.0:
+                out_flat[item], errors[item] = _richardson_entry(call, args, buf, j, base, direction, center, table)
+            else:
+                out_flat[item], errors[item] = np.nan, np.inf
 
     return items
 
 
-def richardson_gradient(call, points, steps, scaled, args, args_type, out, errors, threads) -> None:
-    """Richardson-extrapolated gradient at every row of ``points`` (N, d) into ``out``, error estimates into ``errors``."""
+def richardson_gradient(call, points, steps, scaled, lower, upper, args, args_type, out, errors, threads) -> None:
+    """Richardson-extrapolated gradient at every row of ``points`` (N, d) into ``out``, error
+    estimates into ``errors``; ``lower``, ``upper`` (d,) bound where f may be evaluated."""
     n, d = points.shape
     if n == 0 or d == 0:
         return
-    leading = (points.reshape(-1), out.reshape(-1), (steps, errors.reshape(-1)), scaled)
+    leading = (points.reshape(-1), out.reshape(-1), (steps, errors.reshape(-1), lower, upper), scaled)
     _launch(_richardson_items(call), leading, _RICHARDSON_TYPES, n * d, 2 * RICHARDSON_STEPS * n * d * d, threads, args, args_type)
+
+
+@lru_cache(maxsize=256)
+def _bounded_items(call, weights, one_sided):
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def items(x_flat, out_flat, vectors, scaled, start, stop, args):
+        # Item = (point i, coordinate j): central, or one-sided next to a bound.
+        steps, lower, upper = vectors
+        d = steps.size
+        buf = np.empty(d)
+        point = -1
+        for item in range(start, stop):
+            i = item // d
+            if i != point:
+                point = i
+                for c in range(d):
+                    buf[c] = x_flat[i * d + c]
+            j = item - i * d
+            s = _actual_step(buf[j], steps[j], scaled)
+            out_flat[item] = _bounded_entry(call, args, buf, j, s, lower[j], upper[j], weights, one_sided)
+
+    return items
+
+
+def bounded_gradient(call, points, steps, scaled, weights, one_sided, lower, upper, args, args_type, out, threads) -> None:
+    """Central differences that never evaluate f outside ``[lower, upper]`` (one-sided next to a bound)."""
+    n, d = points.shape
+    if n == 0 or d == 0:
+        return
+    leading = (points.reshape(-1), out.reshape(-1), (steps, lower, upper), scaled)
+    _launch(_bounded_items(call, weights, one_sided), leading, _BOUNDED_TYPES, n * d, len(one_sided) * n * d * d, threads, args, args_type)

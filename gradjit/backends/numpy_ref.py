@@ -22,6 +22,8 @@ from ..stencils import (
     complex_step_entry,
     hessian_entry,
     jacobian_column,
+    bounded_entry,
+    choose_side,
     one_sided_entry,
     richardson_entry,
 )
@@ -192,9 +194,11 @@ def complex_step_gradient(f: Callable, points: np.ndarray, steps: np.ndarray, sc
 
 
 def richardson_gradient(
-    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, args: tuple, out: np.ndarray, errors: np.ndarray
+    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, lower: np.ndarray, upper: np.ndarray,
+    args: tuple, out: np.ndarray, errors: np.ndarray
 ) -> None:
-    """Richardson-extrapolated gradient of ``f`` at every row of ``points`` into ``out``, error estimates into ``errors``."""
+    """Richardson-extrapolated gradient of ``f`` at every row of ``points`` into ``out``, error
+    estimates into ``errors``; one-sided next to the bounds ``lower``, ``upper``."""
 
     def call(x, call_args):
         return np.float64(evaluate_python(f, x, call_args))
@@ -206,4 +210,26 @@ def richardson_gradient(
             private[:] = points[i]
             center = call(private, args)
             for j in range(private.size):
-                out[i, j], errors[i, j] = richardson_entry(call, args, private, j, steps[j], scaled, center, table, actual_step)
+                direction, base = choose_side(private[j], actual_step(private[j], steps[j], scaled), lower[j], upper[j], 1, 1)
+                if base > 0.0:
+                    out[i, j], errors[i, j] = richardson_entry(call, args, private, j, base, direction, center, table)
+                else:
+                    out[i, j], errors[i, j] = np.nan, np.inf
+
+
+def bounded_gradient(
+    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, weights: tuple[float, ...],
+    one_sided: tuple[float, ...], lower: np.ndarray, upper: np.ndarray, args: tuple, out: np.ndarray
+) -> None:
+    """Central differences of ``f`` that never leave ``[lower, upper]`` (one-sided next to a bound)."""
+
+    def call(x, call_args):
+        return np.float64(evaluate_python(f, x, call_args))
+
+    private = np.empty(points.shape[1])
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i in range(points.shape[0]):
+            private[:] = points[i]
+            for j in range(private.size):
+                s = actual_step(private[j], steps[j], scaled)
+                out[i, j] = bounded_entry(call, args, private, j, s, lower[j], upper[j], weights, one_sided)
