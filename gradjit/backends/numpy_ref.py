@@ -19,11 +19,11 @@ from ..stencils import (
     RICHARDSON_LEVELS,
     RICHARDSON_STEPS,
     actual_step,
+    bounded_entry,
+    choose_side,
     complex_step_entry,
     hessian_entry,
     jacobian_column,
-    bounded_entry,
-    choose_side,
     one_sided_entry,
     richardson_entry,
 )
