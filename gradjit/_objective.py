@@ -100,7 +100,7 @@ def check_complex(f: Dispatcher, arg_types: tuple) -> None:
     (what the complex-step derivative needs: f analytic in its inputs)."""
     signature = (types.complex128[::1], *arg_types)
     hint = ("method='complex' calls f with a complex128 array: use functions that accept complex numbers "
-            "(np.sin, np.exp, x ** 2), not math.*, abs or comparisons")
+            "(np.sin, np.exp, products like x * x), not math.*, abs or comparisons")
     try:
         f.compile(signature)
     except NumbaError as exc:
