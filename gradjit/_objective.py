@@ -57,21 +57,26 @@ def argument_types(args: tuple) -> tuple:
     return tuple(types_)
 
 
+def _compiled_return_type(f: Dispatcher, signature: tuple, hint: str = ""):
+    """Compile ``f`` for ``signature`` and return the type Numba infers for its result;
+    a failure becomes a :class:`CompileError` that names f (with ``hint`` first)."""
+    prefix = f"{hint}. " if hint else ""
+    try:
+        f.compile(signature)
+    except NumbaError as exc:
+        raise CompileError(name_of(f), f"{prefix}{exc}") from None
+    except Exception as exc:  # noqa: BLE001 - an error raised while typing user code
+        raise CompileError(name_of(f), f"{prefix}{type(exc).__name__}: {exc}") from None
+    return f.overloads[signature].signature.return_type
+
+
 @lru_cache(maxsize=1024)
 def check(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> None:
     """Compile ``f`` for ``(x, *args)`` and make sure it returns a real scalar.
 
     ``scalar_input`` selects ``x: float64`` (derivative) instead of a 1-D array.
     """
-    x_type = types.float64 if scalar_input else _VECTOR
-    signature = (x_type, *arg_types)
-    try:
-        f.compile(signature)
-    except NumbaError as exc:
-        raise CompileError(name_of(f), str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - an error raised while typing user code
-        raise CompileError(name_of(f), f"{type(exc).__name__}: {exc}") from None
-    returned = f.overloads[signature].signature.return_type
+    returned = _compiled_return_type(f, (types.float64 if scalar_input else _VECTOR, *arg_types))
     if not isinstance(returned, (types.Float, types.Integer, types.Boolean)):
         raise ObjectiveError(
             f"{name_of(f)} must return a real scalar (a float); Numba infers it returns {returned}. "
@@ -82,14 +87,7 @@ def check(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> None:
 @lru_cache(maxsize=256)
 def check_vector(f: Dispatcher, arg_types: tuple) -> None:
     """Compile a vector function ``F(x, *args)`` and make sure it returns a 1-D real array."""
-    signature = (_VECTOR, *arg_types)
-    try:
-        f.compile(signature)
-    except NumbaError as exc:
-        raise CompileError(name_of(f), str(exc)) from None
-    except Exception as exc:  # noqa: BLE001 - an error raised while typing user code
-        raise CompileError(name_of(f), f"{type(exc).__name__}: {exc}") from None
-    returned = f.overloads[signature].signature.return_type
+    returned = _compiled_return_type(f, (_VECTOR, *arg_types))
     if not (isinstance(returned, types.Array) and returned.ndim == 1 and isinstance(returned.dtype, (types.Float, types.Integer))):
         raise ObjectiveError(f"{name_of(f)} must return a 1-D array of real numbers (the m components of F); Numba infers {returned}.")
 
@@ -98,16 +96,9 @@ def check_vector(f: Dispatcher, arg_types: tuple) -> None:
 def check_complex(f: Dispatcher, arg_types: tuple) -> None:
     """Compile ``f`` for a complex128 point and make sure it returns a complex scalar
     (what the complex-step derivative needs: f analytic in its inputs)."""
-    signature = (types.complex128[::1], *arg_types)
     hint = ("method='complex' calls f with a complex128 array: use functions that accept complex numbers "
             "(np.sin, np.exp, products like x * x), not math.*, abs or comparisons")
-    try:
-        f.compile(signature)
-    except NumbaError as exc:
-        raise CompileError(name_of(f), f"{hint}. {exc}") from None
-    except Exception as exc:  # noqa: BLE001 - an error raised while typing user code
-        raise CompileError(name_of(f), f"{hint}. {type(exc).__name__}: {exc}") from None
-    returned = f.overloads[signature].signature.return_type
+    returned = _compiled_return_type(f, (types.complex128[::1], *arg_types), hint)
     if not isinstance(returned, types.Complex):
         raise ObjectiveError(
             f"{name_of(f)} returns {returned} for complex input; method='complex' needs a complex result "

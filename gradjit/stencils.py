@@ -43,25 +43,29 @@ ORDERS = (2, 4, 6, 8)
 _EPS = float(np.finfo(np.float64).eps)
 
 
-@cache
-def _exact_weights(order: int) -> tuple[Fraction, ...]:
-    # Exactness on x^(2i-1), i = 1..m, for the antisymmetric combination:
-    #   Σ_k w_k * 2 k^(2i-1) = [i == 1]
-    # a small Vandermonde-like system, solved exactly in rationals.
-    m = order // 2
-    rows = [[Fraction(2 * k ** (2 * i - 1)) for k in range(1, m + 1)] for i in range(1, m + 1)]
-    rhs = [Fraction(1 if i == 1 else 0) for i in range(1, m + 1)]
-    # Gauss-Jordan elimination (the matrix is tiny and non-singular).
-    for col in range(m):
-        pivot = next(r for r in range(col, m) if rows[r][col] != 0)
+def _solve_exactly(rows: list[list[Fraction]], rhs: list[Fraction]) -> tuple[Fraction, ...]:
+    """Solve the small non-singular system ``rows @ w = rhs`` in rationals (Gauss-Jordan)."""
+    n = len(rhs)
+    rows, rhs = [list(r) for r in rows], list(rhs)
+    for col in range(n):
+        pivot = next(r for r in range(col, n) if rows[r][col] != 0)
         rows[col], rows[pivot] = rows[pivot], rows[col]
         rhs[col], rhs[pivot] = rhs[pivot], rhs[col]
-        for r in range(m):
+        for r in range(n):
             if r != col and rows[r][col] != 0:
                 factor = rows[r][col] / rows[col][col]
                 rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col])]
                 rhs[r] -= factor * rhs[col]
-    return tuple(rhs[k] / rows[k][k] for k in range(m))
+    return tuple(rhs[k] / rows[k][k] for k in range(n))
+
+
+@cache
+def _exact_weights(order: int) -> tuple[Fraction, ...]:
+    # Exactness on x^(2i-1), i = 1..m, for the antisymmetric combination:
+    #   Σ_k w_k * 2 k^(2i-1) = [i == 1]
+    m = order // 2
+    rows = [[Fraction(2 * k ** (2 * i - 1)) for k in range(1, m + 1)] for i in range(1, m + 1)]
+    return _solve_exactly(rows, [Fraction(1 if i == 1 else 0) for i in range(1, m + 1)])
 
 
 def central_weights(order: int) -> tuple[float, ...]:
@@ -190,17 +194,7 @@ def _exact_one_sided_weights(order: int) -> tuple[Fraction, ...]:
     # c_0 .. c_p with Σ_k c_k k^m = [m == 1] for m = 0 .. p: exact on polynomials of degree p.
     n = order + 1
     rows = [[Fraction(k) ** m for k in range(n)] for m in range(n)]
-    rhs = [Fraction(1 if m == 1 else 0) for m in range(n)]
-    for col in range(n):
-        pivot = next(r for r in range(col, n) if rows[r][col] != 0)
-        rows[col], rows[pivot] = rows[pivot], rows[col]
-        rhs[col], rhs[pivot] = rhs[pivot], rhs[col]
-        for r in range(n):
-            if r != col and rows[r][col] != 0:
-                factor = rows[r][col] / rows[col][col]
-                rows[r] = [a - factor * b for a, b in zip(rows[r], rows[col])]
-                rhs[r] -= factor * rhs[col]
-    return tuple(rhs[k] / rows[k][k] for k in range(n))
+    return _solve_exactly(rows, [Fraction(1 if m == 1 else 0) for m in range(n)])
 
 
 def one_sided_weights(order: int) -> tuple[float, ...]:
