@@ -17,6 +17,8 @@ from functools import cache
 import numpy as np
 from numba.extending import register_jitable
 
+from .errors import ObjectiveError
+
 __all__ = [
     "COMPLEX_STEP",
     "HESSIAN_STEP",
@@ -178,6 +180,9 @@ def jacobian_column(call, args, x, j, h, weights, column):
         plus = call(x, args)
         x[j] = x0 - (k + 1) * h
         minus = call(x, args)
+        if plus.shape[0] != column.shape[0] or minus.shape[0] != column.shape[0]:
+            x[j] = x0
+            raise ObjectiveError("F must return arrays of the same length m at every point; it did not.")
         for r in range(column.shape[0]):
             column[r] += weights[k] * (plus[r] - minus[r])
     x[j] = x0

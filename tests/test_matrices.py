@@ -94,8 +94,16 @@ def test_the_points_are_not_modified():
     np.testing.assert_array_equal(x, POINTS)
 
 
+def ragged(x):
+    if x[0] > 0.5:
+        return np.array([x[0], x[1], 1.0])
+    return np.array([x[0], x[1]])
+
+
 BAD = [
     (lambda: gradjit.jacobian(cubic, [1.0, 2.0, 3.0]), errors.ObjectiveError, "must return a 1-D array"),
+    (lambda: gradjit.jacobian(ragged, [[0.0, 1.0], [1.0, 2.0]]), errors.ObjectiveError, "same length m at every point"),
+    (lambda: gradjit.jacobian(ragged, [[0.0, 1.0], [1.0, 2.0]], backend="numpy"), errors.ObjectiveError, "length 2 at every point"),
     (lambda: gradjit.jacobian(lambda x: np.ones((2, 2)), [1.0, 2.0]), errors.ObjectiveError, "1-D array"),
     (lambda: gradjit.jacobian(F, [1.0, 2.0, 3.0], order=3), errors.OrderError, "order"),
     (lambda: gradjit.hessian(cubic, [1.0, 2.0, 3.0], h=-1.0), errors.StepError, "h must be finite and > 0|every step h"),
