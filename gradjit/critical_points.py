@@ -153,6 +153,9 @@ class CriticalPoints:
         return "\n".join(rows)
 
 
+#: The most starts :func:`find` makes (each holds a d x d Hessian per step).
+MAX_STARTS = 1_000_000
+
 _ORDER = {"minimum": 0, "saddle": 1, "maximum": 2, "degenerate": 3}
 
 
@@ -207,6 +210,8 @@ def find(
         raise OptionError(f"n must be an integer >= 1; got {n!r}.")
     check.objective(f)
     d = box.shape[0]
+    if n**d > MAX_STARTS:
+        raise OptionError(f"n**d = {n}**{d} starts is more than {MAX_STARTS:,}; choose a smaller n (or a smaller box and several calls).")
     axes = [np.linspace(low, high, n) for low, high in box]
     X = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
     converged = np.zeros(X.shape[0], dtype=bool)

@@ -8,7 +8,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from . import _objective
+from . import _chunks, _objective
 from . import _validation as check
 from .api import _numba_call, _tuple_type
 from .backends import numba_cpu, numpy_ref
@@ -72,6 +72,7 @@ def hessian(
     d = points.shape[1]
     steps, scaled = check.steps(h, d, 2, relative=HESSIAN_STEP)
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
+    _chunks.check_fits((points.shape[0], d, d), np.dtype(np.float64))  # d**2 per point grows fast
     out = np.empty((points.shape[0], d, d))
     if backend == "numba":
         call, args_type = _numba_call(f, args, scalar_input=False)
@@ -136,6 +137,7 @@ def jacobian(
         m = _components(compiled, points, args)
     else:
         m = _components(F, points, args)
+    _chunks.check_fits((n, m, d), np.dtype(np.float64))
     out = np.empty((n, m, d))
     if backend == "numba":
         numba_cpu.jacobian(call, points, steps, scaled, weights, m, args, args_type, out, n_threads)

@@ -73,6 +73,7 @@ BAD = [
     (lambda: cp.find(bowl, [(1, -1), (0, 1)]), errors.OptionError, "low < high"),
     (lambda: cp.find(bowl, [(0, 1), (0, 1)], n=0), errors.OptionError, "n must be an integer"),
     (lambda: cp.classify(bowl, [0.0, 0.0], tolerance=2.0), errors.OptionError, "tolerance"),
+    (lambda: cp.find(bowl, [(0, 1)] * 6, n=20), errors.OptionError, "choose a smaller n"),
 ]
 
 

@@ -112,6 +112,14 @@ BAD = [
 ]
 
 
+def test_a_hessian_too_large_for_memory_is_refused(monkeypatch):
+    from gradjit import _chunks
+
+    monkeypatch.setattr(_chunks, "available_memory", lambda: 10**6)
+    with pytest.raises(errors.OutputTooLarge, match="needs"):
+        gradjit.hessian(cubic, np.zeros((10**5, 3)))  # 10**5 * 3 * 3 * 8 bytes = 7.2 MB > 1 MB
+
+
 @pytest.mark.parametrize("call, exception, message", BAD, ids=[f"case{i}" for i in range(len(BAD))])
 def test_bad_arguments(call, exception, message):
     with pytest.raises(exception, match=message):
