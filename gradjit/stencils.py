@@ -7,6 +7,10 @@ points ``x ± k h`` (``k = 1 .. m``)::
 
 The weights ``w_k`` are the unique ones that make the formula exact for every
 polynomial of degree up to ``p``; the truncation error is ``O(h^p f^(p+1))``.
+
+The ``*_entry`` functions below are the one home of each formula: the NumPy
+reference calls them as they are, and, being ``register_jitable``, compiled
+kernels call them too (they are compiled for each kernel's types).
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ __all__ = [
     "ORDERS",
     "actual_step",
     "bounded_entry",
+    "bounded_richardson_entry",
     "central_entry",
     "central_weights",
     "choose_side",
@@ -131,6 +136,7 @@ def actual_step(x, h, scaled):
 HESSIAN_STEP = _EPS**0.25
 
 
+@register_jitable
 def hessian_entry(call, args, x, j, k, hj, hk, center):
     """Entry ``(j, k)`` of the Hessian at ``x`` by central second differences.
 
@@ -164,6 +170,7 @@ def hessian_entry(call, args, x, j, k, hj, hk, center):
     return ((plus_plus - plus_minus) - (minus_plus - minus_minus)) / (4.0 * hj * hk)
 
 
+@register_jitable
 def jacobian_column(call, args, x, j, h, weights, column):
     """Column ``j`` of the Jacobian of a vector function at ``x`` into ``column`` (length m).
 
@@ -211,7 +218,7 @@ def one_sided_weights(order: int) -> tuple[float, ...]:
     return tuple(float(w) for w in _exact_one_sided_weights(order))
 
 
-@register_jitable  # callable from compiled code too (bounded_entry)
+@register_jitable
 def one_sided_entry(call, args, x, j, h, weights):
     """``(1/h) Σ_k c_k f(x + k h e_j)`` at ``x`` (perturbed in place and restored);
     ``h`` < 0 gives the backward stencil. Shared by the kernels and the reference."""
@@ -230,10 +237,13 @@ def one_sided_entry(call, args, x, j, h, weights):
 COMPLEX_STEP = 1e-20
 
 
-def complex_step_entry(call, args, x, j, h):
-    """``Im f(x + i h e_j) / h`` at the complex point ``x`` (restored after): exact
-    to rounding for f analytic in its inputs."""
+@register_jitable
+def complex_step_entry(call, args, x, j, step, scaled):
+    """``Im f(x + i h e_j) / h`` at the complex point ``x`` (restored after), with
+    ``h = step * max(1, |x_j|)`` when ``scaled``: exact to rounding for f analytic
+    in its inputs (no subtraction, so the step needs no re-measuring)."""
     x0 = x[j]
+    h = step * max(1.0, abs(x0.real)) if scaled else step
     x[j] = x0 + 1j * h
     value = call(x, args)
     x[j] = x0
@@ -270,6 +280,7 @@ RICHARDSON_LEVELS = 3
 RICHARDSON_ROUNDING = 10.0
 
 
+@register_jitable
 def richardson_entry(call, args, x, j, base, direction, center, table):
     """``(estimate, error_estimate)`` of ``df/dx_j`` at ``x`` by Richardson extrapolation.
 
@@ -313,7 +324,7 @@ def richardson_entry(call, args, x, j, base, direction, center, table):
     return best, best_error
 
 
-@register_jitable  # callable from compiled code too (bounded_entry)
+@register_jitable
 def choose_side(x0, s, lower, upper, central_reach, one_sided_reach):
     """``(direction, s)``: central (0) when ``x0 ± central_reach * s`` stays in
     ``[lower, upper]``; else one-sided toward the side with more room (+1 up,
@@ -330,7 +341,7 @@ def choose_side(x0, s, lower, upper, central_reach, one_sided_reach):
     return (1 if up >= down else -1), max(shrunk, 0.0)
 
 
-@register_jitable  # callable from compiled code too (bounded_entry)
+@register_jitable
 def central_entry(call, args, x, j, h, weights):
     """``(1/h) Σ_k w_k (f(x + k h e_j) - f(x - k h e_j))`` at ``x`` (restored after)."""
     x0 = x[j]
@@ -344,6 +355,7 @@ def central_entry(call, args, x, j, h, weights):
     return total / h
 
 
+@register_jitable
 def bounded_entry(call, args, x, j, s, lower, upper, weights, one_sided):
     """A central entry of step ``s`` that never evaluates f outside ``[lower, upper]``:
     next to a bound it becomes the one-sided stencil of the same order (weights
@@ -356,3 +368,14 @@ def bounded_entry(call, args, x, j, s, lower, upper, weights, one_sided):
     if direction == 0:
         return central_entry(call, args, x, j, h, weights)
     return one_sided_entry(call, args, x, j, h, one_sided)
+
+
+@register_jitable
+def bounded_richardson_entry(call, args, x, j, s, lower, upper, center, table):
+    """:func:`richardson_entry` with largest step ``s`` that never evaluates f outside
+    ``[lower, upper]`` (one-sided extrapolation toward the inside next to a bound);
+    ``(nan, inf)`` where there is no room at all."""
+    direction, base = choose_side(x[j], s, lower, upper, 1, 1)
+    if base > 0.0:
+        return richardson_entry(call, args, x, j, base, direction, center, table)
+    return np.nan, np.inf

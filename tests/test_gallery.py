@@ -25,6 +25,17 @@ def test_demo_command_writes_the_chosen_figures(tmp_path, capsys):
     assert str(tmp_path / "tangent_of_cube.png") in capsys.readouterr().out
 
 
-def test_unknown_figures_are_named():
+def test_unknown_figures_are_named(tmp_path, capsys):
     with pytest.raises(errors.OptionError, match="unknown figures \\['nope'\\]"):
-        gallery.render_all("unused", names=["nope"])
+        gallery.render_all(tmp_path / "unused", names=["nope"])
+    assert not (tmp_path / "unused").exists()
+    assert cli.main(["demo", "--out", str(tmp_path), "--figures", "nope"]) == 2
+    assert "choose from" in capsys.readouterr().err and list(tmp_path.iterdir()) == []
+
+
+def test_parsing_the_command_line_does_not_import_matplotlib():
+    import subprocess
+    import sys
+
+    code = "import sys; from gradjit import cli; cli.parser(); print('matplotlib' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "False"

@@ -53,7 +53,10 @@ def test_hessian_batch_shapes_and_parity_with_the_reference(shape):
 
 
 def test_hessian_of_one_point_with_many_variables_runs_in_parallel_and_is_exact_for_a_quadratic():
-    d = 60
+    from gradjit._config import SERIAL_WORK_THRESHOLD
+
+    d = 80
+    assert 4 * (d * (d + 1) // 2) * d >= SERIAL_WORK_THRESHOLD  # enough work for the parallel path
     A = np.random.default_rng(2).normal(size=(d, d))
     A = A + A.T
 

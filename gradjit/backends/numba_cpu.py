@@ -57,12 +57,12 @@ from ..stencils import (
     RICHARDSON_STEPS,
     actual_step,
     bounded_entry,
-    choose_side,
+    bounded_richardson_entry,
+    central_entry,
     complex_step_entry,
     hessian_entry,
     jacobian_column,
     one_sided_entry,
-    richardson_entry,
 )
 
 #: Largest d with a stack buffer and code specialised per d for batches.
@@ -78,6 +78,9 @@ _VECTOR = types.float64[::1]
 _BATCH_TYPES = (_VECTOR, _VECTOR, _VECTOR, types.boolean)
 
 _actual_step = numba.njit(inline="always", **JIT_OPTIONS)(actual_step)
+# The hot path calls the central formula through a plain dispatcher: through its
+# register_jitable overload a new function's first call compiled 0.18 s longer.
+_central_entry = numba.njit(inline="always", **INTERNAL_JIT_OPTIONS)(central_entry)
 
 
 @intrinsic
@@ -94,26 +97,22 @@ def _stack_buffer(typingctx, length):
     return types.CPointer(types.float64)(length), codegen
 
 
+@numba.njit(inline="always", **JIT_OPTIONS)
+def _load_point(x_flat, buf, i):
+    """Copy point ``i`` of the flat (N, d) array into ``buf`` (length d)."""
+    d = buf.size
+    for c in range(d):
+        buf[c] = x_flat[i * d + c]
+
+
 @lru_cache(maxsize=256)
 def _entry(call, weights: tuple[float, ...], inline: bool):
-    n_pairs = len(weights)
-
     # inline=True merges the entry into the kernel at Numba's IR level, which lets
     # LLVM optimise a loop inside f together with the kernel (1.4x faster for
     # Rosenbrock, d = 10) but stops it vectorising across points (see VECTOR_D).
     @numba.njit(inline="always" if inline else "never", **INTERNAL_JIT_OPTIONS)
     def entry(buf, j, step, scaled, args):
-        x0 = buf[j]
-        h = _actual_step(x0, step, scaled)
-        total = 0.0
-        for k in range(n_pairs):
-            buf[j] = x0 + (k + 1) * h
-            f_plus = call(buf, args)
-            buf[j] = x0 - (k + 1) * h
-            f_minus = call(buf, args)
-            total += weights[k] * (f_plus - f_minus)
-        buf[j] = x0
-        return total / h
+        return _central_entry(call, args, buf, j, _actual_step(buf[j], step, scaled), weights)
 
     return entry
 
@@ -162,16 +161,14 @@ def _items(call, weights):
         buf = np.empty(d)
         point = start // d
         j = start - point * d
-        for i in range(d):
-            buf[i] = x_flat[point * d + i]
+        _load_point(x_flat, buf, point)
         for item in range(start, stop):
             out_flat[item] = entry(buf, j, steps[j], scaled, args)
             j += 1
             if j == d and item + 1 < stop:
                 j = 0
                 point += 1
-                for i in range(d):
-                    buf[i] = x_flat[point * d + i]
+                _load_point(x_flat, buf, point)
 
     return items
 
@@ -413,14 +410,26 @@ def grid_gradient(call, axes, indexing, steps, scaled, weights, args, args_type,
     _launch(kernel, (axes, tuple(outs), steps, scaled), leading_types, n_points, 2 * len(weights) * n_points * d * d, threads, args, args_type)
 
 
-# Second order and vector functions: flattened (point, entry) items, so that
-# one point with many entries keeps every core busy as well as many points do.
+# Other methods, second order and vector functions: flattened (point, entry)
+# items, so that one point with many entries keeps every core busy as well as
+# many points do. Each kernel holds the point of its current item in a private
+# buffer (_load_point) and calls one formula of gradjit.stencils per item.
 
-_hessian_entry = numba.njit(inline="always", **JIT_OPTIONS)(hessian_entry)
-_jacobian_column = numba.njit(inline="always", **JIT_OPTIONS)(jacobian_column)
 #: (points, out, (steps, integer table), scaled): the table lists the Hessian's
 #: (j, k) pairs, or holds the Jacobian's m.
 _PAIRS_TYPES = (_VECTOR, _VECTOR, types.Tuple((_VECTOR, types.int64[::1])), types.boolean)
+#: (points, out, vectors, scaled) with 3 or 4 float vectors (steps, and errors or bounds).
+_VECTORS3_TYPES = (_VECTOR, _VECTOR, types.UniTuple(_VECTOR, 3), types.boolean)
+_VECTORS4_TYPES = (_VECTOR, _VECTOR, types.UniTuple(_VECTOR, 4), types.boolean)
+
+
+def _launch_items(kernel, points, out, third, third_types, scaled, n_items, evaluations_per_item, threads, args, args_type) -> None:
+    """Run an items kernel over ``n_items`` (point, entry) items of ``points`` (N, d)."""
+    d = points.shape[1]
+    if n_items == 0:
+        return
+    leading = (points.reshape(-1), out.reshape(-1), third, scaled)
+    _launch(kernel, leading, third_types, n_items, evaluations_per_item * n_items * d, threads, args, args_type)
 
 
 @lru_cache(maxsize=256)
@@ -432,27 +441,27 @@ def _hessian_items(call):
         d = steps.size
         n_pairs = pairs.size // 2
         buf = np.empty(d)
-        point = -1
-        center = 0.0
+        point, center = -1, 0.0
         for item in range(start, stop):
             i = item // n_pairs
             if i != point:
                 point = i
-                for c in range(d):
-                    buf[c] = x_flat[i * d + c]
+                _load_point(x_flat, buf, i)
                 center = call(buf, args)
             p = item - i * n_pairs
             j, k = pairs[2 * p], pairs[2 * p + 1]
             hj = _actual_step(buf[j], steps[j], scaled)
             hk = _actual_step(buf[k], steps[k], scaled)
-            value = _hessian_entry(call, args, buf, j, k, hj, hk, center)
+            value = hessian_entry(call, args, buf, j, k, hj, hk, center)
             out_flat[i * d * d + j * d + k] = value
             out_flat[i * d * d + k * d + j] = value  # symmetric by construction
 
     return items
 
 
+@lru_cache(maxsize=64)
 def _pairs(d: int) -> np.ndarray:
+    """The Hessian's (j, k), j <= k, flattened; made once per d (the kernels only read it)."""
     j, k = np.triu_indices(d)
     return np.ascontiguousarray(np.stack([j, k], axis=1).reshape(-1), dtype=np.int64)
 
@@ -460,12 +469,9 @@ def _pairs(d: int) -> np.ndarray:
 def hessian(call, points, steps, scaled, args, args_type, out, threads) -> None:
     """Hessian at every row of ``points`` (N, d) into ``out`` (N, d, d), C-contiguous."""
     n, d = points.shape
-    if n == 0 or d == 0:
-        return
     pairs = _pairs(d)
-    n_items = n * (pairs.size // 2)
-    leading = (points.reshape(-1), out.reshape(-1), (steps, pairs), scaled)
-    _launch(_hessian_items(call), leading, _PAIRS_TYPES, n_items, 4 * n_items * d, threads, args, args_type)
+    _launch_items(_hessian_items(call), points, out, (steps, pairs), _PAIRS_TYPES, scaled, n * (pairs.size // 2), 4,
+                  threads, args, args_type)
 
 
 @lru_cache(maxsize=256)
@@ -484,11 +490,9 @@ def _jacobian_items(call, weights):
             i = item // d
             if i != point:
                 point = i
-                for c in range(d):
-                    buf[c] = x_flat[i * d + c]
+                _load_point(x_flat, buf, i)
             j = item - i * d
-            h = _actual_step(buf[j], steps[j], scaled)
-            _jacobian_column(call, args, buf, j, h, weights, column)
+            jacobian_column(call, args, buf, j, _actual_step(buf[j], steps[j], scaled), weights, column)
             for r in range(m):
                 out_flat[i * m * d + r * d + j] = column[r]
 
@@ -498,151 +502,79 @@ def _jacobian_items(call, weights):
 def jacobian(call, points, steps, scaled, weights, m, args, args_type, out, threads) -> None:
     """Jacobian (m components) at every row of ``points`` (N, d) into ``out`` (N, m, d), C-contiguous."""
     n, d = points.shape
-    if n == 0 or d == 0 or m == 0:
-        return
-    leading = (points.reshape(-1), out.reshape(-1), (steps, np.array([m], dtype=np.int64)), scaled)
-    _launch(_jacobian_items(call, weights), leading, _PAIRS_TYPES, n * d, 2 * len(weights) * n * d * (d + m), threads, args, args_type)
-
-
-_one_sided_entry = numba.njit(inline="always", **JIT_OPTIONS)(one_sided_entry)
-_complex_step_entry = numba.njit(inline="always", **JIT_OPTIONS)(complex_step_entry)
+    sizes = np.array([m], dtype=np.int64)
+    _launch_items(_jacobian_items(call, weights), points, out, (steps, sizes), _PAIRS_TYPES, scaled, n * d if m else 0,
+                  2 * len(weights), threads, args, args_type)
 
 
 @lru_cache(maxsize=256)
-def _one_sided_items(call, weights, direction: float):
+def _coordinate_items(call, method: str, weights: tuple, one_sided: tuple):
+    """Item = (point i, coordinate j), one entry each, by ``method``:
+
+    ``"forward"`` / ``"backward"``: :func:`one_sided_entry` with ``weights``;
+    ``"bounded"``: :func:`bounded_entry` (central ``weights``, ``one_sided`` next
+    to a bound); ``"complex"``: :func:`complex_step_entry` on a complex buffer;
+    ``"richardson"``: :func:`bounded_richardson_entry`, its error estimates into
+    ``vectors[1]``. ``vectors`` holds the steps, then the error estimates
+    (Richardson), then the bounds (bounded and Richardson).
+    """
+    direction = -1.0 if method == "backward" else 1.0
+    dtype = np.complex128 if method == "complex" else np.float64
+    table_size = (RICHARDSON_LEVELS + 1) * RICHARDSON_STEPS
+    needs_center = method == "richardson"
+
     @numba.njit(inline="always", **JIT_OPTIONS)
-    def items(x_flat, out_flat, steps, scaled, start, stop, args):
-        # Item = (point i, coordinate j), as in _items; direction -1 is the backward stencil.
+    def items(x_flat, out_flat, vectors, scaled, start, stop, args):
+        steps = vectors[0]
         d = steps.size
-        buf = np.empty(d)
-        point = -1
+        buf = np.empty(d, dtype=dtype)
+        table = np.empty(table_size if needs_center else 0)
+        point, center = -1, 0.0
         for item in range(start, stop):
             i = item // d
             if i != point:
                 point = i
-                for c in range(d):
-                    buf[c] = x_flat[i * d + c]
+                _load_point(x_flat, buf, i)
+                if needs_center:
+                    center = call(buf, args)
             j = item - i * d
-            h = _actual_step(buf[j], direction * steps[j], scaled)
-            out_flat[item] = _one_sided_entry(call, args, buf, j, h, weights)
-
-    return items
-
-
-@lru_cache(maxsize=256)
-def _complex_items(call):
-    @numba.njit(inline="always", **JIT_OPTIONS)
-    def items(x_flat, out_flat, steps, scaled, start, stop, args):
-        # Item = (point i, coordinate j), the point held in a complex buffer.
-        d = steps.size
-        buf = np.empty(d, dtype=np.complex128)
-        point = -1
-        for item in range(start, stop):
-            i = item // d
-            if i != point:
-                point = i
-                for c in range(d):
-                    buf[c] = x_flat[i * d + c]
-            j = item - i * d
-            scale = max(1.0, abs(buf[j].real)) if scaled else 1.0
-            out_flat[item] = _complex_step_entry(call, args, buf, j, steps[j] * scale)
+            if method == "complex":
+                out_flat[item] = complex_step_entry(call, args, buf, j, steps[j], scaled)
+            elif method == "richardson":
+                s = _actual_step(buf[j], steps[j], scaled)
+                out_flat[item], vectors[1][item] = bounded_richardson_entry(
+                    call, args, buf, j, s, vectors[2][j], vectors[3][j], center, table)
+            elif method == "bounded":
+                s = _actual_step(buf[j], steps[j], scaled)
+                out_flat[item] = bounded_entry(call, args, buf, j, s, vectors[1][j], vectors[2][j], weights, one_sided)
+            else:
+                h = _actual_step(buf[j], direction * steps[j], scaled)
+                out_flat[item] = one_sided_entry(call, args, buf, j, h, weights)
 
     return items
 
 
 def one_sided_gradient(call, points, steps, scaled, weights, backward, args, args_type, out, threads) -> None:
     """Forward (or backward) differences at every row of ``points`` (N, d) into ``out`` (N, d)."""
-    n, d = points.shape
-    if n == 0 or d == 0:
-        return
-    kernel = _one_sided_items(call, weights, -1.0 if backward else 1.0)
-    leading = (points.reshape(-1), out.reshape(-1), steps, scaled)
-    _launch(kernel, leading, _BATCH_TYPES, n * d, len(weights) * n * d * d, threads, args, args_type)
+    kernel = _coordinate_items(call, "backward" if backward else "forward", weights, ())
+    _launch_items(kernel, points, out, (steps, steps, steps), _VECTORS3_TYPES, scaled, points.size, len(weights),
+                  threads, args, args_type)
 
 
 def complex_step_gradient(call, points, steps, scaled, args, args_type, out, threads) -> None:
     """Complex-step derivatives at every row of ``points`` (N, d) into ``out`` (N, d)."""
-    n, d = points.shape
-    if n == 0 or d == 0:
-        return
-    leading = (points.reshape(-1), out.reshape(-1), steps, scaled)
-    _launch(_complex_items(call), leading, _BATCH_TYPES, n * d, n * d * d, threads, args, args_type)
-
-
-_richardson_entry = numba.njit(inline="always", **JIT_OPTIONS)(richardson_entry)
-_choose_side = numba.njit(inline="always", **JIT_OPTIONS)(choose_side)
-_bounded_entry = numba.njit(inline="always", **JIT_OPTIONS)(bounded_entry)
-_RICHARDSON_TYPES = (_VECTOR, _VECTOR, types.UniTuple(_VECTOR, 4), types.boolean)
-_BOUNDED_TYPES = (_VECTOR, _VECTOR, types.UniTuple(_VECTOR, 3), types.boolean)
-
-
-@lru_cache(maxsize=256)
-def _richardson_items(call):
-    table_size = (RICHARDSON_LEVELS + 1) * RICHARDSON_STEPS
-
-    @numba.njit(inline="always", **JIT_OPTIONS)
-    def items(x_flat, out_flat, vectors, scaled, start, stop, args):
-        # Item = (point i, coordinate j): the estimate into out, its error
-        # estimate into vectors[1]; one-sided next to a bound (vectors[2], [3]).
-        steps, errors, lower, upper = vectors
-        d = steps.size
-        buf = np.empty(d)
-        table = np.empty(table_size)
-        point = -1
-        center = 0.0
-        for item in range(start, stop):
-            i = item // d
-            if i != point:
-                point = i
-                for c in range(d):
-                    buf[c] = x_flat[i * d + c]
-                center = call(buf, args)
-            j = item - i * d
-            direction, base = _choose_side(buf[j], _actual_step(buf[j], steps[j], scaled), lower[j], upper[j], 1, 1)
-            if base > 0.0:
-                out_flat[item], errors[item] = _richardson_entry(call, args, buf, j, base, direction, center, table)
-            else:
-                out_flat[item], errors[item] = np.nan, np.inf
-
-    return items
+    _launch_items(_coordinate_items(call, "complex", (), ()), points, out, (steps, steps, steps), _VECTORS3_TYPES, scaled,
+                  points.size, 1, threads, args, args_type)
 
 
 def richardson_gradient(call, points, steps, scaled, lower, upper, args, args_type, out, errors, threads) -> None:
     """Richardson-extrapolated gradient at every row of ``points`` (N, d) into ``out``, error
     estimates into ``errors``; ``lower``, ``upper`` (d,) bound where f may be evaluated."""
-    n, d = points.shape
-    if n == 0 or d == 0:
-        return
-    leading = (points.reshape(-1), out.reshape(-1), (steps, errors.reshape(-1), lower, upper), scaled)
-    _launch(_richardson_items(call), leading, _RICHARDSON_TYPES, n * d, 2 * RICHARDSON_STEPS * n * d * d, threads, args, args_type)
-
-
-@lru_cache(maxsize=256)
-def _bounded_items(call, weights, one_sided):
-    @numba.njit(inline="always", **JIT_OPTIONS)
-    def items(x_flat, out_flat, vectors, scaled, start, stop, args):
-        # Item = (point i, coordinate j): central, or one-sided next to a bound.
-        steps, lower, upper = vectors
-        d = steps.size
-        buf = np.empty(d)
-        point = -1
-        for item in range(start, stop):
-            i = item // d
-            if i != point:
-                point = i
-                for c in range(d):
-                    buf[c] = x_flat[i * d + c]
-            j = item - i * d
-            s = _actual_step(buf[j], steps[j], scaled)
-            out_flat[item] = _bounded_entry(call, args, buf, j, s, lower[j], upper[j], weights, one_sided)
-
-    return items
+    _launch_items(_coordinate_items(call, "richardson", (), ()), points, out, (steps, errors.reshape(-1), lower, upper),
+                  _VECTORS4_TYPES, scaled, points.size, 2 * RICHARDSON_STEPS, threads, args, args_type)
 
 
 def bounded_gradient(call, points, steps, scaled, weights, one_sided, lower, upper, args, args_type, out, threads) -> None:
     """Central differences that never evaluate f outside ``[lower, upper]`` (one-sided next to a bound)."""
-    n, d = points.shape
-    if n == 0 or d == 0:
-        return
-    leading = (points.reshape(-1), out.reshape(-1), (steps, lower, upper), scaled)
-    _launch(_bounded_items(call, weights, one_sided), leading, _BOUNDED_TYPES, n * d, len(one_sided) * n * d * d, threads, args, args_type)
+    _launch_items(_coordinate_items(call, "bounded", weights, one_sided), points, out, (steps, lower, upper), _VECTORS3_TYPES,
+                  scaled, points.size, len(one_sided), threads, args, args_type)

@@ -20,13 +20,33 @@ from ..stencils import (
     RICHARDSON_STEPS,
     actual_step,
     bounded_entry,
-    choose_side,
+    bounded_richardson_entry,
+    central_entry,
     complex_step_entry,
     hessian_entry,
     jacobian_column,
     one_sided_entry,
-    richardson_entry,
 )
+
+# Every method loops over the rows (in a private buffer) and calls the one
+# formula of gradjit.stencils that the kernels compile.
+
+
+def _scalar_call(f: Callable) -> Callable:
+    """``call(x, args)`` for the stencil formulas: f's value as a float64, checked to be a scalar."""
+
+    def call(x, call_args):
+        return np.float64(evaluate_python(f, x, call_args))
+
+    return call
+
+
+def _private_rows(points: np.ndarray, dtype=np.float64):
+    """``(i, x)`` for each row, ``x`` one private buffer holding row ``i`` (the formulas perturb it)."""
+    private = np.empty(points.shape[1], dtype=dtype)
+    for i in range(points.shape[0]):
+        private[:] = points[i]
+        yield i, private
 
 
 def batch_gradient(
@@ -46,6 +66,7 @@ def batch_gradient(
     and every entry is restored to its exact original value, as the classic code
     does, so that an ``f`` reading the array through a closure sees the change.
     """
+    call = _scalar_call(f)
     private = np.empty(points.shape[1])
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i in range(points.shape[0]):
@@ -56,18 +77,10 @@ def batch_gradient(
                 x[:] = points[i]
             for j in range(x.size):
                 x0 = x[j]
-                h = actual_step(x0, steps[j], scaled)
-                total = np.float64(0.0)
                 try:
-                    for k, w in enumerate(weights, start=1):
-                        x[j] = x0 + k * h
-                        f_plus = evaluate_python(f, x, args)
-                        x[j] = x0 - k * h
-                        f_minus = evaluate_python(f, x, args)
-                        total += w * (np.float64(f_plus) - np.float64(f_minus))
+                    out[i, j] = central_entry(call, args, x, j, actual_step(x0, steps[j], scaled), weights)
                 finally:
-                    x[j] = x0
-                out[i, j] = total / h
+                    x[j] = x0  # restored even when f raises (in_place: the caller's own array)
 
 
 def batch_gradient_vectorized(
@@ -118,27 +131,20 @@ def grid_gradient(
 
 def hessian(f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, args: tuple, out: np.ndarray) -> None:
     """The Hessian of ``f`` at every row of ``points`` (N, d) into ``out`` (N, d, d), entry by entry."""
-    n, d = points.shape
-
-    def call(x, call_args):
-        return np.float64(evaluate_python(f, x, call_args))
-
-    private = np.empty(d)
+    call = _scalar_call(f)
+    pairs = list(zip(*np.triu_indices(points.shape[1])))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i in range(n):
-            private[:] = points[i]
-            center = call(private, args)
-            for j, k in zip(*np.triu_indices(d)):
-                hj = actual_step(private[j], steps[j], scaled)
-                hk = actual_step(private[k], steps[k], scaled)
-                out[i, j, k] = out[i, k, j] = hessian_entry(call, args, private, j, k, hj, hk, center)
+        for i, x in _private_rows(points):
+            center = call(x, args)
+            for j, k in pairs:
+                hj, hk = actual_step(x[j], steps[j], scaled), actual_step(x[k], steps[k], scaled)
+                out[i, j, k] = out[i, k, j] = hessian_entry(call, args, x, j, k, hj, hk, center)
 
 
 def jacobian(
     f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, weights: tuple[float, ...], args: tuple, out: np.ndarray
 ) -> None:
     """The Jacobian of the vector function ``f`` at every row of ``points`` (N, d) into ``out`` (N, m, d)."""
-    n, d = points.shape
     m = out.shape[1]
 
     def call(x, call_args):
@@ -147,12 +153,10 @@ def jacobian(
             raise ObjectiveError(f"F must return a 1-D array of length {m} at every point; it returned shape {value.shape}.")
         return value
 
-    private = np.empty(d)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i in range(n):
-            private[:] = points[i]
-            for j in range(d):
-                jacobian_column(call, args, private, j, actual_step(private[j], steps[j], scaled), weights, out[i, :, j])
+        for i, x in _private_rows(points):
+            for j in range(x.size):
+                jacobian_column(call, args, x, j, actual_step(x[j], steps[j], scaled), weights, out[i, :, j])
 
 
 def one_sided_gradient(
@@ -160,17 +164,11 @@ def one_sided_gradient(
     args: tuple, out: np.ndarray
 ) -> None:
     """Forward (or backward) differences of ``f`` at every row of ``points`` into ``out``."""
-
-    def call(x, call_args):
-        return np.float64(evaluate_python(f, x, call_args))
-
-    private = np.empty(points.shape[1])
+    call, direction = _scalar_call(f), -1.0 if backward else 1.0
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i in range(points.shape[0]):
-            private[:] = points[i]
-            for j in range(private.size):
-                h = actual_step(private[j], -steps[j] if backward else steps[j], scaled)
-                out[i, j] = one_sided_entry(call, args, private, j, h, weights)
+        for i, x in _private_rows(points):
+            for j in range(x.size):
+                out[i, j] = one_sided_entry(call, args, x, j, actual_step(x[j], direction * steps[j], scaled), weights)
 
 
 def complex_step_gradient(f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, args: tuple, out: np.ndarray) -> None:
@@ -185,12 +183,9 @@ def complex_step_gradient(f: Callable, points: np.ndarray, steps: np.ndarray, sc
             )
         return value
 
-    private = np.empty(points.shape[1], dtype=np.complex128)
-    for i in range(points.shape[0]):
-        private[:] = points[i]
-        for j in range(private.size):
-            scale = max(1.0, abs(points[i, j])) if scaled else 1.0
-            out[i, j] = complex_step_entry(call, args, private, j, steps[j] * scale)
+    for i, x in _private_rows(points, np.complex128):
+        for j in range(x.size):
+            out[i, j] = complex_step_entry(call, args, x, j, steps[j], scaled)
 
 
 def richardson_gradient(
@@ -199,22 +194,14 @@ def richardson_gradient(
 ) -> None:
     """Richardson-extrapolated gradient of ``f`` at every row of ``points`` into ``out``, error
     estimates into ``errors``; one-sided next to the bounds ``lower``, ``upper``."""
-
-    def call(x, call_args):
-        return np.float64(evaluate_python(f, x, call_args))
-
-    private = np.empty(points.shape[1])
+    call = _scalar_call(f)
     table = np.empty((RICHARDSON_LEVELS + 1) * RICHARDSON_STEPS)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i in range(points.shape[0]):
-            private[:] = points[i]
-            center = call(private, args)
-            for j in range(private.size):
-                direction, base = choose_side(private[j], actual_step(private[j], steps[j], scaled), lower[j], upper[j], 1, 1)
-                if base > 0.0:
-                    out[i, j], errors[i, j] = richardson_entry(call, args, private, j, base, direction, center, table)
-                else:
-                    out[i, j], errors[i, j] = np.nan, np.inf
+        for i, x in _private_rows(points):
+            center = call(x, args)
+            for j in range(x.size):
+                s = actual_step(x[j], steps[j], scaled)
+                out[i, j], errors[i, j] = bounded_richardson_entry(call, args, x, j, s, lower[j], upper[j], center, table)
 
 
 def bounded_gradient(
@@ -222,14 +209,9 @@ def bounded_gradient(
     one_sided: tuple[float, ...], lower: np.ndarray, upper: np.ndarray, args: tuple, out: np.ndarray
 ) -> None:
     """Central differences of ``f`` that never leave ``[lower, upper]`` (one-sided next to a bound)."""
-
-    def call(x, call_args):
-        return np.float64(evaluate_python(f, x, call_args))
-
-    private = np.empty(points.shape[1])
+    call = _scalar_call(f)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i in range(points.shape[0]):
-            private[:] = points[i]
-            for j in range(private.size):
-                s = actual_step(private[j], steps[j], scaled)
-                out[i, j] = bounded_entry(call, args, private, j, s, lower[j], upper[j], weights, one_sided)
+        for i, x in _private_rows(points):
+            for j in range(x.size):
+                s = actual_step(x[j], steps[j], scaled)
+                out[i, j] = bounded_entry(call, args, x, j, s, lower[j], upper[j], weights, one_sided)

@@ -46,9 +46,9 @@ from ..backends.numba_cpu import VECTOR_D, _entry, _launch, _stack_buffer
 RUNNING, CONVERGED, MAX_ITER, DIVERGED, CALLBACK = -1, 0, 1, 2, 3
 
 #: Positions in the ``loop`` vector of settings the kernels read: the gradient
-#: tolerance, the divergence factor, the step number, whether it is the first
-#: step, the last, and whether every step's f, gradient and norm are wanted.
-GTOL, FACTOR, STEP, FIRST, LAST, WATCH = range(6)
+#: tolerance, the divergence factor, the step number, the last step number
+#: (max_iter), and whether every step's f, gradient and norm are wanted.
+GTOL, FACTOR, STEP, LAST_STEP, WATCH = range(5)
 
 #: Gradient entries per block of the fused kernel (f and the gradient for a
 #: block of rows into a stack buffer, then their verdicts and moves).
@@ -136,7 +136,7 @@ def _settle(rule: Callable, n_moments: int, d: int):
         rows = np.uint64(last - first)
         entries = rows * dim
         gtol_squared, factor = loop[GTOL] * loop[GTOL], loop[FACTOR]
-        is_first, is_last, watch = loop[FIRST] != 0.0, loop[LAST] != 0.0, loop[WATCH] != 0.0
+        is_first, is_last, watch = loop[STEP] == 0.0, loop[STEP] == loop[LAST_STEP], loop[WATCH] != 0.0
         if is_first:
             for r in range(rows):
                 f0[np.uint64(first) + r] = values[r]

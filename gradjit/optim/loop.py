@@ -35,7 +35,8 @@ _MESSAGES = {
     _DIVERGED: "diverged: a non-finite x, f or gradient, or f grew far beyond its start; x is the last finite iterate",
     _CALLBACK: "stopped by the callback",
 }
-_NAMES = {code: name for name, code in STATUS.items()}
+#: The status names by code.
+STATUS_NAMES = {code: name for name, code in STATUS.items()}
 
 
 class OptimizeResult(dict):
@@ -245,8 +246,8 @@ class _Run:
         backend = check.backend(options["backend"])
         self.fused = backend == "numba" and numba_cpu.uses_row_kernel(n, d, len(self.weights), self.threads)
         self.compiled = None
-        self.loop = np.zeros(6)
-        self.loop[_kernels.GTOL], self.loop[_kernels.FACTOR] = gtol, DIVERGENCE_FACTOR
+        self.loop = np.zeros(5)
+        self.loop[_kernels.GTOL], self.loop[_kernels.FACTOR], self.loop[_kernels.LAST_STEP] = gtol, DIVERGENCE_FACTOR, max_iter
         self.evaluations_per_step = order * d + 1  # one gradient (order * d evaluations) and f
         self.history = {"x": [], "fun": [], "grad_norm": [], "lr": []} if record else None
         self.bar = _progress_bar(max_iter) if progress else None
@@ -261,8 +262,6 @@ class _Run:
         for step in range(self.max_iter + 1):
             lr = self.optimizer.lr if self.schedule is None else float(self.schedule(step))
             self.loop[_kernels.STEP] = step
-            self.loop[_kernels.FIRST] = step == 0
-            self.loop[_kernels.LAST] = step == self.max_iter
             coefficients = np.array(self.optimizer.coefficients(lr, step + 1), dtype=np.float64)
             # The history and the callback see the points f was evaluated at, before the move.
             x_before = b.x.copy() if watched else None
@@ -341,7 +340,7 @@ class _Run:
 
 def _summary(status: np.ndarray) -> str:
     counts = np.bincount(status, minlength=len(_MESSAGES))
-    parts = [f"{counts[code]} {_NAMES[code]}" for code in sorted(_MESSAGES) if counts[code]]
+    parts = [f"{counts[code]} {STATUS_NAMES[code]}" for code in sorted(_MESSAGES) if counts[code]]
     return f"{status.size} starts: " + ", ".join(parts)
 
 
