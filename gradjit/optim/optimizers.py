@@ -51,6 +51,16 @@ class Optimizer(ABC):
     lr: float
     n_moments: ClassVar[int]
     rule: ClassVar[Callable]
+    #: Hyper-parameters besides ``lr`` that must be > 0, and those in [0, 1).
+    _positive: ClassVar[tuple[str, ...]] = ()
+    _fractions: ClassVar[tuple[str, ...]] = ()
+
+    def __post_init__(self):
+        _checks.positive("lr", self.lr)
+        for name in self._positive:
+            _checks.positive(name, getattr(self, name))
+        for name in self._fractions:
+            _checks.fraction(name, getattr(self, name))
 
     @abstractmethod
     def coefficients(self, lr: float, count: int) -> tuple[float, ...]:
@@ -87,8 +97,6 @@ class GradientDescent(Optimizer):
     n_moments: ClassVar[int] = 0
     rule: ClassVar[Callable] = staticmethod(rules.gradient_descent)
 
-    def __post_init__(self):
-        _checks.positive("lr", self.lr)
 
     def coefficients(self, lr, count):
         return (lr,)
@@ -118,9 +126,7 @@ class Momentum(Optimizer):
     n_moments: ClassVar[int] = 1
     rule: ClassVar[Callable] = staticmethod(rules.momentum)
 
-    def __post_init__(self):
-        _checks.positive("lr", self.lr)
-        _checks.fraction("momentum", self.momentum)
+    _fractions: ClassVar[tuple[str, ...]] = ("momentum",)
 
     def coefficients(self, lr, count):
         return (lr, self.momentum, 1.0 if self.nesterov else 0.0)
@@ -150,9 +156,7 @@ class AdaGrad(Optimizer):
     n_moments: ClassVar[int] = 1
     rule: ClassVar[Callable] = staticmethod(rules.adagrad)
 
-    def __post_init__(self):
-        _checks.positive("lr", self.lr)
-        _checks.positive("eps", self.eps)
+    _positive: ClassVar[tuple[str, ...]] = ("eps",)
 
     def coefficients(self, lr, count):
         return (lr, self.eps)
@@ -178,10 +182,8 @@ class RMSprop(Optimizer):
     n_moments: ClassVar[int] = 1
     rule: ClassVar[Callable] = staticmethod(rules.rmsprop)
 
-    def __post_init__(self):
-        _checks.positive("lr", self.lr)
-        _checks.fraction("decay", self.decay)
-        _checks.positive("eps", self.eps)
+    _positive: ClassVar[tuple[str, ...]] = ("eps",)
+    _fractions: ClassVar[tuple[str, ...]] = ("decay",)
 
     def coefficients(self, lr, count):
         return (lr, self.decay, self.eps)
@@ -212,11 +214,8 @@ class Adam(Optimizer):
     n_moments: ClassVar[int] = 2
     rule: ClassVar[Callable] = staticmethod(rules.adam)
 
-    def __post_init__(self):
-        _checks.positive("lr", self.lr)
-        _checks.fraction("b1", self.b1)
-        _checks.fraction("b2", self.b2)
-        _checks.positive("eps", self.eps)
+    _positive: ClassVar[tuple[str, ...]] = ("eps",)
+    _fractions: ClassVar[tuple[str, ...]] = ("b1", "b2")
 
     def coefficients(self, lr, count):
         return (lr, self.b1, self.b2, self.eps, 1.0 - self.b1**count, 1.0 - self.b2**count)
