@@ -68,10 +68,14 @@ def gradient(
         and each stencil point is evaluated for all points in one call.
     method : {"central", "richardson", "forward", "backward", "complex"}, optional
         ``"central"`` (default): the central stencils above. ``"richardson"``:
-        the order-2 central difference at 8 steps ``0.1 * 2**-i * max(1, |x_j|)``
-        (or ``h * 2**-i``), extrapolated three times (Richardson), keeping the
-        window with the smallest error estimate: 16 evaluations of f per entry,
-        errors near 1e-14 and an error estimate per entry (``full_output``).
+        the order-2 central difference at 14 steps ``0.6**i * max(1, |x_j|)``
+        (or ``h * 0.6**i``), extrapolated up to eight times (Richardson); of
+        every level from 2 up and every window of steps, the candidate with the
+        smallest error estimate wins: 28 evaluations of f per entry, errors near
+        1e-15 (99% below 3e-13 on the test suite) and an error estimate per
+        entry (``full_output``). The largest step reaches ``max(1, |x_j|)``
+        from ``x``: steps where f is NaN or infinite lose, but an f that
+        raises outside its domain needs ``bounds``.
         ``"forward"`` /
         ``"backward"``: one-sided stencils of ``order`` 1 to 6, evaluating f
         only at ``x + k h e_j`` (or ``x - k h e_j``), ``k = 0..order``: for f
@@ -85,16 +89,18 @@ def gradient(
         tiny imaginary part for a negative base). ``order`` must be 2 there.
     full_output : bool, optional
         With ``method="richardson"``: also return an error estimate per entry
-        (the change made by the last extrapolation plus the rounding error
-        ``10 eps |f(x)| / h``; it bounds the true error in about 99% of entries
-        on the test suite).
+        (how far the candidate's level moved from the previous window, plus
+        what its last extrapolation changed, plus the rounding error
+        ``10 G_k eps |f(x)| / h`` amplified by its level; it bounds the true
+        error in 99.9% of entries on the test suite).
     bounds : (lower, upper), optional
         Numbers or arrays of shape ``(d,)``: f is never evaluated outside
         ``[lower, upper]``. With ``method="central"`` or ``"richardson"`` a
         coordinate whose stencil would cross a bound uses the one-sided stencil
-        (or one-sided extrapolation) toward the inside, its step shrunk to fit
-        if needed (as scipy's ``approx_derivative`` does). Every point must lie
-        inside.
+        toward the inside, its step shrunk to fit if needed (as scipy's
+        ``approx_derivative`` does). Richardson drops the steps that would cross
+        while six or more remain, and extrapolates one-sided differences toward
+        the inside nearer the bound. Every point must lie inside.
 
     Returns
     -------

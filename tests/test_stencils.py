@@ -72,3 +72,30 @@ def test_reference_loop_and_vectorised_reference_agree(rng):
     # amplifies that rounding by ~1/h.
     rounding = 64 * np.finfo(float).eps * np.abs(problem.batched(X)).max() / steps[0]
     np.testing.assert_allclose(a, b, rtol=0, atol=rounding)
+
+
+def _extrapolate(values, levels, r):
+    """The Richardson recursion written out plainly: level k removes the r**-k term."""
+    table = np.asarray(values, dtype=float)
+    for k in range(1, levels + 1):
+        table = table[1:] + (table[1:] - table[:-1]) / (r**k - 1)
+    return table
+
+
+@pytest.mark.parametrize("one_sided", [False, True])
+def test_richardson_factors_and_noise_gains_follow_from_the_recursion(one_sided):
+    q = stencils.RICHARDSON_RATIO
+    power = 1 if one_sided else 2  # one-sided errors have every power of h, central ones even powers
+    r = q**-power
+    factors = stencils._ONE_SIDED_FACTORS if one_sided else stencils._CENTRAL_FACTORS
+    gains = stencils._ONE_SIDED_GAINS if one_sided else stencils._CENTRAL_GAINS
+    for k in range(1, stencils.RICHARDSON_LEVELS + 1):
+        assert factors[k] == pytest.approx(1 / (r**k - 1))
+        # Level k is exact when D(h) = f' + a_1 h^p + ... + a_k h^(kp) (steps h_i = q**i).
+        steps = q ** np.arange(k + 1)
+        values = 1.0 + sum((m + 1.0) * steps ** (power * m) for m in range(1, k + 1))
+        assert _extrapolate(values, k, r)[0] == pytest.approx(1.0, abs=1e-12)
+        # The weights on D(h_(i-k)) .. D(h_i) and the rounding gain they give.
+        weights = np.array([_extrapolate(np.eye(k + 1)[m], k, r)[0] for m in range(k + 1)])
+        expected = np.sum(np.abs(weights) * q ** np.arange(k, -1, -1)) * (2 if one_sided else 1)
+        assert gains[k] == pytest.approx(expected)

@@ -53,8 +53,8 @@ from .._config import (
 )
 from ..errors import GradjitError
 from ..stencils import (
-    RICHARDSON_LEVELS,
     RICHARDSON_STEPS,
+    RICHARDSON_TABLE_SIZE,
     actual_step,
     bounded_entry,
     bounded_richardson_entry,
@@ -520,7 +520,7 @@ def _coordinate_items(call, method: str, weights: tuple, one_sided: tuple):
     """
     direction = -1.0 if method == "backward" else 1.0
     dtype = np.complex128 if method == "complex" else np.float64
-    table_size = (RICHARDSON_LEVELS + 1) * RICHARDSON_STEPS
+    table_size = RICHARDSON_TABLE_SIZE
     needs_center = method == "richardson"
 
     @numba.njit(inline="always", **JIT_OPTIONS)

@@ -16,8 +16,7 @@ import numpy as np
 from .._objective import evaluate_python
 from ..errors import ObjectiveError
 from ..stencils import (
-    RICHARDSON_LEVELS,
-    RICHARDSON_STEPS,
+    RICHARDSON_TABLE_SIZE,
     actual_step,
     bounded_entry,
     bounded_richardson_entry,
@@ -195,7 +194,7 @@ def richardson_gradient(
     """Richardson-extrapolated gradient of ``f`` at every row of ``points`` into ``out``, error
     estimates into ``errors``; one-sided next to the bounds ``lower``, ``upper``."""
     call = _scalar_call(f)
-    table = np.empty((RICHARDSON_LEVELS + 1) * RICHARDSON_STEPS)
+    table = np.empty(RICHARDSON_TABLE_SIZE)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points):
             center = call(x, args)
