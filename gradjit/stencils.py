@@ -419,11 +419,21 @@ def bounded_entry(call, args, x, j, s, lower, upper, weights, one_sided):
 
 
 @register_jitable
-def _fitting_steps(s, room):
-    """``(base, count)``: the tail of the steps ``s * RICHARDSON_RATIO**i`` that
-    reach no further than ``room``."""
+def _fits(x0, s, direction, lower, upper):
+    """Whether :func:`richardson_entry`'s step ``s`` evaluates f inside ``[lower, upper]``
+    only: the very points it computes are checked, so rounding cannot cross."""
+    h = (x0 + (-s if direction < 0 else s)) - x0
+    if direction == 0:
+        return x0 + h <= upper and x0 - h >= lower
+    return lower <= x0 + h <= upper
+
+
+@register_jitable
+def _fitting_steps(x0, s, direction, lower, upper):
+    """``(base, count)``: the tail of the steps ``s * RICHARDSON_RATIO**i`` that fit
+    inside ``[lower, upper]`` (the steps shrink, so once one fits the rest do)."""
     first = 0
-    while first < RICHARDSON_STEPS and s > room:
+    while first < RICHARDSON_STEPS and not _fits(x0, s, direction, lower, upper):
         s *= RICHARDSON_RATIO
         first += 1
     return s, RICHARDSON_STEPS - first
@@ -438,16 +448,12 @@ def bounded_richardson_entry(call, args, x, j, s, lower, upper, center, table):
     too little room even for that, ``RICHARDSON_STEPS`` steps from the room down).
     ``(nan, inf)`` where there is no room at all."""
     x0 = x[j]
-    down, up = x0 - lower, upper - x0
-    # (1 - 1e-12): x0 ± h must not round past the bound.
-    base, count = _fitting_steps(s, min(down, up) * (1.0 - 1e-12))
+    base, count = _fitting_steps(x0, s, 0, lower, upper)
     if count >= RICHARDSON_MIN_STEPS:
         return richardson_entry(call, args, x, j, base, count, 0, center, table)
-    room = max(down, up) * (1.0 - 1e-12)
+    down, up = x0 - lower, upper - x0
     direction = 1 if up >= down else -1
-    base, count = _fitting_steps(s, room)
+    base, count = _fitting_steps(x0, s, direction, lower, upper)
     if count < RICHARDSON_MIN_STEPS:
-        base, count = room, RICHARDSON_STEPS
-    if base > 0.0:
-        return richardson_entry(call, args, x, j, base, count, direction, center, table)
-    return np.nan, np.inf
+        base, count = _fitting_steps(x0, max(down, up), direction, lower, upper)
+    return richardson_entry(call, args, x, j, base, count, direction, center, table)
