@@ -1,5 +1,5 @@
 """Median and worst relative error of the automatic steps on the standard test suite:
-central stencils, one-sided stencils and the Hessian.
+central stencils, Richardson (also one-sided, at a bound), one-sided stencils and the Hessian.
 
     python benchmarks/accuracy_table.py
 
@@ -13,7 +13,21 @@ and tests/test_matrices.py assert bounds on the same figures.
 import numpy as np
 
 import gradjit
-from gradjit.problems import hessian_relative_errors, relative_errors, richardson_coverage
+from gradjit.problems import PROBLEMS, hessian_relative_errors, relative_errors, richardson_coverage
+
+
+def richardson_at_a_lower_bound(n: int = 100, seed: int = 11) -> np.ndarray:
+    """Relative errors of Richardson with every point on the lower bound of every
+    coordinate (``bounds=(x, x + 100)``), so each entry extrapolates one-sided
+    differences: one call per point, as the bounds differ per point."""
+    errors = []
+    for problem in PROBLEMS.values():
+        for d in [2] if problem.dims else [2, 5]:
+            X = problem.sample(n, d, seed=seed)
+            exact = problem.gradient(X)
+            g = np.array([gradjit.gradient(problem.f, x, method="richardson", bounds=(x, x + 100.0)) for x in X])
+            errors.append((np.abs(g - exact) / np.maximum(1.0, np.abs(exact))).ravel())
+    return np.concatenate(errors)
 
 
 def row(label: str, e: np.ndarray) -> str:
@@ -26,6 +40,7 @@ if __name__ == "__main__":
     for order in gradjit.stencils.ORDERS:
         print(row(f"central, {order}", relative_errors(order)))
     print(row("richardson, 2 (14 steps, levels 2-8)", relative_errors(2, method="richardson")))
+    print(row("richardson at a lower bound (one-sided, 100 points)", richardson_at_a_lower_bound()))
     for method in ("forward", "backward"):
         for order in gradjit.stencils.ONE_SIDED_ORDERS:
             print(row(f"{method}, {order}", relative_errors(order, method=method)))
