@@ -30,6 +30,24 @@ def richardson_at_a_lower_bound(n: int = 100, seed: int = 11) -> np.ndarray:
     return np.concatenate(errors)
 
 
+def richardson_evaluations(n: int = 20, seed: int = 11) -> dict[str, float]:
+    """Evaluations of f per entry that Richardson makes (it stops early once no
+    smaller step can win), per problem, counted through the NumPy reference."""
+    counts = {}
+    for problem in PROBLEMS.values():
+        for d in [2] if problem.dims else [2, 5]:
+            calls = [0]
+
+            def counted(x, problem=problem, calls=calls):
+                calls[0] += 1
+                return problem.f(x)
+
+            X = problem.sample(n, d, seed=seed)
+            gradjit.gradient(counted, X, method="richardson", backend="numpy")
+            counts[f"{problem.name} (d={d})"] = (calls[0] - n) / X.size  # less the f(x) of each point
+    return counts
+
+
 def row(label: str, e: np.ndarray) -> str:
     return f"| {label} | {np.median(e):.1e} | {np.quantile(e, 0.99):.1e} | {e.max():.1e} |"
 
@@ -46,3 +64,6 @@ if __name__ == "__main__":
             print(row(f"{method}, {order}", relative_errors(order, method=method)))
     print(row("hessian, 2", hessian_relative_errors()))
     print(f"\nRichardson's error estimate bounds the true error in {100 * richardson_coverage():.1f}% of entries.")
+    counts = richardson_evaluations()
+    print(f"Richardson evaluates f {np.mean(list(counts.values())):.1f} times per entry on average (at most "
+          f"{2 * gradjit.stencils.RICHARDSON_STEPS}): " + ", ".join(f"{k} {v:.1f}" for k, v in counts.items()))

@@ -71,7 +71,8 @@ def gradient(
         the order-2 central difference at 14 steps ``0.6**i * max(1, |x_j|)``
         (or ``h * 0.6**i``), extrapolated up to eight times (Richardson); of
         every level from 2 up and every window of steps, the candidate with the
-        smallest error estimate wins: 28 evaluations of f per entry, errors near
+        smallest error estimate wins: at most 28 evaluations of f per entry
+        (it stops once no smaller step can change the result), errors near
         1e-15 (99% below 3e-13 on the test suite) and an error estimate per
         entry (``full_output``). The largest step reaches ``max(1, |x_j|)``
         from ``x``: steps where f is NaN or infinite lose, but an f that

@@ -277,7 +277,9 @@ def one_sided_step(order: int) -> float:
 #   + |T_k(i-1) - T_(k-1)(i-1)|     window before (windows that agree by chance, or that
 #                                   settle on a plateau, do not pass all three),
 #   + RICHARDSON_ROUNDING * G_k * eps |f(x)| / h_i    rounding of f, amplified by the level,
-# and the candidate with the smallest estimate wins. Large steps suit functions whose
+# and the candidate with the smallest estimate wins. The steps are taken largest first,
+# and the loop stops once no later candidate can win (their estimates are at least
+# their rounding terms, which only grow). Large steps suit functions whose
 # f is large beside their gradient (rounding), small ones fast-varying functions; the
 # sequence spans both, from max(1, |x_j|) down to 0.0013 max(1, |x_j|). The parameters
 # were chosen on the test suite: with python benchmarks/accuracy.py --seed 11 (1, 2, 3)
@@ -338,10 +340,15 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
     """
     n = RICHARDSON_STEPS
     inverse = (RICHARDSON_LEVELS + 1) * n  # where 1 / |h_i| is kept
+    factors = _CENTRAL_FACTORS if direction == 0 else _ONE_SIDED_FACTORS
+    gains = _CENTRAL_GAINS if direction == 0 else _ONE_SIDED_GAINS
+    rounding = RICHARDSON_ROUNDING * _EPS * abs(center)
+    best, best_error = np.nan, np.inf
     x0 = x[j]
     sign = -1.0 if direction < 0 else 1.0
     step = base
     for i in range(count):
+        # Step i: a new difference quotient, then the new column of the tableau and its candidates.
         h = (x0 + sign * step) - x0
         x[j] = x0 + h
         plus = call(x, args)
@@ -351,15 +358,8 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
         else:
             table[i] = (plus - center) / h
         table[inverse + i] = 1.0 / abs(h)
-        step *= RICHARDSON_RATIO
-    x[j] = x0
-    factors = _CENTRAL_FACTORS if direction == 0 else _ONE_SIDED_FACTORS
-    gains = _CENTRAL_GAINS if direction == 0 else _ONE_SIDED_GAINS
-    rounding = RICHARDSON_ROUNDING * _EPS * abs(center)
-    best, best_error = np.nan, np.inf
-    for k in range(1, RICHARDSON_LEVELS + 1):
-        row, below_row = k * n, (k - 1) * n
-        for i in range(k, count):
+        for k in range(1, min(i, RICHARDSON_LEVELS) + 1):
+            row, below_row = k * n, (k - 1) * n
             below = table[below_row + i]
             value = below + (below - table[below_row + i - 1]) * factors[k]
             table[row + i] = value
@@ -369,6 +369,13 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
                          + rounding * gains[k] * table[inverse + i])
                 if error < best_error:  # a NaN error never wins
                     best, best_error = value, error
+        # Every later candidate's estimate is at least its rounding term, and those
+        # only grow (smaller steps, higher levels' larger gains): once the best beats
+        # the smallest of them, no later step can change the result, so stop early.
+        step *= RICHARDSON_RATIO
+        if best_error <= rounding * gains[2] * (1.0 / abs((x0 + sign * step) - x0)):
+            break
+    x[j] = x0
     return best, best_error
 
 

@@ -99,3 +99,50 @@ def test_richardson_factors_and_noise_gains_follow_from_the_recursion(one_sided)
         weights = np.array([_extrapolate(np.eye(k + 1)[m], k, r)[0] for m in range(k + 1)])
         expected = np.sum(np.abs(weights) * q ** np.arange(k, -1, -1)) * (2 if one_sided else 1)
         assert gains[k] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("gains", [stencils._CENTRAL_GAINS, stencils._ONE_SIDED_GAINS], ids=["central", "one-sided"])
+def test_rounding_gains_grow_with_the_level(gains):
+    # richardson_entry stops early on this: later candidates can only have larger rounding terms.
+    assert np.all(np.diff(gains[2:]) > 0)
+
+
+def _richardson_without_early_exit(f, x0, base):
+    """Every step, the whole tableau, every candidate: the plain form of richardson_entry (central)."""
+    q, n, levels = stencils.RICHARDSON_RATIO, stencils.RICHARDSON_STEPS, stencils.RICHARDSON_LEVELS
+    rounding = stencils.RICHARDSON_ROUNDING * np.finfo(float).eps * abs(f(x0))
+    table, inverse, step = np.full((levels + 1, n), np.nan), np.empty(n), base
+    for i in range(n):
+        h = (x0 + step) - x0
+        table[0, i] = (f(x0 + h) - f(x0 - h)) / (2.0 * h)
+        inverse[i] = 1.0 / abs(h)
+        step *= q
+    for k in range(1, levels + 1):
+        for i in range(k, n):
+            table[k, i] = table[k - 1, i] + (table[k - 1, i] - table[k - 1, i - 1]) * stencils._CENTRAL_FACTORS[k]
+    best, best_error = np.nan, np.inf
+    for k in range(2, levels + 1):
+        for i in range(k + 2, n):
+            error = (abs(table[k, i] - table[k, i - 1]) + abs(table[k, i] - table[k - 1, i])
+                     + abs(table[k, i - 1] - table[k - 1, i - 1]) + rounding * stencils._CENTRAL_GAINS[k] * inverse[i])
+            if error < best_error:
+                best, best_error = table[k, i], error
+    return best, best_error
+
+
+@pytest.mark.parametrize("f", [lambda t: t**4 - 3.0 * t, lambda t: np.sin(7.0 * t) + 50.0, np.exp], ids=["quartic", "wave", "exp"])
+def test_richardson_early_exit_gives_the_same_result_as_the_whole_tableau(f):
+    calls = []
+
+    def counted(z, args):
+        calls.append(z[0])
+        return f(z[0])
+
+    for x0 in np.linspace(-2.0, 2.0, 9):
+        plain = _richardson_without_early_exit(f, x0, max(1.0, abs(x0)))
+        table = np.empty(stencils.RICHARDSON_TABLE_SIZE)
+        x = np.array([x0])
+        fast = stencils.richardson_entry(counted, (), x, 0, max(1.0, abs(x0)), stencils.RICHARDSON_STEPS, 0, f(x0), table)
+        assert fast == plain and x[0] == x0
+    # The exit is exercised: fewer evaluations than the 2 per step of the whole sequence.
+    assert len(calls) < 9 * 2 * stencils.RICHARDSON_STEPS
