@@ -43,6 +43,7 @@ __all__ = [
     "one_sided_step",
     "one_sided_weights",
     "richardson_entry",
+    "stencil_fits",
 ]
 
 #: The supported (even) stencil orders.
@@ -380,20 +381,35 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
 
 
 @register_jitable
+def stencil_fits(x0, s, direction, reach, lower, upper):
+    """Whether a stencil of step ``s`` reaching ``reach`` steps from ``x0`` (both ways
+    for ``direction`` 0, else toward its sign) evaluates f inside ``[lower, upper]``
+    only. The farthest points are computed as :func:`central_entry`,
+    :func:`one_sided_entry` and :func:`richardson_entry` compute them, and rounding
+    is monotonic, so no point of the stencil can round past a bound."""
+    h = ((x0 - s) - x0) if direction < 0 else ((x0 + s) - x0)
+    far = x0 + reach * h
+    if direction == 0:
+        return far <= upper and x0 - reach * h >= lower
+    return lower <= far <= upper
+
+
+@register_jitable
 def choose_side(x0, s, lower, upper, central_reach, one_sided_reach):
-    """``(direction, s)``: central (0) when ``x0 ± central_reach * s`` stays in
-    ``[lower, upper]``; else one-sided toward the side with more room (+1 up,
-    -1 down), with ``s`` shrunk so that ``x0 ± one_sided_reach * s`` stays inside
-    (as scipy's ``approx_derivative`` does with bounds). ``s`` is 0 when there is
-    no room at all."""
-    down, up = x0 - lower, upper - x0
-    reach = central_reach * s * (1.0 + 1e-12)  # x0 ± k h must not round past the bound
-    if reach <= down and reach <= up:
+    """``(direction, s)``: central (0) when the stencil of step ``s`` fits in
+    ``[lower, upper]`` (:func:`stencil_fits`); else one-sided toward the side with
+    more room (+1 up, -1 down), with ``s`` shrunk so that it fits (as scipy's
+    ``approx_derivative`` does with bounds). ``s`` is 0 when there is no room at all."""
+    if stencil_fits(x0, s, 0, central_reach, lower, upper):
         return 0, s
-    room = max(up, down)
-    # (1 - 1e-12): x0 + k s must not round past the bound.
-    shrunk = min(s, room * (1.0 - 1e-12) / one_sided_reach)
-    return (1 if up >= down else -1), max(shrunk, 0.0)
+    down, up = x0 - lower, upper - x0
+    direction = 1 if up >= down else -1
+    s = min(s, max(up, down) * (1.0 - 1e-12) / one_sided_reach)
+    for _ in range(64):  # the farthest point may still round past the bound: halve until it does not
+        if stencil_fits(x0, s, direction, one_sided_reach, lower, upper):
+            return direction, s
+        s *= 0.5
+    return direction, 0.0
 
 
 @register_jitable
@@ -426,21 +442,11 @@ def bounded_entry(call, args, x, j, s, lower, upper, weights, one_sided):
 
 
 @register_jitable
-def _fits(x0, s, direction, lower, upper):
-    """Whether :func:`richardson_entry`'s step ``s`` evaluates f inside ``[lower, upper]``
-    only: the very points it computes are checked, so rounding cannot cross."""
-    h = (x0 + (-s if direction < 0 else s)) - x0
-    if direction == 0:
-        return x0 + h <= upper and x0 - h >= lower
-    return lower <= x0 + h <= upper
-
-
-@register_jitable
 def _fitting_steps(x0, s, direction, lower, upper):
     """``(base, count)``: the tail of the steps ``s * RICHARDSON_RATIO**i`` that fit
     inside ``[lower, upper]`` (the steps shrink, so once one fits the rest do)."""
     first = 0
-    while first < RICHARDSON_STEPS and not _fits(x0, s, direction, lower, upper):
+    while first < RICHARDSON_STEPS and not stencil_fits(x0, s, direction, 1, lower, upper):
         s *= RICHARDSON_RATIO
         first += 1
     return s, RICHARDSON_STEPS - first

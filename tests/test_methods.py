@@ -195,6 +195,22 @@ def test_bounded_richardson_keeps_central_steps_that_fit_and_turns_one_sided_at_
     assert abs(g[0] - math.exp(0.2 + 1e-6)) < 1e-11
 
 
+def _raises_outside_ulps(x):
+    if x[0] < 1.0 - 2.0**-52 or x[0] > 1.0 + 7 * 2.0**-52:
+        raise ValueError("evaluated outside the bounds")
+    return x[0]
+
+
+@pytest.mark.parametrize("method, order", [("central", 2), ("central", 4), ("central", 8), ("richardson", 2)])
+def test_bounds_hold_where_rounding_would_carry_a_point_past_them(method, order):
+    # Bounds a few ulps apart: the one-sided step 7 ulp / 4 rounds up to 2 ulps, so a
+    # check on s alone put the order-4 stencil's farthest point at 8 ulps, past the
+    # bound (it did before the points themselves were checked).
+    bounds = (1.0 - 2.0**-52, 1.0 + 7 * 2.0**-52)
+    for backend in ("numba", "numpy"):
+        gradjit.gradient(_raises_outside_ulps, [1.0], method=method, order=order, bounds=bounds, backend=backend)
+
+
 def test_richardson_skips_steps_where_f_is_nan():
     # log is NaN left of 0: the large steps from x = 0.05 give NaN and lose to the small ones.
     X = np.linspace(0.05, 3.0, 50)[:, None]
