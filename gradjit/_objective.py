@@ -93,12 +93,15 @@ def check_vector(f: Dispatcher, arg_types: tuple) -> None:
 
 
 @lru_cache(maxsize=256)
-def check_complex(f: Dispatcher, arg_types: tuple) -> None:
-    """Compile ``f`` for a complex128 point and make sure it returns a complex scalar
-    (what the complex-step derivative needs: f analytic in its inputs)."""
-    hint = ("method='complex' calls f with a complex128 array: use functions that accept complex numbers "
+def check_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool = False) -> None:
+    """Compile ``f`` for a complex128 point (a complex128 number with
+    ``scalar_input``) and make sure it returns a complex scalar (what the
+    complex-step derivative needs: f analytic in its inputs)."""
+    point = "number" if scalar_input else "array"
+    hint = (f"method='complex' calls f with a complex128 {point}: use functions that accept complex numbers "
             "(np.sin, np.exp, products like x * x), not math.*, abs or comparisons")
-    returned = _compiled_return_type(f, (types.complex128[::1], *arg_types), hint)
+    point_type = types.complex128 if scalar_input else types.complex128[::1]
+    returned = _compiled_return_type(f, (point_type, *arg_types), hint)
     if not isinstance(returned, types.Complex):
         raise ObjectiveError(
             f"{name_of(f)} returns {returned} for complex input; method='complex' needs a complex result "

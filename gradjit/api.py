@@ -143,65 +143,9 @@ def gradient(
     (5, 2)
     """
     check.objective(f)
-    method = check.method(method)
-    stencil_order = check.order(order, method)
-    backend = check.backend(backend)
-    args = check.arguments(args)
     points, batch_shape = check.points(x)
-    d = points.shape[1]
-    if method in ("complex", "richardson") and stencil_order != 2:
-        raise OrderError(f"method={method!r} has no order to choose; leave order=2.")
-    if full_output and method != "richardson":
-        raise OptionError("full_output=True returns error estimates, which method='richardson' makes; the other methods have none.")
-    if bounds is not None and method not in ("central", "richardson"):
-        raise OptionError("bounds apply to method='central' and 'richardson' (the one-sided methods choose their side themselves).")
-    if bounds is not None and vectorized:
-        raise OptionError("bounds and vectorized=True do not go together.")
-    lower, upper = check.bounds(bounds, points)
-    one_sided = method in ("forward", "backward")
-    relative = {"complex": COMPLEX_STEP, "richardson": RICHARDSON_BASE}.get(method)
-    if one_sided:
-        relative = one_sided_step(stencil_order)
-    steps, scaled = check.steps(h, d, stencil_order, relative=relative)
-    n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
-    result_shape = (*batch_shape, d)
-    out = check.output(out, result_shape)
-    if vectorized and (backend != "numpy" or method != "central"):
-        raise OptionError("vectorized=True applies to backend='numpy' and method='central' only.")
-    weights = one_sided_weights(stencil_order) if one_sided else central_weights(stencil_order)
-
-    errors = np.empty(result_shape) if method == "richardson" else None
-
-    def compute(target: np.ndarray) -> None:
-        target2d = target.reshape(points.shape)
-        if backend == "numba":
-            call, args_type = _numba_call(f, args, scalar_input=False, complex_input=method == "complex")
-            if method == "richardson":
-                numba_cpu.richardson_gradient(call, points, steps, scaled, lower, upper, args, args_type, target2d, errors, n_threads)
-            elif method == "central" and bounds is not None:
-                numba_cpu.bounded_gradient(call, points, steps, scaled, weights, one_sided_weights(stencil_order), lower, upper,
-                                           args, args_type, target2d, n_threads)
-            elif method == "central":
-                numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, args_type, target2d, n_threads)
-            elif method == "complex":
-                numba_cpu.complex_step_gradient(call, points, steps, scaled, args, args_type, target2d, n_threads)
-            else:
-                numba_cpu.one_sided_gradient(call, points, steps, scaled, weights, method == "backward", args, args_type, target2d, n_threads)
-        elif method == "richardson":
-            numpy_ref.richardson_gradient(f, points, steps, scaled, lower, upper, args, target2d, errors.reshape(points.shape))
-        elif bounds is not None:
-            numpy_ref.bounded_gradient(f, points, steps, scaled, weights, one_sided_weights(stencil_order), lower, upper, args, target2d)
-        elif method == "complex":
-            numpy_ref.complex_step_gradient(f, points, steps, scaled, args, target2d)
-        elif one_sided:
-            numpy_ref.one_sided_gradient(f, points, steps, scaled, weights, method == "backward", args, target2d)
-        elif vectorized:
-            numpy_ref.batch_gradient_vectorized(f, points, steps, scaled, weights, args, target2d)
-        else:
-            numpy_ref.batch_gradient(f, points, steps, scaled, weights, args, target2d)
-
-    result = _into(out, result_shape, compute, points)
-    return (result, errors) if full_output else result
+    return _differentiate(f, points, (*batch_shape, points.shape[1]), False, args, h, order, backend, threads, out, vectorized,
+                          method, full_output, bounds)
 
 
 def derivative(
@@ -213,22 +157,28 @@ def derivative(
     order: int = 2,
     backend: str = "numba",
     threads: int | None = None,
-) -> np.ndarray | np.float64:
-    """Central-difference derivative of a function of one variable, elementwise.
+    method: str = "central",
+    full_output: bool = False,
+    bounds: Any = None,
+) -> np.ndarray | np.float64 | tuple:
+    """Derivative of a function of one variable, elementwise.
 
     Parameters
     ----------
     f : callable
-        ``f(x, *args) -> float`` with ``x`` a float.
+        ``f(x, *args) -> float`` with ``x`` a float (a complex number with
+        ``method="complex"``).
     x : float or array_like
         The point(s); the derivative is taken at each element independently.
-    args, h, order, backend, threads
-        As in :func:`gradient` (``h`` is a positive float or None).
+    args, h, order, backend, threads, method, full_output, bounds
+        As in :func:`gradient` (``h`` is a positive float or None; ``bounds``
+        a pair of numbers).
 
     Returns
     -------
     float64 or ndarray
-        The same shape as ``x``.
+        The same shape as ``x``. With ``full_output`` (``method="richardson"``),
+        a pair ``(derivative, error_estimate)`` of that shape.
 
     Examples
     --------
@@ -237,23 +187,15 @@ def derivative(
     300.0
     >>> gradjit.derivative(lambda t: 2 * t, [1.0, 2.0, 3.0]).round(8)
     array([2., 2., 2.])
+    >>> d, error = gradjit.derivative(lambda t: np.exp(t), 1.0, method="richardson", full_output=True)
+    >>> bool(abs(d - np.e) <= error < 1e-12)
+    True
     """
     check.objective(f)
-    stencil_order = check.order(order)
-    backend = check.backend(backend)
-    args = check.arguments(args)
     values = check.as_float_array(x, "x")
-    steps, scaled = check.steps(h, 1, stencil_order)
-    n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
-    points = values.reshape(-1, 1)
-    weights = central_weights(stencil_order)
-    result = np.empty(points.shape)
-    if backend == "numba":
-        call, args_type = _numba_call(f, args, scalar_input=True)
-        numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, args_type, result, n_threads)
-    else:
-        numpy_ref.batch_gradient(_scalar_adapter(f), points, steps, scaled, weights, args, result)
-    return result.reshape(values.shape)[()]
+    found = _differentiate(f, values.reshape(-1, 1), values.shape, True, args, h, order, backend, threads, None, False, method,
+                           full_output, bounds)
+    return (found[0][()], found[1][()]) if full_output else found[()]
 
 
 def grid_gradient(
@@ -423,13 +365,80 @@ def values(f: Callable, points: np.ndarray, *, args: tuple = (), backend: str = 
     return out
 
 
+def _differentiate(
+    f: Callable, points: np.ndarray, result_shape: tuple[int, ...], scalar_input: bool, args: tuple, h: Any, order: int,
+    backend: str, threads: int | None, out: np.ndarray | None, vectorized: bool, method: str, full_output: bool, bounds: Any
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """:func:`gradient` and :func:`derivative` at the rows of ``points`` (N, d), shaped
+    ``result_shape``: the checks of the options and the choice of kernel, once.
+    ``scalar_input``: f takes a float (``derivative``, d = 1) instead of an array."""
+    method = check.method(method)
+    stencil_order = check.order(order, method)
+    backend = check.backend(backend)
+    args = check.arguments(args)
+    d = points.shape[1]
+    if method in ("complex", "richardson") and stencil_order != 2:
+        raise OrderError(f"method={method!r} has no order to choose; leave order=2.")
+    if full_output and method != "richardson":
+        raise OptionError("full_output=True returns error estimates, which method='richardson' makes; the other methods have none.")
+    if bounds is not None and method not in ("central", "richardson"):
+        raise OptionError("bounds apply to method='central' and 'richardson' (the one-sided methods choose their side themselves).")
+    if bounds is not None and vectorized:
+        raise OptionError("bounds and vectorized=True do not go together.")
+    lower, upper = check.bounds(bounds, points)
+    one_sided = method in ("forward", "backward")
+    relative = {"complex": COMPLEX_STEP, "richardson": RICHARDSON_BASE}.get(method)
+    if one_sided:
+        relative = one_sided_step(stencil_order)
+    steps, scaled = check.steps(h, d, stencil_order, relative=relative)
+    n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
+    out = check.output(out, result_shape)
+    if vectorized and (backend != "numpy" or method != "central"):
+        raise OptionError("vectorized=True applies to backend='numpy' and method='central' only.")
+    weights = one_sided_weights(stencil_order) if one_sided else central_weights(stencil_order)
+
+    errors = np.empty(result_shape) if method == "richardson" else None
+    g = _scalar_adapter(f) if scalar_input else f  # what the NumPy reference calls
+
+    def compute(target: np.ndarray) -> None:
+        target2d = target.reshape(points.shape)
+        if backend == "numba":
+            call, args_type = _numba_call(f, args, scalar_input, complex_input=method == "complex")
+            if method == "richardson":
+                numba_cpu.richardson_gradient(call, points, steps, scaled, lower, upper, args, args_type, target2d, errors, n_threads)
+            elif method == "central" and bounds is not None:
+                numba_cpu.bounded_gradient(call, points, steps, scaled, weights, one_sided_weights(stencil_order), lower, upper,
+                                           args, args_type, target2d, n_threads)
+            elif method == "central":
+                numba_cpu.batch_gradient(call, points, steps, scaled, weights, args, args_type, target2d, n_threads)
+            elif method == "complex":
+                numba_cpu.complex_step_gradient(call, points, steps, scaled, args, args_type, target2d, n_threads)
+            else:
+                numba_cpu.one_sided_gradient(call, points, steps, scaled, weights, method == "backward", args, args_type, target2d, n_threads)
+        elif method == "richardson":
+            numpy_ref.richardson_gradient(g, points, steps, scaled, lower, upper, args, target2d, errors.reshape(points.shape))
+        elif bounds is not None:
+            numpy_ref.bounded_gradient(g, points, steps, scaled, weights, one_sided_weights(stencil_order), lower, upper, args, target2d)
+        elif method == "complex":
+            numpy_ref.complex_step_gradient(g, points, steps, scaled, args, target2d)
+        elif one_sided:
+            numpy_ref.one_sided_gradient(g, points, steps, scaled, weights, method == "backward", args, target2d)
+        elif vectorized:
+            numpy_ref.batch_gradient_vectorized(g, points, steps, scaled, weights, args, target2d)
+        else:
+            numpy_ref.batch_gradient(g, points, steps, scaled, weights, args, target2d)
+
+    result = _into(out, result_shape, compute, points)
+    return (result, errors) if full_output else result
+
+
 def _numba_call(f: Callable, args: tuple, scalar_input: bool, complex_input: bool = False):
     """The compiled adapter ``call(x, args)`` for ``f`` and the Numba type of ``args``
     (``complex_input``: f is checked for a complex128 point and a complex result)."""
     jf = _objective.jitted(f)
     arg_types = _objective.argument_types(args)
     if complex_input:
-        _objective.check_complex(jf, arg_types)
+        _objective.check_complex(jf, arg_types, scalar_input)
     else:
         _objective.check(jf, arg_types, scalar_input)
     return _objective.bind(jf, len(args), scalar_input), _tuple_type(arg_types)

@@ -456,10 +456,13 @@ def _fitting_steps(x0, s, direction, lower, upper):
 def bounded_richardson_entry(call, args, x, j, s, lower, upper, center, table):
     """:func:`richardson_entry` with largest step ``s`` that never evaluates f outside
     ``[lower, upper]``. Steps that would cross a bound are dropped while at least
-    ``RICHARDSON_MIN_STEPS`` remain; nearer a bound the extrapolation turns
-    one-sided, toward the side with more room, over the steps that fit (or, with
-    too little room even for that, ``RICHARDSON_STEPS`` steps from the room down).
-    ``(nan, inf)`` where there is no room at all."""
+    ``RICHARDSON_MIN_STEPS`` remain. Nearer a bound two extrapolations compete, and
+    the one with the smaller error estimate wins: one-sided toward the side with
+    more room, over the steps that fit (or, with too little room even for that,
+    ``RICHARDSON_STEPS`` steps from the room down); and central, over
+    ``RICHARDSON_STEPS`` steps from the nearer bound's distance down (for functions
+    that vary on that scale, such as log x near 0). ``(nan, inf)`` where there is no
+    room at all."""
     x0 = x[j]
     base, count = _fitting_steps(x0, s, 0, lower, upper)
     if count >= RICHARDSON_MIN_STEPS:
@@ -469,4 +472,10 @@ def bounded_richardson_entry(call, args, x, j, s, lower, upper, center, table):
     base, count = _fitting_steps(x0, s, direction, lower, upper)
     if count < RICHARDSON_MIN_STEPS:
         base, count = _fitting_steps(x0, max(down, up), direction, lower, upper)
-    return richardson_entry(call, args, x, j, base, count, direction, center, table)
+    one_sided, one_sided_error = richardson_entry(call, args, x, j, base, count, direction, center, table)
+    if min(down, up) > 0.0:
+        base, count = _fitting_steps(x0, min(down, up), 0, lower, upper)
+        central, central_error = richardson_entry(call, args, x, j, base, count, 0, center, table)
+        if central_error < one_sided_error:
+            return central, central_error
+    return one_sided, one_sided_error

@@ -188,11 +188,27 @@ def test_bounded_richardson_keeps_central_steps_that_fit_and_turns_one_sided_at_
     offsets = np.array(seen[1:]) - 0.5
     assert offsets.min() < 0 < offsets.max() and np.abs(offsets).max() <= 0.3
     assert abs(g[0] - math.exp(0.5)) < 1e-13 and error[0] < 1e-11
-    # 1e-6 of room below: one-sided, upward only.
+    # On the bound: one-sided, upward only.
     seen.clear()
-    g = gradjit.gradient(recording, [0.2 + 1e-6], method="richardson", bounds=(0.2, 0.8), backend="numpy")
-    assert min(seen) == 0.2 + 1e-6 and max(seen) <= 0.8
-    assert abs(g[0] - math.exp(0.2 + 1e-6)) < 1e-11
+    g = gradjit.gradient(recording, [0.2], method="richardson", bounds=(0.2, 0.8), backend="numpy")
+    assert min(seen) == 0.2 and max(seen) <= 0.8
+    assert abs(g[0] - math.exp(0.2)) < 1e-11
+    # 1e-6 of room below: one-sided upward and central within the 1e-6 compete; the
+    # one-sided wins here (central steps that small are mostly rounding).
+    seen.clear()
+    g, error = gradjit.gradient(recording, [0.2 + 1e-6], method="richardson", full_output=True, bounds=(0.2, 0.8),
+                                backend="numpy")
+    assert 0.2 <= min(seen) < 0.2 + 1e-6 and max(seen) <= 0.8
+    assert abs(g[0] - math.exp(0.2 + 1e-6)) < 1e-11 and error[0] < 1e-10
+
+
+@pytest.mark.parametrize("x", [1e-6, 1e-3, 0.05])
+def test_bounded_richardson_near_a_bound_where_f_varies_on_the_scale_of_the_distance(x):
+    # log x at 1e-3 with bounds (0, inf): no step of the usual sequence (1 down to 0.0013)
+    # fits centrally and one-sided steps that large see log's curvature; central steps
+    # from the distance to the bound down win the comparison of error estimates.
+    d, error = gradjit.derivative(lambda t: np.log(t), x, method="richardson", full_output=True, bounds=(0.0, np.inf))
+    assert abs(d * x - 1.0) < 1e-12 and abs(d - 1.0 / x) <= error
 
 
 def _raises_outside_ulps(x):
@@ -231,3 +247,30 @@ BAD_BOUNDS = [
 def test_bad_bounds(call, message):
     with pytest.raises(errors.OptionError, match=message):
         call()
+
+
+def _cubic_wave(t):
+    return np.sin(t) * np.exp(t) + t * t * t
+
+
+@pytest.mark.parametrize("method, order, tolerance", [("central", 4, 1e-9), ("richardson", 2, 1e-13), ("forward", 4, 1e-8),
+                                                      ("backward", 4, 1e-8), ("complex", 2, 1e-14)])
+def test_derivative_takes_every_method(method, order, tolerance):
+    t = np.linspace(-2.0, 2.0, 7)
+    exact = np.cos(t) * np.exp(t) + np.sin(t) * np.exp(t) + 3 * t * t
+    fast = gradjit.derivative(_cubic_wave, t, method=method, order=order)
+    reference = gradjit.derivative(_cubic_wave, t, method=method, order=order, backend="numpy")
+    assert fast.shape == t.shape
+    np.testing.assert_allclose(fast, exact, rtol=tolerance, atol=tolerance)
+    np.testing.assert_allclose(fast, reference, rtol=1e-12, atol=1e-12)
+
+
+def test_derivative_full_output_keeps_the_shape_of_x():
+    d, error = gradjit.derivative(_cubic_wave, 0.5, method="richardson", full_output=True)
+    assert np.ndim(d) == np.ndim(error) == 0 and abs(d - (np.cos(0.5) * np.exp(0.5) + np.sin(0.5) * np.exp(0.5) + 0.75)) <= error
+    d, error = gradjit.derivative(_cubic_wave, [[0.5, 1.0]], method="richardson", full_output=True)
+    assert d.shape == error.shape == (1, 2)
+    with pytest.raises(errors.OptionError, match="method='richardson'"):
+        gradjit.derivative(_cubic_wave, 0.5, full_output=True)
+    with pytest.raises(errors.CompileError, match="complex128 number"):
+        gradjit.derivative(lambda t: math.sin(t), 0.5, method="complex")
