@@ -91,17 +91,19 @@ def gradient(
     full_output : bool, optional
         With ``method="richardson"``: also return an error estimate per entry
         (how far the candidate's level moved from the previous window, plus
-        what its last extrapolation changed, plus the rounding error
-        ``10 G_k eps |f(x)| / h`` amplified by its level; it bounds the true
-        error in 99.9% of entries on the test suite).
+        what its last extrapolation changed there and in the previous window,
+        plus the rounding error ``10 G_k eps |f(x)| / h`` amplified by its
+        level; it bounds the true error in 99.9% of entries on the test suite).
     bounds : (lower, upper), optional
         Numbers or arrays of shape ``(d,)``: f is never evaluated outside
         ``[lower, upper]``. With ``method="central"`` or ``"richardson"`` a
         coordinate whose stencil would cross a bound uses the one-sided stencil
         toward the inside, its step shrunk to fit if needed (as scipy's
         ``approx_derivative`` does). Richardson drops the steps that would cross
-        while six or more remain, and extrapolates one-sided differences toward
-        the inside nearer the bound. Every point must lie inside.
+        while six or more remain; nearer the bound, one-sided extrapolation
+        toward the inside and central extrapolation over steps from the
+        distance to the bound down compete, and the smaller error estimate
+        wins. Every point must lie inside.
 
     Returns
     -------
