@@ -25,6 +25,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from . import _progress
 from .errors import GridInterrupted, OutputTooLarge
 
 #: Output bytes per slab (float64): large enough that a slab's launch costs
@@ -49,6 +50,16 @@ def available_memory() -> int | None:
 
 def _gb(n: int) -> str:
     return f"{n / 1e9:.1f} GB"
+
+
+_FLOAT64 = np.dtype(np.float64)
+
+
+def new_output(shape: tuple[int, ...], dtype: np.dtype = _FLOAT64) -> np.ndarray:
+    """``np.empty(shape, dtype)`` after :func:`check_fits`: a result too large for
+    memory is refused with the ways out, not left to the allocator."""
+    check_fits(shape, dtype)
+    return np.empty(shape, dtype=dtype)
 
 
 def check_fits(shape: tuple[int, ...], dtype: np.dtype) -> None:
@@ -96,7 +107,7 @@ def evaluate(
     step = rows_per_chunk(shape)
     starts = range(0, n_rows, step)
     buffer = None if direct else np.empty((d, min(step, n_rows), *shape[2:]))
-    bar = _progress_bar(len(starts)) if progress else None
+    bar = _progress.bar(len(starts), "chunk", redraw_every_update=True) if progress else None
     done = 0
     try:
         for r0 in starts:
@@ -116,9 +127,3 @@ def evaluate(
     finally:
         if bar is not None:
             bar.close()
-
-
-def _progress_bar(total: int):
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, unit="chunk", leave=False, mininterval=0)  # chunks are few and slow

@@ -9,6 +9,7 @@
   kernel evaluates the objective. The extra arguments are unpacked by explicit
   position (``f(x, args[0], args[1])``), not with ``*args``: Numba's star-call
   stops LLVM from inlining and vectorising ``f`` in the point loop.
+* :func:`compiled_call` does all three for one call of the public API.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from numba.core.errors import NumbaError
 from ._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from .errors import CompileError, ObjectiveError
 
-__all__ = ["argument_types", "bind", "check", "check_complex", "check_vector", "jitted", "name_of"]
+__all__ = ["argument_types", "bind", "check", "check_complex", "check_vector", "compiled_call", "jitted", "name_of"]
 
 _VECTOR = types.float64[::1]
 
@@ -120,6 +121,31 @@ def bind(f: Dispatcher, n_args: int, scalar_input: bool) -> Dispatcher:
     namespace: dict[str, Any] = {"f": f}
     exec(f"def call(x, args):\n    return f({first}{unpacked})\n", namespace)  # noqa: S102 - fixed template
     return numba.njit(**INTERNAL_JIT_OPTIONS)(namespace["call"])
+
+
+@lru_cache(maxsize=256)
+def _tuple_type(arg_types: tuple) -> types.Tuple:
+    return types.Tuple(arg_types)
+
+
+def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns: str = "real") -> tuple:
+    """``(call, args_type)``: the compiled adapter ``call(x, args)`` for ``f`` (checked
+    for these ``args``) and the Numba type of ``args``.
+
+    ``returns``: ``"real"`` (f returns a float), ``"complex"`` (f is compiled for a
+    complex128 point and must return a complex number: the complex step) or
+    ``"vector"`` (F returns a 1-D real array: the Jacobian). ``scalar_input``: f
+    takes a float, not an array (``derivative``).
+    """
+    compiled = jitted(f)
+    arg_types = argument_types(args)
+    if returns == "complex":
+        check_complex(compiled, arg_types, scalar_input)
+    elif returns == "vector":
+        check_vector(compiled, arg_types)
+    else:
+        check(compiled, arg_types, scalar_input)
+    return bind(compiled, len(args), scalar_input), _tuple_type(arg_types)
 
 
 def evaluate_python(f: Callable, x: Any, args: tuple) -> float:

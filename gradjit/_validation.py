@@ -47,8 +47,13 @@ def points(x: Any) -> tuple[np.ndarray, tuple[int, ...]]:
 
 
 def order(value: Any, method: str = "central") -> int:
-    allowed = ONE_SIDED_ORDERS if method in ("forward", "backward") else ORDERS
+    """The stencil order for ``method``: central 2-8 (even), one-sided 1-6; the
+    complex step and Richardson have none to choose (2, the default)."""
+    fixed = method in ("complex", "richardson")
+    allowed = ONE_SIDED_ORDERS if method in ("forward", "backward") else (2,) if fixed else ORDERS
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) not in allowed:
+        if fixed:
+            raise OrderError(f"method={method!r} has no order to choose; leave order=2.")
         raise OrderError(f"order must be one of {allowed} ({method} stencils); got {value!r}.")
     return int(value)
 
@@ -184,6 +189,12 @@ def indexing(value: Any) -> str:
     if value not in INDEXINGS:
         raise OptionError(f"indexing must be 'xy' or 'ij' (as in numpy.meshgrid); got {value!r}.")
     return value
+
+
+def grid_axes(d: int, indexing: str) -> tuple[int, ...]:
+    """The axis along each dimension of the grid (and of the result after its
+    component axis): as ``numpy.meshgrid``, ``'xy'`` swaps the first two."""
+    return (1, 0, *range(2, d)) if indexing == "xy" and d >= 2 else tuple(range(d))
 
 
 def axes(value: Any) -> tuple[np.ndarray, ...]:

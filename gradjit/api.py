@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 import numba
@@ -12,7 +11,7 @@ import numpy as np
 from . import _chunks, _objective
 from . import _validation as check
 from .backends import numba_cpu, numpy_ref
-from .errors import OptionError, OrderError
+from .errors import OptionError
 from .stencils import COMPLEX_STEP, RICHARDSON_BASE, central_weights, one_sided_step, one_sided_weights
 
 __all__ = ["derivative", "gradient", "grid_gradient"]
@@ -285,21 +284,18 @@ def grid_gradient(
     d = len(axes)
     steps, scaled = check.steps(h, d, stencil_order)
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
-    swap = indexing == "xy" and d >= 2
-    grid_shape = [a.size for a in axes]
-    if swap:
-        grid_shape[0], grid_shape[1] = grid_shape[1], grid_shape[0]
+    along = check.grid_axes(d, indexing)
+    grid_shape = tuple(axes[a].size for a in along)
     result_shape = (d, *grid_shape)
     out = check.grid_output(out, result_shape)
     if out is None:
-        _chunks.check_fits(result_shape, storage)
-        out = np.empty(result_shape, dtype=storage)
+        out = _chunks.new_output(result_shape, storage)
     elif isinstance(out, np.ndarray) and any(np.shares_memory(out, a) for a in axes):
         axes = tuple(a.copy() for a in axes)  # the axes are read while out is written
     direct = isinstance(out, np.ndarray) and out.dtype == np.float64 and out.flags.c_contiguous
-    first = 1 if swap else 0  # the axis along the result's first grid dimension
+    first = along[0]  # the axis along the result's first grid dimension, which the slabs split
     weights = central_weights(stencil_order)
-    call, args_type = _numba_call(f, args, scalar_input=False) if backend == "numba" else (None, None)
+    call, args_type = _objective.compiled_call(f, args) if backend == "numba" else (None, None)
 
     def compute(r0: int, r1: int, components: tuple[np.ndarray, ...]) -> None:
         sub_axes = axes[:first] + (axes[first][r0:r1],) + axes[first + 1:]
@@ -359,7 +355,7 @@ def values(f: Callable, points: np.ndarray, *, args: tuple = (), backend: str = 
     points = np.ascontiguousarray(points, dtype=np.float64)
     out = np.empty(points.shape[0])
     if backend == "numba":
-        call, args_type = _numba_call(f, args, scalar_input=False)
+        call, args_type = _objective.compiled_call(f, args)
         numba_cpu.evaluate(call, points, args, args_type, out, check.threads(threads, numba.config.NUMBA_NUM_THREADS))
     else:
         for i, row in enumerate(points):
@@ -379,8 +375,6 @@ def _differentiate(
     backend = check.backend(backend)
     args = check.arguments(args)
     d = points.shape[1]
-    if method in ("complex", "richardson") and stencil_order != 2:
-        raise OrderError(f"method={method!r} has no order to choose; leave order=2.")
     if full_output and method != "richardson":
         raise OptionError("full_output=True returns error estimates, which method='richardson' makes; the other methods have none.")
     if bounds is not None and method not in ("central", "richardson"):
@@ -405,7 +399,7 @@ def _differentiate(
     def compute(target: np.ndarray) -> None:
         target2d = target.reshape(points.shape)
         if backend == "numba":
-            call, args_type = _numba_call(f, args, scalar_input, complex_input=method == "complex")
+            call, args_type = _objective.compiled_call(f, args, scalar_input, "complex" if method == "complex" else "real")
             if method == "richardson":
                 numba_cpu.richardson_gradient(call, points, steps, scaled, lower, upper, args, args_type, target2d, errors, n_threads)
             elif method == "central" and bounds is not None:
@@ -432,23 +426,6 @@ def _differentiate(
 
     result = _into(out, result_shape, compute, points)
     return (result, errors) if full_output else result
-
-
-def _numba_call(f: Callable, args: tuple, scalar_input: bool, complex_input: bool = False):
-    """The compiled adapter ``call(x, args)`` for ``f`` and the Numba type of ``args``
-    (``complex_input``: f is checked for a complex128 point and a complex result)."""
-    jf = _objective.jitted(f)
-    arg_types = _objective.argument_types(args)
-    if complex_input:
-        _objective.check_complex(jf, arg_types, scalar_input)
-    else:
-        _objective.check(jf, arg_types, scalar_input)
-    return _objective.bind(jf, len(args), scalar_input), _tuple_type(arg_types)
-
-
-@lru_cache(maxsize=256)
-def _tuple_type(arg_types: tuple):
-    return numba.types.Tuple(arg_types)
 
 
 def _scalar_adapter(f: Callable) -> Callable:

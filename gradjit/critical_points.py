@@ -106,19 +106,20 @@ def group(points: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]
     """Merge points closer than ``tolerance`` (max-norm) to a group's first point.
 
     Returns the group of each point and the first point of each group, in order
-    of first appearance.
+    of first appearance. A point near the first points of two groups joins the
+    earlier group. One vectorised pass over the points per group.
     """
     points = np.asarray(points, dtype=np.float64)
-    labels = np.empty(points.shape[0], dtype=np.int64)
+    labels = np.full(points.shape[0], -1, dtype=np.int64)
     firsts: list[np.ndarray] = []
-    for i, point in enumerate(points):
-        for k, first in enumerate(firsts):
-            if np.max(np.abs(point - first)) <= tolerance:
-                labels[i] = k
-                break
-        else:
-            labels[i] = len(firsts)
-            firsts.append(point)
+    unassigned = np.arange(points.shape[0])
+    while unassigned.size:
+        first = points[unassigned[0]]
+        near = np.max(np.abs(points[unassigned] - first), axis=1) <= tolerance
+        near[0] = True  # the first point belongs to its own group, even with a NaN
+        labels[unassigned[near]] = len(firsts)
+        firsts.append(first)
+        unassigned = unassigned[~near]
     return labels, np.array(firsts).reshape(-1, points.shape[1])
 
 
@@ -203,7 +204,10 @@ def find(
     leave the box are dropped. Each distinct point is classified by
     :func:`classify`.
     """
-    box = np.array([tuple(map(float, pair)) for pair in bounds], dtype=np.float64)
+    try:
+        box = np.array([tuple(map(float, pair)) for pair in bounds], dtype=np.float64)
+    except (TypeError, ValueError):  # not pairs of numbers, or pairs of unequal lengths
+        box = np.empty((0, 0))
     if box.ndim != 2 or box.shape[1] != 2 or box.shape[0] == 0 or not np.all(box[:, 0] < box[:, 1]):
         raise OptionError(f"bounds must be a sequence of (low, high) pairs with low < high; got {bounds!r}.")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:

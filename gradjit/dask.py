@@ -94,8 +94,7 @@ def grid_gradient(
     check.steps(h, len(axes), check.order(order))  # errors now, not when a block runs
     args = check.arguments(args)
     d = len(axes)
-    # order[g] = the axis along grid dimension g ('xy' swaps the first two).
-    grid_axes = [1, 0, *range(2, d)] if indexing == "xy" and d >= 2 else list(range(d))
+    grid_axes = check.grid_axes(d, indexing)  # grid_axes[g]: the axis along grid dimension g
     grid_shape = tuple(axes[a].size for a in grid_axes)
     try:
         block_chunks = da.core.normalize_chunks(chunks, grid_shape, dtype=storage)

@@ -10,7 +10,6 @@ import numpy as np
 
 from . import _chunks, _objective
 from . import _validation as check
-from .api import _numba_call, _tuple_type
 from .backends import numba_cpu, numpy_ref
 from .errors import ObjectiveError
 from .stencils import HESSIAN_STEP, central_weights
@@ -72,10 +71,9 @@ def hessian(
     d = points.shape[1]
     steps, scaled = check.steps(h, d, 2, relative=HESSIAN_STEP)
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
-    _chunks.check_fits((points.shape[0], d, d), np.dtype(np.float64))  # d**2 per point grows fast
-    out = np.empty((points.shape[0], d, d))
+    out = _chunks.new_output((points.shape[0], d, d))  # d**2 per point grows fast
     if backend == "numba":
-        call, args_type = _numba_call(f, args, scalar_input=False)
+        call, args_type = _objective.compiled_call(f, args)
         numba_cpu.hessian(call, points, steps, scaled, args, args_type, out, n_threads)
     else:
         numpy_ref.hessian(f, points, steps, scaled, args, out)
@@ -130,15 +128,11 @@ def jacobian(
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
     weights = central_weights(stencil_order)
     if backend == "numba":
-        compiled = _objective.jitted(F)
-        arg_types = _objective.argument_types(args)
-        _objective.check_vector(compiled, arg_types)
-        call, args_type = _objective.bind(compiled, len(args), False), _tuple_type(arg_types)
-        m = _components(compiled, points, args)
+        call, args_type = _objective.compiled_call(F, args, returns="vector")
+        m = _components(_objective.jitted(F), points, args)
     else:
         m = _components(F, points, args)
-    _chunks.check_fits((n, m, d), np.dtype(np.float64))
-    out = np.empty((n, m, d))
+    out = _chunks.new_output((n, m, d))
     if backend == "numba":
         numba_cpu.jacobian(call, points, steps, scaled, weights, m, args, args_type, out, n_threads)
     else:

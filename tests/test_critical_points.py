@@ -32,17 +32,17 @@ def linear(x):
     return x[0] + 2.0 * x[1]
 
 
-@pytest.mark.parametrize("f, point, kind", [
-    (saddle, [0.0, 0.0], "saddle"),
-    (bowl, [0.0, 0.0], "minimum"),
-    (dome, [0.0, 0.0], "maximum"),
-    (quartic, [0.0, 0.0], "degenerate"),  # Hessian diag(0, 2): second order cannot tell
-    (saddle_with_a_flat_direction, [0.0, 0.0, 0.0], "saddle"),  # one up, one down: a saddle whatever the zero
+@pytest.mark.parametrize("f, point, kind, eigenvalues", [
+    (saddle, [0.0, 0.0], "saddle", [-2.0, 2.0]),
+    (bowl, [0.0, 0.0], "minimum", [2.0, 4.0]),
+    (dome, [0.0, 0.0], "maximum", [-4.0, -2.0]),
+    (quartic, [0.0, 0.0], "degenerate", [0.0, 2.0]),  # Hessian diag(0, 2): second order cannot tell
+    (saddle_with_a_flat_direction, [0.0, 0.0, 0.0], "saddle", [-2.0, 0.0, 2.0]),  # one up, one down: a saddle whatever the zero
 ])
-def test_known_points(f, point, kind):
+def test_known_points(f, point, kind, eigenvalues):
     result = cp.classify(f, point)
     assert result.kind == kind and isinstance(result.kind, str)
-    assert np.all(np.diff(result.eigenvalues) >= 0)
+    np.testing.assert_allclose(result.eigenvalues, eigenvalues, atol=1e-6)  # ascending, as the Hessian's
 
 
 def test_a_batch_gives_an_array_of_kinds_with_the_eigenvalues():
@@ -74,6 +74,8 @@ BAD = [
     (lambda: cp.find(bowl, [(0, 1), (0, 1)], n=0), errors.OptionError, "n must be an integer"),
     (lambda: cp.classify(bowl, [0.0, 0.0], tolerance=2.0), errors.OptionError, "tolerance"),
     (lambda: cp.find(bowl, [(0, 1)] * 6, n=20), errors.OptionError, "choose a smaller n"),
+    (lambda: cp.find(bowl, [1, 2]), errors.OptionError, "pairs"),  # numbers, not pairs
+    (lambda: cp.find(bowl, [(0, 1), (0, 1, 2)]), errors.OptionError, "pairs"),
 ]
 
 
@@ -81,3 +83,28 @@ BAD = [
 def test_bad_arguments(call, exception, message):
     with pytest.raises(exception, match=message):
         call()
+
+
+def _group_one_by_one(points, tolerance):
+    """group() written as its definition: each point joins the first group whose first point is near."""
+    labels, firsts = [], []
+    for point in points:
+        for k, first in enumerate(firsts):
+            if np.max(np.abs(point - first)) <= tolerance:
+                labels.append(k)
+                break
+        else:
+            labels.append(len(firsts))
+            firsts.append(point)
+    return np.array(labels), np.array(firsts)
+
+
+def test_group_matches_its_one_by_one_definition():
+    rng = np.random.default_rng(3)
+    # Clusters closer together than twice the tolerance, so that points sit near two groups' first points.
+    points = rng.integers(0, 6, (2000, 2)) * 1.5e-3 + rng.uniform(-1e-3, 1e-3, (2000, 2))
+    points[::97] = np.nan
+    labels, firsts = cp.group(points, 1e-3)
+    expected_labels, expected_firsts = _group_one_by_one(points, 1e-3)
+    np.testing.assert_array_equal(labels, expected_labels)
+    np.testing.assert_array_equal(firsts, expected_firsts)

@@ -226,11 +226,9 @@ def _values(call, d: int):
 def _values_heap(call):
     @numba.njit(inline="always", **JIT_OPTIONS)
     def values_heap(x_flat, out, steps, scaled, start, stop, args):
-        d = x_flat.size // out.size
-        buf = np.empty(d)
+        buf = np.empty(x_flat.size // out.size)
         for i in range(start, stop):
-            for j in range(d):
-                buf[j] = x_flat[i * d + j]
+            _load_point(x_flat, buf, i)
             out[i] = call(buf, args)
 
     return values_heap
@@ -379,6 +377,10 @@ def batch_gradient(call, points, steps, scaled, weights, args, args_type, out, t
     _launch(kernel, leading, _BATCH_TYPES, n_work, cost, threads, args, args_type)
 
 
+#: The steps argument of the values kernels, which take none.
+_NO_STEPS = np.zeros(0)
+
+
 def evaluate(call, points, args, args_type, out, threads) -> None:
     """f at every row of ``points`` (N, d), C-contiguous, into ``out`` (N,)."""
     n, d = points.shape
@@ -387,9 +389,6 @@ def evaluate(call, points, args, args_type, out, threads) -> None:
     kernel = _values(call, d) if 0 < d <= STACK_D else _values_heap(call)
     leading = (points.reshape(-1), out, _NO_STEPS, False)
     _launch(kernel, leading, _BATCH_TYPES, n, n * max(d, 1), threads, args, args_type)
-
-
-_NO_STEPS = np.zeros(0)
 
 
 @lru_cache(maxsize=64)

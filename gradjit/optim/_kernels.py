@@ -114,6 +114,13 @@ _FINISHED = -2
 
 
 @lru_cache(maxsize=64)
+def _compiled_rule(rule: Callable):
+    """The optimizer's rule as a dispatcher, once per rule (it is compiled once per
+    argument types, whatever the d of the settle passes that call it)."""
+    return numba.njit(inline="never", **JIT_OPTIONS)(rule)
+
+
+@lru_cache(maxsize=64)
 def _settle(rule: Callable, n_moments: int, d: int):
     """The verdict and the move of rows ``first..last``, whose f values and gradients
     are ``values[i - first]`` and ``gradients[(i - first) * d + j]`` (``d`` = 0:
@@ -126,7 +133,7 @@ def _settle(rule: Callable, n_moments: int, d: int):
     every row of the slice moves (the common case), else row by row; the
     bookkeeping of rows that stop is a scalar pass skipped when none does.
     """
-    rule = numba.njit(inline="never", **JIT_OPTIONS)(rule)
+    rule = _compiled_rule(rule)
 
     @numba.njit(inline="never", **INTERNAL_JIT_OPTIONS)
     def settle(first, last, values, gradients, verdicts, moved_x, moved_a, moved_b, flat, per_row, loop, coefficients):

@@ -14,8 +14,9 @@ from typing import Any
 import numba
 import numpy as np
 
+from .. import _objective, _progress
 from .. import _validation as check
-from ..api import _numba_call, gradient, values
+from ..api import gradient, values
 from ..backends import numba_cpu
 from ..errors import OptionError, ShapeError
 from ..stencils import central_weights
@@ -137,7 +138,7 @@ def minimize(
         Keep the history of ``x``, ``fun``, the gradient norm and ``lr``
         (memory: ``max_iter * N * d`` floats).
     progress : bool, optional
-        Show a progress bar (requires ``tqdm``).
+        Show a progress bar (tqdm).
     h, order, backend
         As in :func:`gradjit.gradient`.
 
@@ -250,7 +251,7 @@ class _Run:
         self.loop[_kernels.GTOL], self.loop[_kernels.FACTOR], self.loop[_kernels.LAST_STEP] = gtol, DIVERGENCE_FACTOR, max_iter
         self.evaluations_per_step = order * d + 1  # one gradient (order * d evaluations) and f
         self.history = {"x": [], "fun": [], "grad_norm": [], "lr": []} if record else None
-        self.bar = _progress_bar(max_iter) if progress else None
+        self.bar = _progress.bar(max_iter + 1, "step") if progress else None
 
     def _extra_args(self) -> tuple:
         return self.args if self.batches is None else (*self.batches.next(), *self.args)
@@ -286,8 +287,8 @@ class _Run:
         """f, gradient, verdict and move of every running row."""
         b, rule, n_moments = self.buffers, self.optimizer.rule, self.optimizer.n_moments
         if self.fused:
-            if self.batches is not None or self.compiled is None:  # minibatches are new arrays each step
-                self.compiled = _numba_call(self.f, args, scalar_input=False)
+            if self.compiled is None:  # minibatches are new arrays each step, but of the same types
+                self.compiled = _objective.compiled_call(self.f, args)
             call, args_type = self.compiled
             _kernels.fused_step(call, self.weights, rule, n_moments, leading, args, args_type, self.threads)
             return
@@ -342,11 +343,3 @@ def _summary(status: np.ndarray) -> str:
     counts = np.bincount(status, minlength=len(_MESSAGES))
     parts = [f"{counts[code]} {STATUS_NAMES[code]}" for code in sorted(_MESSAGES) if counts[code]]
     return f"{status.size} starts: " + ", ".join(parts)
-
-
-def _progress_bar(total: int):
-    try:
-        from tqdm.auto import tqdm
-    except ImportError:  # pragma: no cover - tqdm is a dependency
-        raise OptionError("progress=True needs tqdm: pip install tqdm") from None
-    return tqdm(total=total + 1, unit="step", leave=False)

@@ -9,7 +9,8 @@ use is passed through unchanged), with ``c`` the step's coefficients from
 Every operation is elementwise, so the same function runs on whole arrays in
 :meth:`Optimizer.step <gradjit.optim.Optimizer.step>` and on one float at a
 time inside the compiled descent kernels (:mod:`gradjit.optim._kernels`): the
-mathematics lives here only. ``c`` is a tuple there and a float64 array here.
+mathematics lives here only. ``c`` is the tuple of coefficients in
+``Optimizer.step`` and a float64 array in the kernels.
 """
 
 from __future__ import annotations
