@@ -1,21 +1,39 @@
-"""Turning the user's function into something the kernels can call.
+"""Turning the user's function into something the kernels can call, safely.
 
-* :func:`jitted` wraps a plain Python function with ``numba.njit`` (once per
-  function) and accepts an existing Numba dispatcher as it is.
-* :func:`check` compiles it for the argument types of this call and raises
-  :class:`~gradjit.errors.CompileError` or :class:`~gradjit.errors.ObjectiveError`
-  with a clear message instead of a Numba traceback from deep inside a kernel.
+* :func:`jitted` compiles the user's function with ``numba.njit`` (a Numba
+  dispatcher given by the user is re-jitted from its Python source with its own
+  options, so a dispatcher with an explicit signature works too).
+* Numba freezes the values a function reads from closures and globals at its
+  first compile. :func:`jitted` follows the scalars (a changed captured number
+  gives a fresh compile, never a stale result) and warns once about captured
+  arrays, whose changes it cannot see cheaply (:class:`FrozenArrayWarning`).
+* :func:`check_call` evaluates f once in Python at the caller's first point per
+  (function, d, argument types): compiled code does not check indices, so an f
+  that reads or writes ``x[k]`` with ``k >= d`` would return garbage or crash;
+  here it raises :class:`~gradjit.errors.ShapeError` instead.
+* :func:`compiled_call` compiles f for the argument types of this call and
+  raises :class:`~gradjit.errors.CompileError` or
+  :class:`~gradjit.errors.ObjectiveError` with advice that fits the mistake; a
+  failure is remembered by code object, so a lambda made anew on every call is
+  not compiled again and again.
 * :func:`bind` makes the tiny adapter ``call(x, args)`` through which every
   kernel evaluates the objective. The extra arguments are unpacked by explicit
   position (``f(x, args[0], args[1])``), not with ``*args``: Numba's star-call
   stops LLVM from inlining and vectorising ``f`` in the point loop.
-* :func:`compiled_call` does all three for one call of the public API.
+
+Nothing here keeps a user's function alive: every memo lives on the function
+itself (:mod:`gradjit._memo`); the failure memo holds code objects and types only.
 """
 
 from __future__ import annotations
 
+import inspect
+import re
+import threading
+import types as pytypes
+import warnings
+from collections import OrderedDict
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 
 import numba
@@ -25,11 +43,17 @@ from numba.core.dispatcher import Dispatcher
 from numba.core.errors import NumbaError
 
 from ._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
-from .errors import CompileError, ObjectiveError
+from ._memo import adopt, memo_of, owner_of, per_owner
+from .errors import CompileError, FrozenArrayWarning, JitDisabled, ObjectiveError, ShapeError
 
-__all__ = ["argument_types", "bind", "check", "check_complex", "check_vector", "compiled_call", "jitted", "name_of"]
+__all__ = ["argument_types", "bind", "check_call", "compiled_call", "evaluate_python", "jitted", "name_of", "python_function"]
 
 _VECTOR = types.float64[::1]
+#: Above this many elements in x and the array arguments together, the one-time
+#: index check compiles a bounds-checked twin of f instead of running f in Python.
+PYTHON_CHECK_ELEMENTS = 100_000
+#: Captured-value versions of one function kept compiled at once.
+_VERSIONS_KEPT = 4
 
 
 def name_of(f: Callable) -> str:
@@ -37,15 +61,114 @@ def name_of(f: Callable) -> str:
     return getattr(py, "__qualname__", None) or getattr(py, "__name__", None) or repr(f)
 
 
-@lru_cache(maxsize=256)
+def python_function(f: Callable) -> Callable:
+    """The plain Python function behind ``f`` (a Numba dispatcher's ``py_func``)."""
+    return f.py_func if isinstance(f, Dispatcher) else f
+
+
+# ----------------------------------------------------------- captured values
+
+_SCALARS = (int, float, complex, bool, str, bytes, np.number, np.bool_)
+
+
+def _global_names(code: pytypes.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _is_scalar_value(value: Any) -> bool:
+    if isinstance(value, tuple):
+        return all(_is_scalar_value(v) for v in value)
+    return isinstance(value, _SCALARS)
+
+
+def captured_values(py: Callable) -> tuple[tuple, tuple[str, ...]]:
+    """What Numba would freeze into the compiled ``py``: ``(scalars, arrays)``.
+
+    ``scalars`` is a hashable fingerprint of the numbers (and tuples of numbers)
+    read from closure cells and globals; ``arrays`` names the arrays read so.
+    """
+    code = getattr(py, "__code__", None)
+    if code is None:
+        return (), ()
+    scalars, arrays = [], []
+    found = []
+    for name, cell in zip(code.co_freevars, getattr(py, "__closure__", None) or ()):
+        try:
+            found.append((name, cell.cell_contents))
+        except ValueError:  # an empty cell (a name assigned later)
+            pass
+    namespace = getattr(py, "__globals__", {})
+    found += [(name, namespace[name]) for name in sorted(_global_names(code)) if name in namespace]
+    for name, value in found:
+        if isinstance(value, np.ndarray):
+            arrays.append(name)
+        elif _is_scalar_value(value):
+            # repr: exact for floats and equal for NaN (NaN != NaN would recompile every call).
+            scalars.append((name, type(value).__name__, repr(value)))
+    return tuple(scalars), tuple(arrays)
+
+
+# ----------------------------------------------------------------- compiling
+
+
 def jitted(f: Callable) -> Dispatcher:
-    """A Numba dispatcher for ``f`` (``f`` itself when it already is one)."""
-    if isinstance(f, Dispatcher):
-        return f
-    try:
-        return numba.njit(**JIT_OPTIONS)(f)
-    except (NumbaError, TypeError) as exc:  # e.g. a builtin or a callable object
-        raise CompileError(name_of(f), str(exc)) from None
+    """A Numba dispatcher for ``f``, compiled with the values f captures now.
+
+    One dispatcher per version of the captured numbers, memoised on ``f``.
+    """
+    if numba.config.DISABLE_JIT:
+        raise JitDisabled(name_of(f))
+    py = python_function(f)
+    if not isinstance(py, pytypes.FunctionType):
+        raise CompileError(name_of(f), f"{type(f).__name__} objects cannot be compiled: Numba compiles Python functions "
+                           "(def or lambda) and @numba.njit functions",
+                           advice="Wrap it in a function, e.g. def f(x): return obj(x), if obj is itself compilable; "
+                                  "else pass backend='numpy'.")
+    scalars, arrays = captured_values(py)
+    versions = memo_of(f).setdefault("_versions", OrderedDict())
+    dispatcher = versions.get(scalars)
+    if dispatcher is None:
+        options = {**f.targetoptions} if isinstance(f, Dispatcher) else dict(JIT_OPTIONS)
+        options.pop("nopython", None)
+        try:
+            dispatcher = numba.njit(**options)(_copy_of(py))
+        except (NumbaError, TypeError) as exc:
+            raise CompileError(name_of(f), str(exc)) from None
+        adopt(dispatcher, f)
+        with _failures_lock:
+            versions[scalars] = dispatcher
+            while len(versions) > _VERSIONS_KEPT:
+                versions.popitem(last=False)
+        if arrays and not memo_of(f).get("_warned"):
+            memo_of(f)["_warned"] = True
+            shown = ", ".join(arrays)
+            warnings.warn(
+                f"{name_of(f)} reads the array(s) {shown} from a closure or a global. Numba copies such arrays into the "
+                f"compiled code when f is first compiled, so gradjit will not see later changes to them (the NumPy backend "
+                f"would). Pass them as arguments instead: def f(x, {shown}) and gradjit.gradient(f, x, args=({shown},)).",
+                FrozenArrayWarning,
+                stacklevel=4,
+            )
+    return dispatcher
+
+
+def _copy_of(py: pytypes.FunctionType) -> pytypes.FunctionType:
+    """A new function object with ``py``'s code, globals, defaults and closure cells.
+
+    Numba keeps what a dispatcher compiled (which refers to its Python function)
+    in a global registry while the dispatcher lives, and the dispatcher lives in
+    the memo on the user's function: compiling ``py`` itself would make that
+    function reachable from the registry forever (see :mod:`gradjit._memo`).
+    """
+    copy = pytypes.FunctionType(py.__code__, py.__globals__, py.__name__, py.__defaults__, py.__closure__)
+    copy.__kwdefaults__ = py.__kwdefaults__
+    copy.__qualname__ = py.__qualname__
+    copy.__module__ = py.__module__
+    return copy
 
 
 def argument_types(args: tuple) -> tuple:
@@ -54,7 +177,8 @@ def argument_types(args: tuple) -> tuple:
         try:
             types_.append(numba.typeof(arg))
         except (ValueError, TypeError, NumbaError) as exc:
-            raise CompileError("args", f"args[{i}] of type {type(arg).__name__} cannot be passed to compiled code: {exc}") from None
+            raise CompileError("args", f"args[{i}] of type {type(arg).__name__} cannot be passed to compiled code: {exc}",
+                               advice="Pass NumPy arrays, numbers or tuples of them in args=, or use backend='numpy'.") from None
     return tuple(types_)
 
 
@@ -71,33 +195,29 @@ def _compiled_return_type(f: Dispatcher, signature: tuple, hint: str = ""):
     return f.overloads[signature].signature.return_type
 
 
-@lru_cache(maxsize=1024)
-def check(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> None:
-    """Compile ``f`` for ``(x, *args)`` and make sure it returns a real scalar.
-
-    ``scalar_input`` selects ``x: float64`` (derivative) instead of a 1-D array.
-    """
+@per_owner
+def _checked_real(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> bool:
     returned = _compiled_return_type(f, (types.float64 if scalar_input else _VECTOR, *arg_types))
     if not isinstance(returned, (types.Float, types.Integer, types.Boolean)):
         raise ObjectiveError(
             f"{name_of(f)} must return a real scalar (a float); Numba infers it returns {returned}. "
             "Reduce the result, e.g. return np.sum(...)."
         )
+    return True
 
 
-@lru_cache(maxsize=256)
-def check_vector(f: Dispatcher, arg_types: tuple) -> None:
-    """Compile a vector function ``F(x, *args)`` and make sure it returns a 1-D real array."""
+@per_owner
+def _checked_vector(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> bool:
     returned = _compiled_return_type(f, (_VECTOR, *arg_types))
     if not (isinstance(returned, types.Array) and returned.ndim == 1 and isinstance(returned.dtype, (types.Float, types.Integer))):
         raise ObjectiveError(f"{name_of(f)} must return a 1-D array of real numbers (the m components of F); Numba infers {returned}.")
+    return True
 
 
-@lru_cache(maxsize=256)
-def check_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool = False) -> None:
-    """Compile ``f`` for a complex128 point (a complex128 number with
-    ``scalar_input``) and make sure it returns a complex scalar (what the
-    complex-step derivative needs: f analytic in its inputs)."""
+@per_owner
+def _checked_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> bool:
+    """f compiled for a complex128 point (number with ``scalar_input``) must return a
+    complex scalar (what the complex-step derivative needs: f analytic in its inputs)."""
     point = "number" if scalar_input else "array"
     hint = (f"method='complex' calls f with a complex128 {point}: use functions that accept complex numbers "
             "(np.sin, np.exp, products like x * x), not math.*, abs or comparisons")
@@ -108,9 +228,13 @@ def check_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool = False) -
             f"{name_of(f)} returns {returned} for complex input; method='complex' needs a complex result "
             "(f must be analytic in x: no abs, real parts or comparisons)."
         )
+    return True
 
 
-@lru_cache(maxsize=256)
+_CHECKS = {"real": _checked_real, "vector": _checked_vector, "complex": _checked_complex}
+
+
+@per_owner
 def bind(f: Dispatcher, n_args: int, scalar_input: bool) -> Dispatcher:
     """``call(x, args)`` that evaluates ``f(x, args[0], ..., args[n_args-1])``.
 
@@ -123,37 +247,184 @@ def bind(f: Dispatcher, n_args: int, scalar_input: bool) -> Dispatcher:
     return numba.njit(**INTERNAL_JIT_OPTIONS)(namespace["call"])
 
 
-@lru_cache(maxsize=256)
-def _tuple_type(arg_types: tuple) -> types.Tuple:
-    return types.Tuple(arg_types)
+# Compile failures by (code object, captured types, argument types, kind): the
+# classic drop-in's `lambda W: net.loss(x, t)` is a new function object on every
+# call, and compiling it only to fail again costs 10 ms a call.
+_failures: OrderedDict = OrderedDict()
+_failures_lock = threading.Lock()
+_FAILURES_KEPT = 1024
 
 
-def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns: str = "real") -> tuple:
+def _failure_key(f: Callable, arg_types: tuple, scalar_input: bool, returns: str) -> tuple | None:
+    py = python_function(f)
+    code = getattr(py, "__code__", None)
+    if code is None:
+        return None
+    cells = []
+    for cell in getattr(py, "__closure__", None) or ():
+        try:
+            cells.append(type(cell.cell_contents))
+        except ValueError:
+            cells.append(None)
+    return code, tuple(cells), arg_types, scalar_input, returns
+
+
+def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns: str = "real",
+                  point: np.ndarray | None = None) -> tuple:
     """``(call, args_type)``: the compiled adapter ``call(x, args)`` for ``f`` (checked
     for these ``args``) and the Numba type of ``args``.
 
     ``returns``: ``"real"`` (f returns a float), ``"complex"`` (f is compiled for a
     complex128 point and must return a complex number: the complex step) or
     ``"vector"`` (F returns a 1-D real array: the Jacobian). ``scalar_input``: f
-    takes a float, not an array (``derivative``).
+    takes a float, not an array (``derivative``). ``point``: the caller's first
+    point (length d), at which :func:`check_call` evaluates f once.
     """
-    compiled = jitted(f)
     arg_types = argument_types(args)
-    if returns == "complex":
-        check_complex(compiled, arg_types, scalar_input)
-    elif returns == "vector":
-        check_vector(compiled, arg_types)
-    else:
-        check(compiled, arg_types, scalar_input)
+    key = _failure_key(f, arg_types, scalar_input, returns)
+    known = _failures.get(key) if key is not None else None
+    if known is not None:
+        raise CompileError(*known)
+    if point is not None:
+        _check_arity(f, len(args))
+    try:
+        compiled = jitted(f)
+        _CHECKS[returns](compiled, arg_types, scalar_input)
+    except CompileError as exc:
+        if not isinstance(exc, JitDisabled):
+            if point is not None:
+                exc = CompileError(exc.function_name, exc.numba_message, _diagnose(f, point, args, scalar_input) or exc.advice)
+            if key is not None:
+                with _failures_lock:
+                    _failures[key] = (exc.function_name, exc.numba_message, exc.advice)
+                    while len(_failures) > _FAILURES_KEPT:
+                        _failures.popitem(last=False)
+        raise exc from None
+    if point is not None:
+        check_call(compiled, point, args, arg_types, scalar_input)
     return bind(compiled, len(args), scalar_input), _tuple_type(arg_types)
 
 
+_tuple_types: dict = {}
+
+
+def _tuple_type(arg_types: tuple) -> types.Tuple:
+    found = _tuple_types.get(arg_types)
+    if found is None:
+        if len(_tuple_types) >= 1024:
+            _tuple_types.clear()
+        found = _tuple_types[arg_types] = types.Tuple(arg_types)
+    return found
+
+
+def _check_arity(f: Callable, n_args: int) -> None:
+    """f must accept ``f(x, *args)``: say so in words rather than with Numba's "Signature mismatch"."""
+    py = python_function(f)
+    try:
+        signature = inspect.signature(py)
+    except (TypeError, ValueError):
+        return
+    try:
+        signature.bind(*range(1 + n_args))
+    except TypeError as exc:
+        raise ObjectiveError(
+            f"{name_of(f)}{signature} cannot be called as f(x, *args) with the {n_args} extra argument(s) of args= ({exc}). "
+            "Pass f's extra parameters with args=(...), in order."
+        ) from None
+
+
+def _diagnose(f: Callable, point: np.ndarray, args: tuple, scalar_input: bool) -> str | None:
+    """Advice for a compile failure, from one evaluation of f in Python at the caller's point."""
+    x = float(point[0]) if scalar_input else point.copy()
+    try:
+        value = python_function(f)(x, *args)
+    except IndexError as exc:
+        if "too many indices" in str(exc):
+            return ("f looks written for a whole batch X of shape (N, d) (it indexes x with two indices): gradjit calls f "
+                    "at one point, a 1-D array x of length d. Write f for one point (x[0], x[1], ...), or pass "
+                    "backend='numpy', vectorized=True to call f with the whole batch.")
+        return None
+    except Exception:  # noqa: BLE001 - f does not run in Python either: nothing to add
+        return None
+    if np.ndim(value) != 0:
+        return (f"f returns an array of shape {np.shape(value)} at one point; it must return one number. If f is "
+                "written for a batch, pass backend='numpy', vectorized=True.")
+    return None
+
+
+@per_owner
+def _checked_twin(f: Dispatcher) -> Dispatcher:
+    return numba.njit(boundscheck=True, **JIT_OPTIONS)(f.py_func)
+
+
+_OUT_OF_BOUNDS = re.compile(r"index (-?\d+) is out of bounds for axis 0 with size (\d+)")
+
+
+def check_call(f: Dispatcher, point: np.ndarray, args: tuple, arg_types: tuple, scalar_input: bool) -> None:
+    """Evaluate f once at ``point`` per (f, d, argument types), with indices checked.
+
+    In Python (f's own source, NumPy's checks) when that is cheap, else in a
+    bounds-checked compiled twin. An index error becomes a :class:`ShapeError`;
+    any other exception is left for the real evaluation to raise.
+    """
+    d = 1 if scalar_input else point.size
+    memo = memo_of(owner_of(f))
+    key = ("_index_checked", f, d, arg_types, scalar_input)
+    if memo.get(key):
+        return
+    x = float(point[0]) if scalar_input else point.copy()
+    size = d + sum(a.size for a in args if isinstance(a, np.ndarray))
+    try:
+        with np.errstate(all="ignore"):
+            _evaluate_checked(f, x, args, size)
+    except IndexError as exc:
+        raise _index_error(f, d, str(exc)) from None
+    except Exception:  # noqa: BLE001 - f's own error: the real evaluation raises it
+        pass
+    memo[key] = True
+
+
+def _evaluate_checked(f: Dispatcher, x: Any, args: tuple, size: int) -> None:
+    """f at ``x`` with every index checked: in Python when cheap, else (or when f
+    does not run in Python) in the bounds-checked compiled twin."""
+    if size <= PYTHON_CHECK_ELEMENTS:
+        try:
+            f.py_func(x, *args)
+            return
+        except IndexError:
+            raise
+        except Exception:  # noqa: BLE001 - not runnable in Python (or raised in Python only)
+            pass
+    _checked_twin(f)(x, *args)
+
+
+def _index_error(f: Dispatcher, d: int, message: str) -> ShapeError:
+    found = _OUT_OF_BOUNDS.search(message)
+    if found and int(found.group(2)) == d:
+        k = int(found.group(1))
+        return ShapeError(
+            f"{name_of(f)} reads or writes coordinate {k} of x, but x has d = {d} coordinate(s) (x[0] .. x[{d - 1}]). "
+            "Compiled code does not check indices (it would return garbage or crash), so gradjit stops here: "
+            "pass points with the number of coordinates f expects."
+        )
+    return ShapeError(
+        f"{name_of(f)} indexes an array out of bounds at the first point (x has d = {d} coordinate(s)): {message}. "
+        "Compiled code does not check indices (it would return garbage or crash), so gradjit stops here."
+    )
+
+
 def evaluate_python(f: Callable, x: Any, args: tuple) -> float:
-    """Evaluate ``f(x, *args)`` in Python and insist on a scalar result."""
+    """Evaluate ``f(x, *args)`` in Python and insist on a real scalar result."""
     value = f(x, *args)
+    if isinstance(value, (float, int, np.floating, np.integer, np.bool_)) and not isinstance(value, bool):
+        return value
+    if isinstance(value, bool):
+        return float(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0 and value.dtype.kind in "biuf":
+        return value[()]
     if np.ndim(value) != 0:
         raise ObjectiveError(
             f"{name_of(f)} must return a scalar; it returned an array of shape {np.shape(value)}. "
             "Reduce the result, e.g. return np.sum(...)."
         )
-    return value
+    raise ObjectiveError(f"{name_of(f)} must return a real number; it returned {type(value).__name__} {value!r}.")

@@ -14,8 +14,10 @@ _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 __all__ = [
     "CompileError",
     "DTypeError",
+    "FrozenArrayWarning",
     "GradjitError",
     "GridInterrupted",
+    "JitDisabled",
     "ObjectiveError",
     "OptionError",
     "OrderError",
@@ -62,17 +64,46 @@ class CompileError(GradjitError, TypeError):
         The qualified name of the objective.
     numba_message : str
         The message Numba gave.
+    advice : str
+        What to do about it (by default: ``backend="numpy"`` runs any callable).
     """
 
-    def __init__(self, function_name: str, numba_message: str) -> None:
+    #: The advice when nothing more specific is known.
+    DEFAULT_ADVICE = ("backend='numpy' works for any Python callable (slower: one Python call per evaluation), "
+                      "and a helper that f calls must be decorated with @numba.njit itself.")
+
+    def __init__(self, function_name: str, numba_message: str, advice: str | None = None) -> None:
         self.function_name = function_name
         self.numba_message = numba_message = _ANSI_ESCAPE.sub("", numba_message)
+        self.advice = self.DEFAULT_ADVICE if advice is None else advice
         super().__init__(
-            f"Numba could not compile {function_name!r} in nopython mode, so the "
-            f"'numba' backend cannot run it. backend='numpy' works for any Python "
-            f"callable (slower: one Python call per evaluation). Numba said:\n"
-            f"{numba_message}"
+            f"Numba could not compile {function_name!r} in nopython mode, so the 'numba' backend cannot run it. "
+            f"{self.advice} Numba said:\n{numba_message}"
         )
+
+    def __reduce__(self):  # picklable: a multiprocessing worker's exception reaches the parent
+        return type(self), (self.function_name, self.numba_message, self.advice)
+
+
+class JitDisabled(CompileError):
+    """``NUMBA_DISABLE_JIT=1`` is set, so the ``"numba"`` backend cannot compile anything
+    (a :class:`CompileError`, so the classic drop-ins fall back to NumPy)."""
+
+    def __init__(self, function_name: str) -> None:
+        self.function_name = function_name
+        self.numba_message = "NUMBA_DISABLE_JIT=1 is set"
+        self.advice = "Unset NUMBA_DISABLE_JIT, or pass backend='numpy' to evaluate f in Python."
+        GradjitError.__init__(
+            self, f"NUMBA_DISABLE_JIT=1 is set in the environment, so the 'numba' backend cannot compile "
+            f"{function_name!r} (nothing is wrong with it). {self.advice}")
+
+    def __reduce__(self):
+        return type(self), (self.function_name,)
+
+
+class FrozenArrayWarning(UserWarning):
+    """f reads arrays through a closure or a global: Numba copies them into the
+    compiled code at the first compile, so later changes to them are not seen."""
 
 
 class OutputTooLarge(GradjitError, MemoryError):
@@ -84,6 +115,9 @@ class OutputTooLarge(GradjitError, MemoryError):
         super().__init__(message)
         self.needed_bytes = needed_bytes
         self.available_bytes = available_bytes
+
+    def __reduce__(self):
+        return type(self), (str(self), self.needed_bytes, self.available_bytes)
 
 
 class GridInterrupted(KeyboardInterrupt):
@@ -106,3 +140,6 @@ class GridInterrupted(KeyboardInterrupt):
         super().__init__(f"interrupted: rows 0..{rows_done} of the grid's first dimension are written")
         self.rows_done = rows_done
         self.out = out
+
+    def __reduce__(self):
+        return type(self), (self.rows_done, self.out)

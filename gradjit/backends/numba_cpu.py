@@ -44,6 +44,7 @@ from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .._memo import memo_of, owner_of, per_owner
 from .._config import (
     DRIVER_JIT_OPTIONS,
     INTERNAL_JIT_OPTIONS,
@@ -105,7 +106,7 @@ def _load_point(x_flat, buf, i):
         buf[c] = x_flat[i * d + c]
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _entry(call, weights: tuple[float, ...], inline: bool):
     # inline=True merges the entry into the kernel at Numba's IR level, which lets
     # LLVM optimise a loop inside f together with the kernel (1.4x faster for
@@ -117,7 +118,7 @@ def _entry(call, weights: tuple[float, ...], inline: bool):
     return entry
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _rows(call, weights, d: int):
     entry = _entry(call, weights, inline=d > VECTOR_D)
 
@@ -134,7 +135,7 @@ def _rows(call, weights, d: int):
     return rows
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _rows_heap(call, weights):
     entry = _entry(call, weights, inline=True)
 
@@ -151,7 +152,7 @@ def _rows_heap(call, weights):
     return rows_heap
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _items(call, weights):
     entry = _entry(call, weights, inline=True)
 
@@ -173,7 +174,7 @@ def _items(call, weights):
     return items
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _grid(call, weights, d: int, swap_first_two: bool):
     entry = _entry(call, weights, inline=False)
     # order[g] = the coordinate that grid dimension g runs along ('xy' swaps 0 and 1).
@@ -204,7 +205,7 @@ def _grid(call, weights, d: int, swap_first_two: bool):
     return grid
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _values(call, d: int):
     # f at points start..stop. Same argument layout as the gradient kernels
     # (x, out, steps, scaled, start, stop, args) so the same driver runs it;
@@ -222,7 +223,7 @@ def _values(call, d: int):
     return values
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _values_heap(call):
     @numba.njit(inline="always", **JIT_OPTIONS)
     def values_heap(x_flat, out, steps, scaled, start, stop, args):
@@ -234,7 +235,7 @@ def _values_heap(call):
     return values_heap
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _guarded(kernel):
     """``kernel`` wrapped to return False instead of raising.
 
@@ -281,18 +282,15 @@ def _parallel_driver(kernel_signature):
         return driver
 
 
-_launchers: dict = {}
-
-
 def _launcher(kernel, leading_types: tuple, args_type):
-    """``_guarded_and_driver`` memoised on the kernel and the type of ``args``
-    (hashing a tuple of Numba types on every call costs microseconds)."""
-    key = (kernel, args_type)
-    found = _launchers.get(key)
+    """``_guarded_and_driver`` memoised on the kernel (whose leading types never
+    change) and the type of ``args``: hashing a tuple of Numba types on every
+    call costs microseconds."""
+    memo = memo_of(owner_of(kernel))
+    key = ("_launcher", kernel, args_type)
+    found = memo.get(key)
     if found is None:
-        if len(_launchers) >= 1024:  # bounded, like the kernel caches
-            _launchers.clear()
-        found = _launchers[key] = _guarded_and_driver(kernel, (*leading_types, types.int64, types.int64, args_type))
+        found = memo[key] = _guarded_and_driver(kernel, (*leading_types, types.int64, types.int64, args_type))
     return found
 
 
@@ -431,7 +429,7 @@ def _launch_items(kernel, points, out, third, third_types, scaled, n_items, eval
     _launch(kernel, leading, third_types, n_items, evaluations_per_item * n_items * d, threads, args, args_type)
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _hessian_items(call):
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(x_flat, out_flat, tables, scaled, start, stop, args):
@@ -473,7 +471,7 @@ def hessian(call, points, steps, scaled, args, args_type, out, threads) -> None:
                   threads, args, args_type)
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _jacobian_items(call, weights):
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(x_flat, out_flat, tables, scaled, start, stop, args):
@@ -506,7 +504,7 @@ def jacobian(call, points, steps, scaled, weights, m, args, args_type, out, thre
                   2 * len(weights), threads, args, args_type)
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _coordinate_items(call, method: str, weights: tuple, one_sided: tuple):
     """Item = (point i, coordinate j), one entry each, by ``method``:
 

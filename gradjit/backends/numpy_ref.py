@@ -106,8 +106,16 @@ def batch_gradient_vectorized(
             out[:, j] = total / h
 
 
+def _real_array(value, what: str) -> np.ndarray:
+    """``value`` as a float64 array, refusing what is not real numbers (complex, None, objects)."""
+    found = np.asarray(value)
+    if found.dtype.kind not in "biuf":
+        raise ObjectiveError(f"{what} must be real numbers; it returned {type(value).__name__} of dtype {found.dtype}.")
+    return found.astype(np.float64, copy=False)
+
+
 def _batched_values(f: Callable, points: np.ndarray, args: tuple, n: int) -> np.ndarray:
-    values = np.asarray(f(points, *args), dtype=np.float64)
+    values = _real_array(f(points, *args), "with vectorized=True, f's values")
     if values.shape != (n,):
         raise ObjectiveError(
             f"with vectorized=True, f must map an (N, d) array to an (N,) array; "
@@ -147,7 +155,7 @@ def jacobian(
     m = out.shape[1]
 
     def call(x, call_args):
-        value = np.asarray(f(x, *call_args), dtype=np.float64)
+        value = _real_array(f(x, *call_args), "F's components")
         if value.shape != (m,):
             raise ObjectiveError(f"F must return a 1-D array of length {m} at every point; it returned shape {value.shape}.")
         return value

@@ -24,13 +24,13 @@ honest evaluation.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import lru_cache
 
 import numba
 import numpy as np
 from numba import prange
 
 from .. import _objective
+from .._memo import per_owner
 from .._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS
 from ..backends.numba_cpu import _stack_buffer
 
@@ -38,7 +38,7 @@ from ..backends.numba_cpu import _stack_buffer
 _H = 1e-3
 
 
-@lru_cache(maxsize=64)
+@per_owner
 def _batch_floor(f: Callable, d: int, n_pairs: int):
     call = _objective.bind(_objective.jitted(f), 0, False)
 
@@ -68,7 +68,7 @@ def _batch_floor(f: Callable, d: int, n_pairs: int):
     return floor
 
 
-@lru_cache(maxsize=64)
+@per_owner
 def _coordinate_floor(f: Callable, n_pairs: int):
     # One point, its coordinates split between threads (the case of large d).
     call = _objective.bind(_objective.jitted(f), 0, False)
@@ -95,7 +95,7 @@ def _coordinate_floor(f: Callable, n_pairs: int):
     return floor
 
 
-@lru_cache(maxsize=64)
+@per_owner
 def _grid_floor(f: Callable, d: int, n_pairs: int):
     # Grid points generated from the axes ('ij' order), row by row along the last axis.
     call = _objective.bind(_objective.jitted(f), 0, False)

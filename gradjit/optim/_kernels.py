@@ -40,6 +40,7 @@ import numpy as np
 from numba import types
 
 from .._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
+from .._memo import per_owner
 from ..backends.numba_cpu import VECTOR_D, _entry, _launch, _stack_buffer
 
 #: Row status codes (scipy's for the finished ones: 0 means success).
@@ -216,7 +217,7 @@ def _settle(rule: Callable, n_moments: int, d: int):
     return settle
 
 
-@lru_cache(maxsize=256)
+@per_owner
 def _fused(call, weights: tuple, d: int, rule: Callable, n_moments: int):
     entry = _entry(call, weights, inline=d > VECTOR_D)
     settle = _settle(rule, n_moments, d)
