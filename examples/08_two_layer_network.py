@@ -79,7 +79,11 @@ def accuracy(w, X, t, n_hidden):
 
 
 def main(hidden: int = 10, steps: int = 300, batch_size: int = 100) -> dict[str, float]:
-    from sklearn.datasets import load_digits
+    try:
+        from sklearn.datasets import load_digits
+    except ModuleNotFoundError:
+        raise ModuleNotFoundError("this example's data set comes with scikit-learn: pip install 'gradjit[examples]' "
+                                  "(or pip install scikit-learn)", name="sklearn") from None
 
     digits = load_digits()
     X = digits.data / 16.0

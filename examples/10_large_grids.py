@@ -29,8 +29,15 @@ def wave(x):
 
 
 def main(side: int = 4000, out: Path | None = None) -> dict:
-    directory = Path(out or tempfile.mkdtemp(prefix="gradjit-large-"))
-    directory.mkdir(parents=True, exist_ok=True)
+    """Run the example into ``out`` (kept), or into a temporary directory removed at the end."""
+    if out is not None:
+        Path(out).mkdir(parents=True, exist_ok=True)
+        return _run(side, Path(out))
+    with tempfile.TemporaryDirectory(prefix="gradjit-large-") as directory:
+        return _run(side, Path(directory))
+
+
+def _run(side: int, directory: Path) -> dict:
     axis = np.linspace(-5.0, 5.0, side)
     shape = (2, side, side)
     print(f"grid {side} x {side}: the float64 gradient is {2 * side * side * 8 / 1e9:.2f} GB")

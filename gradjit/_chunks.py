@@ -19,9 +19,14 @@ size of the result is checked against the memory available
 
 from __future__ import annotations
 
+import _signal
 import math
 import os
-from collections.abc import Callable
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -32,9 +37,40 @@ from .errors import GridInterrupted, OutputTooLarge
 #: nothing next to its work, small enough to bound the buffer.
 CHUNK_BYTES = 64 * 2**20
 
+#: Seconds a reading of the memory available is reused: reading /proc/meminfo
+#: costs tens of microseconds, as much as a small call's whole work.
+MEMORY_READING_S = 0.5
+_memory_reading: tuple[float, int | None] = (-1.0, None)
+
 
 def available_memory() -> int | None:
-    """Bytes of memory available to a new allocation (Linux: MemAvailable), or None if unknown."""
+    """Bytes a new allocation can take: the tightest of the limits that apply, or None if none is known.
+
+    * the system's free memory (Linux ``MemAvailable``);
+    * a cgroup memory limit (containers, CI runners): its limit minus its usage;
+    * an address-space limit (``ulimit -v``): the limit minus this process's
+      virtual size.
+    """
+    global _memory_reading
+    read_at, found = _memory_reading
+    now = time.monotonic()
+    if now - read_at > MEMORY_READING_S:
+        limits = [limit for limit in (_mem_available(), _cgroup_headroom(), _address_space_headroom()) if limit is not None]
+        found = max(0, min(limits)) if limits else None
+        _memory_reading = (now, found)
+    return found
+
+
+def _read_int(path: str) -> int | None:
+    try:
+        with open(path) as file:
+            text = file.read().split()[0]
+    except (OSError, IndexError):
+        return None
+    return int(text) if text.isdigit() else None  # "max": no limit
+
+
+def _mem_available() -> int | None:
     try:
         with open("/proc/meminfo") as meminfo:
             for line in meminfo:
@@ -46,6 +82,28 @@ def available_memory() -> int | None:
         return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     except (ValueError, OSError, AttributeError):
         return None
+
+
+def _cgroup_headroom() -> int | None:
+    for limit_path, usage_path in (("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),  # cgroup v2
+                                   ("/sys/fs/cgroup/memory/memory.limit_in_bytes", "/sys/fs/cgroup/memory/memory.usage_in_bytes")):
+        limit = _read_int(limit_path)
+        if limit is not None and limit < 2**60:  # v1 writes "no limit" as a huge number
+            return limit - (_read_int(usage_path) or 0)
+    return None
+
+
+def _address_space_headroom() -> int | None:
+    try:
+        import resource
+
+        soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    except (ImportError, OSError, ValueError):
+        return None
+    if soft == resource.RLIM_INFINITY:
+        return None
+    size = _read_int("/proc/self/statm")  # pages of virtual memory
+    return soft - (size or 0) * os.sysconf("SC_PAGE_SIZE")
 
 
 def _gb(n: int) -> str:
@@ -65,18 +123,26 @@ def new_output(shape: tuple[int, ...], dtype: np.dtype = _FLOAT64) -> np.ndarray
 def check_fits(shape: tuple[int, ...], dtype: np.dtype) -> None:
     """Raise :class:`OutputTooLarge` if an array of ``shape`` and ``dtype`` cannot fit in memory."""
     needed = math.prod(shape) * dtype.itemsize
-    available = available_memory()
-    if available is None or needed <= available:
-        return
     ways = [
         "pass out= an array on disk, e.g. np.lib.format.open_memmap(path, mode='w+', dtype=np.float64, shape=...) or a zarr array",
         "gradjit.dask.grid_gradient(...) for a lazy result to store with .to_zarr() (pip install 'gradjit[dask]')",
     ]
     if dtype.itemsize == 8:
         ways.insert(1, f"dtype=np.float32 stores it in {_gb(needed // 2)}")
+    check_memory(needed, f"the gradient of shape {shape} needs {{needed}} as {dtype}", ways)
+
+
+def check_memory(needed: int, what: str, ways: list[str]) -> None:
+    """Raise :class:`OutputTooLarge` if ``needed`` bytes cannot fit in memory.
+
+    ``what`` says what needs them, with ``{needed}`` where the size goes;
+    ``ways`` are the ways out, in words.
+    """
+    available = available_memory()
+    if available is None or needed <= available:
+        return
     raise OutputTooLarge(
-        f"the gradient of shape {shape} needs {_gb(needed)} as {dtype}, but {_gb(available)} of memory are available. "
-        "Ways out: " + "; ".join(ways) + ".",
+        what.format(needed=_gb(needed)) + f", but {_gb(available)} of memory are available. Ways out: " + "; ".join(ways) + ".",
         needed,
         available,
     )
@@ -101,6 +167,11 @@ def evaluate(
     into ``components``: d flat C-contiguous float64 arrays of
     ``(r1 - r0) * n1 * ...`` entries each. With ``direct`` they are views of
     ``out``; else of a reused buffer then copied into ``out``.
+
+    Ctrl-C (with Python's default handler, in the main thread) is held while a
+    slab is computed and written, then raised as :class:`GridInterrupted`: a
+    finished slab is always written, and ``rows_done`` counts exactly the rows
+    written.
     """
     shape = tuple(out.shape)
     d, n_rows = shape[0], shape[1]
@@ -110,20 +181,44 @@ def evaluate(
     bar = _progress.bar(len(starts), "chunk", redraw_every_update=True) if progress else None
     done = 0
     try:
-        for r0 in starts:
-            r1 = min(r0 + step, n_rows)
-            target = out if direct else buffer
-            width = r1 - r0
-            span = slice(r0, r1) if direct else slice(0, width)
-            components = tuple(target[j, span].reshape(-1) for j in range(d))
-            compute(r0, r1, components)
-            if not direct:
-                out[:, r0:r1] = buffer[:, :width]
-            done = r1
-            if bar is not None:
-                bar.update(1)
+        with _held_interrupts() as interrupted:
+            for r0 in starts:
+                r1 = min(r0 + step, n_rows)
+                target = out if direct else buffer
+                width = r1 - r0
+                span = slice(r0, r1) if direct else slice(0, width)
+                components = tuple(target[j, span].reshape(-1) for j in range(d))
+                compute(r0, r1, components)
+                if not direct:
+                    out[:, r0:r1] = buffer[:, :width]
+                done = r1
+                if bar is not None:
+                    bar.update(1)
+                if interrupted() and done < n_rows:
+                    raise KeyboardInterrupt
     except KeyboardInterrupt:
         raise GridInterrupted(done, out) from None
     finally:
         if bar is not None:
             bar.close()
+
+
+@contextmanager
+def _held_interrupts() -> Iterator[Callable[[], bool]]:
+    """Hold SIGINT while the body runs; yields a function that says whether one came.
+
+    Only with Python's default handler in the main thread (elsewhere signals are
+    not this code's to hold, and a KeyboardInterrupt is caught as it comes).
+    """
+    # _signal: the signal module's functions without its enum conversions (20 us a call).
+    if threading.current_thread() is not threading.main_thread() or _signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        yield lambda: False
+        return
+    received: list[int] = []
+    _signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield lambda: bool(received)
+    finally:
+        _signal.signal(signal.SIGINT, signal.default_int_handler)
+    if received:  # it came after the last slab: the work is complete, the interrupt is not lost
+        raise KeyboardInterrupt

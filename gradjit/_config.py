@@ -1,12 +1,17 @@
 """Numba settings: the only module that decides compiler and threading flags.
 
 Threading layer
-    Numba's default ``workqueue`` layer aborts the whole process when two
-    Python threads launch parallel kernels at the same time. gradjit asks for
-    Numba's ``"threadsafe"`` choice (TBB, else OpenMP) unless the user already
-    chose a layer with ``NUMBA_THREADING_LAYER``. If only ``workqueue`` can be
-    loaded, gradjit serialises its own parallel launches with a lock (see
-    :func:`launch_lock`), so concurrent calls stay correct, just not concurrent.
+    Numba's ``workqueue`` layer aborts the whole process when two Python
+    threads launch parallel kernels at the same time, and TBB was slower on
+    small grids, so gradjit asks for GNU OpenMP, then TBB, then workqueue
+    (``THREADING_LAYER_PRIORITY``), unless the user chose a layer with
+    ``NUMBA_THREADING_LAYER`` (or an order with ``NUMBA_THREADING_LAYER_PRIORITY``;
+    OpenMP's own ``OMP_*`` and ``GOMP_*`` settings are left as the user set
+    them). With ``workqueue`` gradjit serialises its own parallel launches with
+    a lock (see :func:`launch_lock`). GNU OpenMP cannot start threads in a
+    child forked after the parent used it: there gradjit runs on one thread
+    (:func:`usable_threads`). On a busy machine short calls drop to one thread
+    for a while (:mod:`gradjit._contention`).
 
 Compiler flags
     ``error_model="numpy"``: a division by zero gives inf/NaN as in NumPy
@@ -31,8 +36,11 @@ from contextlib import nullcontext
 
 import numba
 
+from .errors import OptionError
+
 __all__ = [
     "CACHE_GENERIC_KERNELS",
+    "CHECKED_JIT_OPTIONS",
     "DRIVER_JIT_OPTIONS",
     "INTERNAL_JIT_OPTIONS",
     "JIT_OPTIONS",
@@ -49,6 +57,10 @@ JIT_OPTIONS: dict = {"error_model": "numpy", "fastmath": False, "nogil": True}
 #: CPython and C wrappers saves a few tens of milliseconds of compilation each.
 INTERNAL_JIT_OPTIONS: dict = {**JIT_OPTIONS, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
+#: Options of the bounds-checked twin of f that is evaluated once per function,
+#: d and argument types (see gradjit._objective.check_call).
+CHECKED_JIT_OPTIONS: dict = {**JIT_OPTIONS, "boundscheck": True}
+
 #: Options of every parallel driver.
 PARALLEL_JIT_OPTIONS: dict = {**JIT_OPTIONS, "parallel": True}
 
@@ -57,10 +69,28 @@ PARALLEL_JIT_OPTIONS: dict = {**JIT_OPTIONS, "parallel": True}
 SERIAL_WORK_THRESHOLD = 500_000
 
 if "NUMBA_THREADING_LAYER" not in os.environ:
-    numba.config.THREADING_LAYER = "threadsafe"
+    # GNU OpenMP first: TBB was 25-55% slower on quiet small grids here, and
+    # workqueue slower than one thread (benchmarks/busy_machine.py). workqueue,
+    # the last resort, is not thread-safe: launch_lock() serialises it.
+    numba.config.THREADING_LAYER = "default"
+    if "NUMBA_THREADING_LAYER_PRIORITY" not in os.environ:
+        numba.config.THREADING_LAYER_PRIORITY = ["omp", "tbb", "workqueue"]
+
+
+
+def environment_flag(name: str) -> bool:
+    """An on/off environment variable as users write it: ``1``, ``true``, ``yes``,
+    ``on`` are on; unset, empty, ``0``, ``false``, ``no``, ``off`` are off."""
+    value = os.environ.get(name, "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    raise OptionError(f"{name}={os.environ[name]!r} is not understood: use 1 (on) or 0 (off).")
+
 
 #: Whether the generic (objective-independent) kernels are cached on disk.
-CACHE_GENERIC_KERNELS: bool = not os.environ.get("GRADJIT_DISABLE_CACHE")
+CACHE_GENERIC_KERNELS: bool = not environment_flag("GRADJIT_DISABLE_CACHE")
 
 #: Options of the parallel driver, which does not depend on the objective.
 DRIVER_JIT_OPTIONS: dict = {**PARALLEL_JIT_OPTIONS, "cache": CACHE_GENERIC_KERNELS}
@@ -97,6 +127,32 @@ def _warm_up() -> None:
             raise
         numba.config.THREADING_LAYER = "default"
         _tiny_parallel(2)
+
+
+#: True in a child forked after the parent loaded GNU OpenMP, which cannot
+#: start threads in a forked child (it kills the process): gradjit's kernels
+#: then run on one thread there (see :func:`usable_threads`).
+_forked_after_openmp = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked_after_openmp, _layer
+    try:
+        layer = numba.threading_layer()
+    except ValueError:  # the parent ran no parallel kernel: the child may start its own threads
+        return
+    if layer == "omp":
+        _forked_after_openmp = True
+        _layer = layer
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def usable_threads(requested: int) -> int:
+    """The threads a launch may use: ``requested``, or 1 in a child forked after
+    the parent used GNU OpenMP (multiprocessing's default start method on Linux)."""
+    return 1 if _forked_after_openmp else requested
 
 
 def launch_lock():

@@ -42,7 +42,8 @@ from numba import types
 from numba.core.dispatcher import Dispatcher
 from numba.core.errors import NumbaError
 
-from ._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
+from ._blas import calls_blas
+from ._config import CHECKED_JIT_OPTIONS, INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from ._memo import adopt, memo_of, owner_of, per_owner
 from .errors import CompileError, FrozenArrayWarning, JitDisabled, ObjectiveError, ShapeError
 
@@ -79,6 +80,20 @@ def _global_names(code: pytypes.CodeType) -> set[str]:
     return names
 
 
+_names_of_code: dict = {}
+
+
+def _sorted_global_names(code: pytypes.CodeType) -> tuple[str, ...]:
+    """The names ``code`` (and code nested in it) may read as globals, sorted; memoised
+    by code object (bounded; the code object, not the function, is kept)."""
+    found = _names_of_code.get(code)
+    if found is None:
+        if len(_names_of_code) >= 4096:
+            _names_of_code.clear()
+        found = _names_of_code[code] = tuple(sorted(_global_names(code)))
+    return found
+
+
 def _is_scalar_value(value: Any) -> bool:
     if isinstance(value, tuple):
         return all(_is_scalar_value(v) for v in value)
@@ -102,7 +117,7 @@ def captured_values(py: Callable) -> tuple[tuple, tuple[str, ...]]:
         except ValueError:  # an empty cell (a name assigned later)
             pass
     namespace = getattr(py, "__globals__", {})
-    found += [(name, namespace[name]) for name in sorted(_global_names(code)) if name in namespace]
+    found += [(name, namespace[name]) for name in _sorted_global_names(code) if name in namespace]
     for name, value in found:
         if isinstance(value, np.ndarray):
             arrays.append(name)
@@ -281,17 +296,24 @@ def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns:
     point (length d), at which :func:`check_call` evaluates f once.
     """
     arg_types = argument_types(args)
+    # The fast path: everything below was done for this f, these argument types,
+    # this d and these captured numbers (the last can change between calls).
+    memo = memo_of(f).setdefault("_compiled_calls", {})
+    fast_key = ("compiled_call", arg_types, scalar_input, returns, None if point is None else point.size,
+                captured_values(python_function(f))[0] if not numba.config.DISABLE_JIT else None)
+    found = memo.get(fast_key)
+    if found is not None:
+        return found
     key = _failure_key(f, arg_types, scalar_input, returns)
     known = _failures.get(key) if key is not None else None
     if known is not None:
         raise CompileError(*known)
-    if point is not None:
-        _check_arity(f, len(args))
     try:
         compiled = jitted(f)
         _CHECKS[returns](compiled, arg_types, scalar_input)
     except CompileError as exc:
         if not isinstance(exc, JitDisabled):
+            _check_arity(f, len(args))
             if point is not None:
                 exc = CompileError(exc.function_name, exc.numba_message, _diagnose(f, point, args, scalar_input) or exc.advice)
             if key is not None:
@@ -302,7 +324,22 @@ def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns:
         raise exc from None
     if point is not None:
         check_call(compiled, point, args, arg_types, scalar_input)
-    return bind(compiled, len(args), scalar_input), _tuple_type(arg_types)
+    _note_blas(compiled, arg_types, scalar_input, returns)
+    if len(memo) >= 64:  # many versions of the captured numbers: start afresh
+        memo.clear()
+    found = memo[fast_key] = bind(compiled, len(args), scalar_input), _tuple_type(arg_types)
+    return found
+
+
+def _note_blas(compiled: Dispatcher, arg_types: tuple, scalar_input: bool, returns: str) -> None:
+    """Record on f's owner whether its compiled code calls BLAS (see :mod:`gradjit._blas`)."""
+    memo = memo_of(owner_of(compiled))
+    if "calls_blas" in memo:
+        return
+    point_type = {"complex": types.complex128[::1], "vector": _VECTOR}.get(returns, _VECTOR)
+    if scalar_input:
+        point_type = types.complex128 if returns == "complex" else types.float64
+    memo["calls_blas"] = calls_blas(compiled.inspect_llvm((point_type, *arg_types)))
 
 
 _tuple_types: dict = {}
@@ -354,7 +391,7 @@ def _diagnose(f: Callable, point: np.ndarray, args: tuple, scalar_input: bool) -
 
 @per_owner
 def _checked_twin(f: Dispatcher) -> Dispatcher:
-    return numba.njit(boundscheck=True, **JIT_OPTIONS)(f.py_func)
+    return numba.njit(**CHECKED_JIT_OPTIONS)(f.py_func)
 
 
 _OUT_OF_BOUNDS = re.compile(r"index (-?\d+) is out of bounds for axis 0 with size (\d+)")

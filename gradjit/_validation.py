@@ -17,12 +17,17 @@ from .errors import DTypeError, ObjectiveError, OptionError, OrderError, ShapeEr
 from .stencils import ONE_SIDED_ORDERS, ORDERS, default_step
 
 BACKENDS = ("numba", "numpy")
+#: The most axes of a grid: its gradient (d, n_0, ..., n_{d-1}) must fit NumPy's 64 dimensions.
+MAX_GRID_AXES = 63
 INDEXINGS = ("xy", "ij")
 
 
 def as_float_array(value: Any, name: str) -> np.ndarray:
     """``value`` as a float64 array (a copy unless it already is one)."""
-    arr = np.asarray(value)
+    try:
+        arr = np.asarray(value)
+    except ValueError as exc:  # ragged nested sequences
+        raise ShapeError(f"{name} must be a rectangular array of numbers (every row of the same length); {exc}") from None
     if arr.dtype.kind not in "biuf":
         raise DTypeError(
             f"{name} must hold real numbers (bool, int or float); got dtype {arr.dtype}. "
@@ -62,8 +67,13 @@ def order(value: Any, method: str = "central") -> int:
 METHODS = ("central", "richardson", "forward", "backward", "complex")
 
 
+def _one_of(value: Any, choices: tuple[str, ...]) -> bool:
+    """``value in choices`` for a str only (an array would compare elementwise)."""
+    return isinstance(value, str) and value in choices
+
+
 def method(value: Any) -> str:
-    if value not in METHODS:
+    if not _one_of(value, METHODS):
         raise OptionError(f"method must be one of {METHODS}; got {value!r}.")
     return value
 
@@ -112,7 +122,7 @@ def bounds(value: Any, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def backend(value: Any) -> str:
-    if value not in BACKENDS:
+    if not _one_of(value, BACKENDS):
         raise OptionError(f"backend must be one of {BACKENDS}; got {value!r}.")
     return value
 
@@ -163,7 +173,7 @@ def result_dtype(value: Any) -> np.dtype:
         dtype = np.dtype(value)
     except TypeError:
         dtype = None
-    if dtype not in RESULT_DTYPES:
+    if dtype is None or value is None or dtype not in RESULT_DTYPES:  # np.dtype(None) is float64
         raise OptionError(f"dtype must be np.float64 or np.float32 (the storage of the result; the arithmetic is float64); got {value!r}.")
     return dtype
 
@@ -186,7 +196,7 @@ def grid_output(out: Any, shape: tuple[int, ...]) -> Any:
 
 
 def indexing(value: Any) -> str:
-    if value not in INDEXINGS:
+    if not _one_of(value, INDEXINGS):
         raise OptionError(f"indexing must be 'xy' or 'ij' (as in numpy.meshgrid); got {value!r}.")
     return value
 
@@ -203,6 +213,9 @@ def axes(value: Any) -> tuple[np.ndarray, ...]:
         raise ShapeError("axes must be a sequence of d 1-D coordinate arrays, e.g. (x0, x1); got one 1-D array. For one axis write (x0,).")
     if not isinstance(value, (Sequence, np.ndarray)) or len(value) == 0:
         raise ShapeError(f"axes must be a non-empty sequence of 1-D coordinate arrays; got {type(value).__name__}.")
+    if len(value) > MAX_GRID_AXES:
+        raise ShapeError(f"a grid has at most {MAX_GRID_AXES} axes (its gradient has one more dimension, and NumPy arrays "
+                         f"at most {MAX_GRID_AXES + 1}); got {len(value)}. For many variables, use gradient on points.")
     result = []
     for i, axis in enumerate(value):
         arr = as_float_array(axis, f"axes[{i}]")

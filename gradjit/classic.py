@@ -18,39 +18,46 @@ Differences from the classic code, all deliberate:
   garbage, and it perturbs the integer array itself, so ``x + 1e-4`` is
   rounded back to ``x``.)
 * When Numba cannot compile ``f`` (it uses Python objects, say), these
-  functions fall back to the NumPy reference with one warning per function
-  (:class:`FallbackWarning`) saying why and that the speed-up is lost. On that
-  path a float64 ``X`` is perturbed in place and restored entry by entry, as
-  the classic code does, so an ``f`` that ignores its argument and reads the
-  array through a closure (``lambda W: net.loss(x, t)``) still works.
-* Numba freezes global arrays into compiled code: an ``f`` that reads a
-  *global* array that you later change will not see the change. Pass data
-  through arguments, or use ``gradjit.gradient(f, x, args=(...))``.
+  functions fall back to the NumPy reference with a :class:`FallbackWarning`
+  saying why and that the speed-up is lost (the failure is remembered by code
+  object, so a ``lambda W: net.loss(x, t)`` made anew on every call is not
+  compiled again and again).
+* When ``f`` may read ``X`` through a closure (it cannot be compiled, or it
+  reads arrays from a closure or a global, which Numba would freeze),
+  :func:`numerical_gradient` perturbs the caller's ``X`` in place, in its own
+  dtype (float32 too), and restores every entry exactly, as the classic code
+  does; a read-only ``X`` is refused then, as the classic code fails on it.
+* The book has two functions named ``numerical_gradient``. The one of its
+  gradient-field chapter treats a 2-D ``X`` as a batch of points: that is
+  :func:`numerical_gradient` here. The one its networks import
+  (``common/gradient.py``) differentiates f with respect to every element of
+  an array of any shape: that is :func:`numerical_gradient_common` here
+  (``from gradjit.classic import numerical_gradient_common as numerical_gradient``).
 """
 
 from __future__ import annotations
 
 import warnings
-import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
+from . import _objective
+from ._memo import per_owner
 from . import _validation as check
 from .api import derivative, gradient
 from .backends import numpy_ref
-from .errors import CompileError, ShapeError
-from .optim import minimize
+from .errors import CompileError, OptionError, ShapeError
+from .optim import _checks, minimize
 from .stencils import central_weights
 
-__all__ = ["CLASSIC_STEP", "FallbackWarning", "gradient_descent", "numerical_diff", "numerical_gradient"]
+__all__ = ["CLASSIC_STEP", "FallbackWarning", "gradient_descent", "numerical_diff", "numerical_gradient",
+           "numerical_gradient_common"]
 
 #: The classic code's step.
 CLASSIC_STEP = 1e-4
-
-# Functions Numba could not compile, with the reason (weak keys: no leak).
-_uncompilable: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 class FallbackWarning(UserWarning):
@@ -78,8 +85,11 @@ def numerical_diff(f: Callable[[float], float], x: Any) -> Any:
     >>> round(float(numerical_diff(lambda x: x ** 3, 10)), 6)
     300.0
     """
-    if not _falls_back(f, lambda: derivative(f, 0.0, h=CLASSIC_STEP)):
+    check.objective(f)
+    try:
         return derivative(f, x, h=CLASSIC_STEP)
+    except CompileError as exc:
+        _warn_fallback(f, exc)
     return derivative(f, x, h=CLASSIC_STEP, backend="numpy")
 
 
@@ -109,21 +119,109 @@ def numerical_gradient(f: Callable[[np.ndarray], float], X: Any) -> np.ndarray:
     >>> numerical_gradient(function_2, np.array([3.0, 4.0])).round(6)
     array([6., 8.])
     """
+    check.objective(f)
     points = check.as_float_array(X, "X")
     if points.ndim == 0:
         raise ShapeError("X must be an array of shape (d,) or (N, d); got a scalar. Use numerical_diff for one variable.")
-    probe = points.reshape(-1, points.shape[-1])[:1]
-    if not _falls_back(f, lambda: gradient(f, probe, h=CLASSIC_STEP)):
-        return gradient(f, points, h=CLASSIC_STEP)
-    # The reference path, in place on the caller's float64 array like the classic code.
-    in_place = isinstance(X, np.ndarray) and X.dtype == np.float64 and X.flags.writeable and X.ndim >= 1
-    target = X if in_place else points
-    rows = target.reshape(-1, target.shape[-1]) if target.ndim > 1 else target[np.newaxis]
+    if points.shape[-1] == 0:
+        raise ShapeError(f"X must have at least one coordinate; got shape {points.shape}.")
+    if not _reads_captured_arrays(f):
+        try:
+            return gradient(f, points, h=CLASSIC_STEP)
+        except CompileError as exc:
+            _warn_fallback(f, exc)
+    # f may read X through a closure: perturb the caller's X itself, as the classic code does.
+    return _in_place_reference(f, X, points, points.shape[-1]).reshape(points.shape)
+
+
+def numerical_gradient_common(f: Callable[[np.ndarray], float], x: Any) -> np.ndarray:
+    """The gradient of ``f`` with respect to every element of ``x``, an array of any shape.
+
+    The ``numerical_gradient`` of the book's ``common/gradient.py``, which its
+    networks import (``from common.gradient import numerical_gradient``): f
+    receives the whole array ``x`` (a weight matrix, say), and entry ``idx`` of
+    the result is ``(f(x + h e_idx) - f(x - h e_idx)) / (2 h)`` with
+    ``h = 1e-4``. Use :func:`numerical_gradient` instead for a batch of points,
+    one per row.
+
+    When ``f`` compiles and reads no arrays through a closure, every element is
+    differentiated in parallel by the kernels, f receiving a private copy of
+    ``x`` (reshaped); ``x`` is left unchanged. Otherwise (the book's
+    ``lambda W: net.loss(x, t)``) ``x`` itself is perturbed in place, in its own
+    dtype, and every element restored exactly, as the book does.
+
+    Parameters
+    ----------
+    f : callable
+        ``f(x) -> float`` for an array ``x`` of the shape of ``x``.
+    x : array_like
+        The array (any shape, at least one element).
+
+    Returns
+    -------
+    ndarray
+        The shape of ``x``; its dtype if floating, else float64.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from gradjit.classic import numerical_gradient_common
+    >>> W = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> numerical_gradient_common(lambda w: np.sum(w) ** 2, W).round(6)
+    array([[20., 20.],
+           [20., 20.]])
+    """
+    check.objective(f)
+    values = check.as_float_array(x, "x")
+    if values.size == 0:
+        raise ShapeError(f"x must have at least one element; got shape {values.shape}.")
+    dtype = x.dtype if isinstance(x, np.ndarray) and x.dtype.kind == "f" else np.dtype(np.float64)
+    if not _reads_captured_arrays(f):
+        try:
+            flat_f = _on_flat(_objective.jitted(f), values.shape)
+            return gradient(flat_f, values.reshape(-1), h=CLASSIC_STEP).reshape(values.shape).astype(dtype, copy=False)
+        except CompileError as exc:
+            _warn_fallback(f, exc)
+    found = _in_place_reference(lambda flat: f(flat.reshape(values.shape)), x, values.reshape(1, -1), values.size,
+                                whole=True)
+    return found.reshape(values.shape).astype(dtype, copy=False)
+
+
+@per_owner
+def _on_flat(compiled: Callable, shape: tuple[int, ...]) -> Callable:
+    """f of the whole array as a function of its flattened elements (memoised per shape)."""
+
+    def on_flat(flat):
+        return compiled(flat.reshape(shape))
+
+    on_flat.__qualname__ = _objective.name_of(compiled)
+    return on_flat
+
+
+def _reads_captured_arrays(f: Callable) -> bool:
+    return bool(_objective.captured_values(_objective.python_function(f))[1])
+
+
+def _in_place_reference(f: Callable, X: Any, points: np.ndarray, d: int, whole: bool = False) -> np.ndarray:
+    """The reference on the caller's own array when it is a float array (perturbed
+    in its dtype and restored exactly), else on the float64 copy ``points``."""
+    own = isinstance(X, np.ndarray) and X.dtype.kind == "f"
+    if own and not X.flags.writeable:
+        raise OptionError(
+            "X is read-only, but f may read it through a closure (f cannot be compiled, or reads arrays from a closure "
+            "or global), so numerical_gradient must perturb X in place, as the classic code does (which fails on it "
+            "too). Pass a writeable array, or make f use its argument.")
+    target = X if own else points
+    if whole:
+        rows = target.reshape(1, -1)
+    else:
+        rows = target if target.ndim == 2 else target.reshape(-1, d)
+    if own and not np.shares_memory(rows, X):  # a non-contiguous batch of more than 2 dimensions
+        rows = points
     out = np.empty(rows.shape)
-    d = rows.shape[1]
     steps, scaled = check.steps(CLASSIC_STEP, d, 2)
-    numpy_ref.batch_gradient(f, rows, steps, scaled, central_weights(2), (), out, in_place=in_place and np.shares_memory(rows, X))
-    return out.reshape(points.shape)
+    numpy_ref.batch_gradient(f, rows, steps, scaled, central_weights(2), (), out, in_place=True)
+    return out
 
 
 def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 0.01, step_num: int = 100) -> tuple[np.ndarray, np.ndarray]:
@@ -136,9 +234,15 @@ def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 
     stop). Like the classic code, a float ``init_x`` array is updated in place
     and returned as ``x``. Anything else (a list, an integer array, which the
     classic code cannot update) is copied to float64 first and left unchanged.
-    Where the classic loop would run on into garbage (a learning rate so large
-    that ``x + h == x``), this one stops at the last finite iterate with a
-    ``RuntimeWarning``, and ``x_history`` ends there.
+
+    It stops early, with a ``RuntimeWarning``, where the classic loop runs on
+    into garbage: when the run diverges by :func:`gradjit.minimize`'s rule (x,
+    f or the gradient is not finite, or f exceeds its starting value by
+    ``DIVERGENCE_FACTOR = 1e6`` times ``max(1, |f(x0)|)``). ``x`` is then the
+    last finite iterate and ``x_history`` ends there. With the book's
+    ``lr=10.0`` on ``function_2`` from ``[-3, 4]`` (f = 25) that is after 3 of
+    100 steps, at about ``[20577, -27436]``: the book's loop goes on until
+    ``x + h == x`` freezes it at ``[-2.58983747e+13, -1.29524862e+12]``.
 
     Parameters
     ----------
@@ -172,8 +276,14 @@ def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 
     start = check.as_float_array(init_x, "init_x")
     if start.ndim != 1:
         raise ShapeError(f"init_x must be one point of shape (d,); got shape {start.shape}.")
-    backend = "numpy" if _falls_back(f, lambda: gradient(f, start, h=CLASSIC_STEP)) else "numba"
-    result = minimize(f, start, method="gd", lr=lr, max_iter=step_num, gtol=0.0, h=CLASSIC_STEP, backend=backend)
+    step_num = _checks.count("step_num", step_num)
+    lr = _checks.positive("lr", lr)
+    options = {"method": "gd", "lr": lr, "max_iter": step_num, "gtol": 0.0, "h": CLASSIC_STEP}
+    try:
+        result = minimize(f, start, **options)
+    except CompileError as exc:
+        _warn_fallback(f, exc)
+        result = minimize(f, start, backend="numpy", **options)
     history = result.history["x"][:step_num]
     if result.status == 0 and len(history) < step_num:
         # A zero gradient: the classic loop would go on repeating the same point.
@@ -191,31 +301,23 @@ def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 
     return result.x, history
 
 
-def _falls_back(f: Callable, probe: Callable[[], Any]) -> bool:
-    """True when ``f`` must run on the reference; warns once per function.
+#: The code objects already warned about (bounded): one FallbackWarning per function,
+#: also for a lambda made anew on every call.
+_warned: OrderedDict = OrderedDict()
 
-    ``probe`` is a cheap call on the Numba backend; a :class:`CompileError`
-    from it decides (and is remembered, so compilation is not retried).
-    """
-    try:
-        if f in _uncompilable:
-            return True
-    except TypeError:  # not hashable or not weak-referenceable: no memo
-        pass
-    try:
-        probe()
-        return False
-    except CompileError as exc:
-        reason = exc.numba_message.strip().splitlines()[0] if exc.numba_message.strip() else "unknown"
-        try:
-            _uncompilable[f] = reason
-        except TypeError:
-            pass
-        warnings.warn(
-            f"gradjit.classic: Numba cannot compile {exc.function_name!r} ({reason}); "
-            "falling back to the NumPy reference, which gives the same numbers without the "
-            "speed-up (one Python call per evaluation, no parallelism).",
-            FallbackWarning,
-            stacklevel=3,
-        )
-        return True
+
+def _warn_fallback(f: Callable, exc: CompileError) -> None:
+    key = getattr(_objective.python_function(f), "__code__", None) or exc.function_name
+    if key in _warned:
+        return
+    _warned[key] = True
+    while len(_warned) > 256:
+        _warned.popitem(last=False)
+    reason = exc.numba_message.strip().splitlines()[0] if exc.numba_message.strip() else "unknown"
+    warnings.warn(
+        f"gradjit.classic: Numba cannot compile {exc.function_name!r} ({reason}); falling back to the NumPy "
+        "reference: no speed-up (one Python call per evaluation, no parallelism), and X perturbed in place in its own "
+        "dtype, as the classic code does.",
+        FallbackWarning,
+        stacklevel=3,
+    )

@@ -13,6 +13,10 @@ import numba
 def _bench(options: argparse.Namespace) -> int:
     from .bench import report, runner
 
+    problem = _unwritable(Path(options.out))
+    if problem:  # found now, not after the whole run
+        print(f"gradjit bench: --out {options.out}: {problem}", file=sys.stderr)
+        return 2
     tier = "full" if options.full else "smoke" if options.smoke else "quick"
     command = "gradjit " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "gradjit bench"
     results = runner.run(tier, options.workloads, options.threads, command=command,
@@ -22,11 +26,28 @@ def _bench(options: argparse.Namespace) -> int:
     print()
     print(report.summary_table(results))
     print()
+    if report.disturbance(results):
+        print(report.disturbance_note(results))
+        print()
     if results.skipped:
         print("Skipped: " + "; ".join(f"{k} ({v})" for k, v in results.skipped.items()))
     paths = report.write(results, Path(options.out))
     print("Wrote " + ", ".join(str(p) for p in paths.values()))
     return 0
+
+
+def _unwritable(directory: Path) -> str | None:
+    """Why the results cannot be written into ``directory``, or None."""
+    if directory.exists() and not directory.is_dir():
+        return "is an existing file; give a directory for results.json, results.md and results.png"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        probe = directory / ".gradjit-write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        return f"cannot be written to ({exc.strerror or exc})"
+    return None
 
 
 def _demo(options: argparse.Namespace) -> int:

@@ -27,7 +27,8 @@ import numpy as np
 
 from . import _validation as check
 from .api import gradient, values
-from .errors import OptionError
+from .errors import OptionError, ShapeError
+from .optim import _checks
 from .matrices import hessian
 
 __all__ = ["Classification", "CriticalPoints", "classify", "find", "group"]
@@ -94,8 +95,10 @@ def classify(
     Classification
         ``kind`` is a str for one point, else an array of str.
     """
-    if not (isinstance(tolerance, (int, float)) and 0 <= tolerance < 1):
+    if not (_checks._real(tolerance) and 0 <= tolerance < 1):
         raise OptionError(f"tolerance must be a number in [0, 1); got {tolerance!r}.")
+    if np.shape(x)[-1:] in ((), (0,)):
+        raise ShapeError(f"x must be a point of shape (d,) or points of shape (..., d) with d >= 1; got shape {np.shape(x)}.")
     H = hessian(f, x, args=args, h=h, backend=backend)
     eigenvalues = np.linalg.eigvalsh(H)
     kind = _kinds(eigenvalues, tolerance)
@@ -210,8 +213,13 @@ def find(
         box = np.empty((0, 0))
     if box.ndim != 2 or box.shape[1] != 2 or box.shape[0] == 0 or not np.all(box[:, 0] < box[:, 1]):
         raise OptionError(f"bounds must be a sequence of (low, high) pairs with low < high; got {bounds!r}.")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise OptionError(f"n must be an integer >= 1; got {n!r}.")
+    if not np.isfinite(box).all():
+        raise OptionError(f"bounds must be finite: find starts on a grid spanning the box; got {bounds!r}.")
+    n = _checks.count("n", n)
+    max_iter = _checks.count("max_iter", max_iter)
+    gtol = _checks.positive("gtol", gtol)
+    if not (_checks.positive("tolerance", tolerance) < 1):
+        raise OptionError(f"tolerance must be a number in (0, 1) (relative to the box's size); got {tolerance!r}.")
     check.objective(f)
     d = box.shape[0]
     if n**d > MAX_STARTS:

@@ -33,8 +33,10 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 
+from . import _objective
 from . import _validation as check
 from .api import gradient as _gradient
 from .api import grid_gradient as _grid_gradient
@@ -96,10 +98,15 @@ def grid_gradient(
     d = len(axes)
     grid_axes = check.grid_axes(d, indexing)  # grid_axes[g]: the axis along grid dimension g
     grid_shape = tuple(axes[a].size for a in grid_axes)
+    check.threads(threads, numba.config.NUMBA_NUM_THREADS)
     try:
         block_chunks = da.core.normalize_chunks(chunks, grid_shape, dtype=storage)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, ZeroDivisionError) as exc:
         raise OptionError(f"chunks {chunks!r} does not fit the grid of shape {grid_shape}: {exc}") from None
+    if any(size < 1 for sizes, n in zip(block_chunks, grid_shape) for size in sizes if n):
+        raise OptionError(f"chunks must be positive block sizes; got {chunks!r}.")
+    if all(a.size for a in axes):  # compile f (and check its indices) now, not when a block runs
+        _objective.compiled_call(f, args, point=np.array([a[0] for a in axes]))
     lazy_axes = [da.from_array(axes[a], chunks=(block_chunks[g],)) for g, a in enumerate(grid_axes)]
     indices = "".join(chr(ord("a") + g) for g in range(d))
     options = {"args": args, "h": h, "order": order, "indexing": indexing, "threads": threads, "dtype": storage}
@@ -158,6 +165,8 @@ def gradient(
     if points.dtype.kind not in "biuf":
         raise OptionError(f"x must hold real numbers; got dtype {points.dtype}.")
     check.steps(h, points.shape[1], check.order(order))  # errors now, not when a block runs
+    check.threads(threads, numba.config.NUMBA_NUM_THREADS)
+    _objective.compiled_call(f, args)
     if points.numblocks[1] != 1:
         points = points.rechunk({1: -1})
     return points.map_blocks(

@@ -22,6 +22,7 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from numbers import Real
 from typing import Any
 
 import numpy as np
@@ -59,6 +60,17 @@ def _limits(name: str, value: Any) -> tuple[float, float]:
     if not (np.isfinite(low) and np.isfinite(high) and low < high):
         raise OptionError(f"{name} must be finite with low < high; got {value!r}.")
     return low, high
+
+
+def _is_real(value: Any) -> bool:
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
+def _number(name: str, value: Any) -> float:
+    """A finite real number."""
+    if not _is_real(value) or not np.isfinite(value):
+        raise OptionError(f"{name} must be a finite number; got {value!r}.")
+    return float(value)
 
 
 def _count(name: str, value: Any, minimum: int) -> int:
@@ -110,7 +122,7 @@ def tangent(
     check.objective(f)
     low, high = _limits("xlim", xlim)
     n = _count("n", n, 2)
-    x0 = float(x0)
+    x0 = _number("x0", x0)
     ax = _axes(ax)
     t = np.linspace(low, high, n)
     y = np.array([f(float(v), *args) for v in t], dtype=np.float64)
@@ -202,7 +214,12 @@ def gradient_field(
 def _histories(results) -> list:
     if isinstance(results, dict):
         results = [results]
-    found = list(results)
+    try:
+        found = list(results)
+    except TypeError:
+        raise OptionError(f"results must be a minimize result or a list of them; got {type(results).__name__}.") from None
+    if not found:
+        raise OptionError("results is empty: give at least one minimize(..., record=True) result.")
     for result in found:
         if not isinstance(result, dict) or "history" not in result:
             raise OptionError("descent paths need results with a history: minimize(..., record=True).")
@@ -416,8 +433,16 @@ def basins(
         ``ax.images[0]`` holds the labels (−1 grey: did not converge); the
         legend gives each minimum and how many starts reached it.
     """
+    if not isinstance(result, dict) or not {"x", "success"} <= set(result):
+        raise OptionError(f"result must be a many-start minimize result (with x and success); got {type(result).__name__}"
+                          f"{' without those keys' if isinstance(result, dict) else ''}.")
+    if not (_is_real(tol) and tol > 0):
+        raise OptionError(f"tol must be a number > 0; got {tol!r}.")
+    try:
+        rows, columns = (_count("starts_shape", s, 1) for s in starts_shape)
+    except (TypeError, ValueError):
+        raise OptionError(f"starts_shape must be a pair (rows, columns) of integers; got {starts_shape!r}.") from None
     x = np.asarray(result["x"])
-    rows, columns = (_count("starts_shape", s, 1) for s in starts_shape)
     if x.ndim != 2 or x.shape[0] != rows * columns:
         raise ShapeError(f"basins need a many-start result with rows * columns = {rows * columns} starts; got x of shape {x.shape}.")
     labels, minima = basin_labels(x, result["success"], tol)
@@ -459,6 +484,8 @@ def benchmark(results: Any) -> Figure:
 
     if isinstance(results, (str, Path)):
         results = report.load(Path(results))
+    if not hasattr(results, "measurements"):
+        raise OptionError(f"results must be gradjit.bench Results or the path of a results.json; got {type(results).__name__}.")
     workloads = sorted({m.workload for m in results.measurements})
     names = list(dict.fromkeys(m.competitor for m in results.measurements))  # in table order
     palette = [f"C{i % 10}" for i in range(len(names))]

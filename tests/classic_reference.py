@@ -46,3 +46,21 @@ def function_2(x):
     if x.ndim == 1:
         return np.sum(x**2)
     return np.sum(x**2, axis=1)
+
+
+def numerical_gradient_common(f, x):
+    """The book's common/gradient.py: every element of an array of any shape."""
+    h = 1e-4
+    grad = np.zeros_like(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        idx = it.multi_index
+        tmp_val = x[idx]
+        x[idx] = float(tmp_val) + h
+        fxh1 = f(x)
+        x[idx] = tmp_val - h
+        fxh2 = f(x)
+        grad[idx] = (fxh1 - fxh2) / (2 * h)
+        x[idx] = tmp_val
+        it.iternext()
+    return grad

@@ -36,6 +36,8 @@ so results are bitwise identical for any thread count.
 from __future__ import annotations
 
 import threading
+import time
+from contextlib import nullcontext
 from functools import lru_cache
 
 import numba
@@ -44,6 +46,8 @@ from numba import prange, types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from .. import _contention
+from .._blas import one_blas_thread
 from .._memo import memo_of, owner_of, per_owner
 from .._config import (
     DRIVER_JIT_OPTIONS,
@@ -51,6 +55,7 @@ from .._config import (
     JIT_OPTIONS,
     SERIAL_WORK_THRESHOLD,
     launch_lock,
+    usable_threads,
 )
 from ..errors import GradjitError
 from ..stencils import (
@@ -321,24 +326,40 @@ def _launch(kernel, leading: tuple, leading_types: tuple, n_work: int, cost: int
     times d (an evaluation of a typical f reads all d coordinates).
     ``leading_types`` and ``args_type`` are the Numba types of ``leading`` and
     ``args`` (cheaper to pass than to infer on every call)."""
-    if threads == 1 or cost < SERIAL_WORK_THRESHOLD:
+    threads = usable_threads(threads)
+    memo = memo_of(owner_of(kernel))
+    rate_key = ("seconds per cost", kernel)
+    if threads == 1 or cost < SERIAL_WORK_THRESHOLD or _contention.contended(_estimate(memo.get(rate_key), cost)):
+        cpu_start = time.thread_time()
         if not _guarded(kernel)(*leading, 0, n_work, args):
             _reraise(kernel, leading, [(0, n_work)], args)
+        memo[rate_key] = (time.thread_time() - cpu_start) / max(cost, 1)
         return
     failed = np.zeros(threads, dtype=np.bool_)
     guarded, driver = _launcher(kernel, leading_types, args_type)
     previous = numba.get_num_threads()
-    with launch_lock():
+    blas = one_blas_thread() if memo.get("calls_blas") else nullcontext()
+    with launch_lock(), blas:
         if threads != previous:
             numba.set_num_threads(threads)
         try:
+            start, cpu_start = time.perf_counter(), time.thread_time()
             driver(guarded, *leading, n_work, threads, failed, args)
+            wall, cpu = time.perf_counter() - start, time.thread_time() - cpu_start
         finally:
             if threads != previous:
                 numba.set_num_threads(previous)
+    _contention.observe(wall, cpu)
+    # One-thread work, from the CPU time of the calling thread (its share of the
+    # work): unlike the wall time, it does not grow when the scheduler sets threads aside.
+    memo[rate_key] = cpu * threads / max(cost, 1)
     if failed.any():
         slices = [(c * n_work // threads, (c + 1) * n_work // threads) for c in np.flatnonzero(failed)]
         _reraise(kernel, leading, slices, args)
+
+
+def _estimate(seconds_per_cost: float | None, cost: int) -> float | None:
+    return None if seconds_per_cost is None else seconds_per_cost * cost
 
 
 def _reraise(kernel, leading: tuple, slices: list[tuple[int, int]], args: tuple) -> None:

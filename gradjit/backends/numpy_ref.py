@@ -76,8 +76,11 @@ def batch_gradient(
                 x[:] = points[i]
             for j in range(x.size):
                 x0 = x[j]
+                # The step in x's own dtype (float32 in the classic in-place path), so
+                # that x0 + h is the point f actually sees.
+                step = x.dtype.type(steps[j])
                 try:
-                    out[i, j] = central_entry(call, args, x, j, actual_step(x0, steps[j], scaled), weights)
+                    out[i, j] = central_entry(call, args, x, j, actual_step(x0, step, scaled), weights)
                 finally:
                     x[j] = x0  # restored even when f raises (in_place: the caller's own array)
 

@@ -72,24 +72,80 @@ def markdown_table(results: Results) -> str:
     return "\n".join(lines)
 
 
+#: Ratios that an undisturbed run cannot produce: gradjit faster than the machine's
+#: floor, or two threads more than twice as slow as one.
+IMPOSSIBLE_FLOOR_FRACTION = 1.05
+IMPOSSIBLE_PARALLEL_SPEEDUP = 0.5
+#: Load average (before the run, per core) above which the machine counts as busy.
+BUSY_LOAD_PER_CORE = 0.5
+
+
+def disturbance(results: Results) -> list[str]:
+    """Why this run's figures may not show the machine's capability (empty if none seen).
+
+    The load average before the run is other processes' work; after it, it also
+    counts the benchmark's own threads (up to one per thread).
+    """
+    m = results.machine
+    cores = m.get("cores") or 1
+    notes = []
+    before, after = m.get("load_average_before"), m.get("load_average_after")
+    if before is not None and before > BUSY_LOAD_PER_CORE * cores:
+        notes.append(f"the machine was busy before the run (load average {before:.2f} on {cores} cores)")
+    if after is not None and after > cores + BUSY_LOAD_PER_CORE * cores:
+        notes.append(f"other work ran beside it (load average {after:.2f} after the run on {cores} cores, "
+                     f"of which this benchmark accounts for at most {m.get('threads')})")
+    odd = [f"{r['workload']} {r['size']}" for r in summary_rows(results) if _impossible(r)]
+    if odd:
+        notes.append("figures no undisturbed run can give (marked *: gradjit faster than the floor by over "
+                     f"{IMPOSSIBLE_FLOOR_FRACTION - 1:.0%}, or a parallel speed-up below {IMPOSSIBLE_PARALLEL_SPEEDUP}) in "
+                     + ", ".join(odd))
+    return notes
+
+
+def _impossible(row: dict) -> bool:
+    floors = [row["floor_fraction"], row["floor_fraction_out"]]
+    return (any(f is not None and f > IMPOSSIBLE_FLOOR_FRACTION for f in floors)
+            or (row["parallel_speedup"] is not None and row["parallel_speedup"] < IMPOSSIBLE_PARALLEL_SPEEDUP))
+
+
+def _marked(value: float | None, spec: str, impossible: bool) -> str:
+    return _fmt(value, spec) + ("*" if impossible and value is not None else "")
+
+
 def summary_table(results: Results) -> str:
     lines = [
         "| workload | size | gradjit ms | × NumPy | floor / gradjit (fresh / out=) | parallel speed-up | first call ms |",
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in summary_rows(results):
+        floor_odd = lambda f: f is not None and f > IMPOSSIBLE_FLOOR_FRACTION  # noqa: E731
+        slow = r["parallel_speedup"] is not None and r["parallel_speedup"] < IMPOSSIBLE_PARALLEL_SPEEDUP
         lines.append(
             f"| {r['workload']} | {r['size']} | {r['gradjit_ms']:.3f} | {_fmt(r['speedup_vs_numpy'], '.1f')} | "
-            f"{_fmt(r['floor_fraction'], '.2f')} / {_fmt(r['floor_fraction_out'], '.2f')} | "
-            f"{_fmt(r['parallel_speedup'], '.2f')} | {r['first_call_ms']:.0f} |"
+            f"{_marked(r['floor_fraction'], '.2f', floor_odd(r['floor_fraction']))} / "
+            f"{_marked(r['floor_fraction_out'], '.2f', floor_odd(r['floor_fraction_out']))} | "
+            f"{_marked(r['parallel_speedup'], '.2f', slow)} | {r['first_call_ms']:.0f} |"
         )
     return "\n".join(lines)
 
 
 def machine_line(results: Results) -> str:
     m = results.machine
+    load = ""
+    if m.get("load_average_before") is not None:
+        load = f", load average {m['load_average_before']:.2f} before / {m.get('load_average_after') or 0:.2f} after"
     return (f"{m['date']}, {m['cpu']}, {m['cores']} cores, {m['threads']} threads ({m['threading_layer']}), "
-            f"Python {m['python']}, Numba {m['numba']}, NumPy {m['numpy']}, gradjit {m['gradjit']}")
+            f"Python {m['python']}, Numba {m['numba']}, NumPy {m['numpy']}, gradjit {m['gradjit']}{load}")
+
+
+def disturbance_note(results: Results) -> str:
+    """A warning paragraph for a disturbed run, or an empty string."""
+    notes = disturbance(results)
+    if not notes:
+        return ""
+    return ("Warning: this run was disturbed, so some figures understate gradjit and the machine: "
+            + "; ".join(notes) + ". Re-run on a quiet machine for figures to quote.")
 
 
 def markdown(results: Results) -> str:
@@ -109,6 +165,7 @@ def markdown(results: Results) -> str:
         "",
         "## Summary",
         "",
+        *([disturbance_note(results), ""] if disturbance(results) else []),
         summary_table(results),
         "",
         "## Every competitor",
@@ -152,6 +209,7 @@ def readme_section(results: Results) -> str:
             "Median times; every ratio is between measurements of this one run."
         ),
         "",
+        *([disturbance_note(results), ""] if disturbance(results) else []),
         summary_table(results),
         "",
         "<details><summary>Every competitor (median, spread, first call, ratios, peak memory)</summary>",

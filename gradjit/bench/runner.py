@@ -115,6 +115,7 @@ def run(
         raise ValueError(f"unknown workloads {unknown}; choose from {list(WORKLOADS)}")
     threads = threads or numba.config.NUMBA_NUM_THREADS
     results = Results(tier, command, machine_info(threads))
+    results.machine["load_average_before"] = _load_average()
     for name in names:
         workload = WORKLOADS[name]
         reason = workload.unavailable()
@@ -130,7 +131,16 @@ def run(
                     results.measurements.append(m)
                     report(f"{case.workload} {case.label}: {competitor.name:26s} {1e3 * m.median_s:10.3f} ms"
                            + (f" (extrapolated from {m.extrapolated_from} points)" if m.extrapolated_from else ""))
+    results.machine["load_average_after"] = _load_average()
     return results
+
+
+def _load_average() -> float | None:
+    """The 1-minute load average (runnable processes, averaged), or None where unknown."""
+    try:
+        return round(os.getloadavg()[0], 2)
+    except (OSError, AttributeError):
+        return None
 
 
 def _measure(competitor: Competitor, case: Case, points: np.ndarray, threads: int, tier: str) -> Measurement:

@@ -14,7 +14,7 @@ from typing import Any
 import numba
 import numpy as np
 
-from .. import _objective, _progress
+from .. import _chunks, _objective, _progress
 from .. import _validation as check
 from ..api import gradient, values
 from ..backends import numba_cpu
@@ -179,8 +179,9 @@ def minimize(
     """
     check.objective(f)
     optimizer = get(method, None if lr is None else _checks.positive("lr", lr))
-    if schedule is not None and not callable(schedule):
-        raise OptionError(f"schedule must be None or a callable step -> lr; got {type(schedule).__name__}.")
+    _checks.callable_or_none("schedule", schedule, "step -> lr")
+    _checks.callable_or_none("callback", callback, "callback(state) -> bool | None")
+    seed = _checks.seed(seed)
     max_iter = _checks.count("max_iter", max_iter)
     gtol = _checks.non_negative("gtol", gtol)
     args = check.arguments(args)
@@ -250,6 +251,12 @@ class _Run:
         self.loop = np.zeros(5)
         self.loop[_kernels.GTOL], self.loop[_kernels.FACTOR], self.loop[_kernels.LAST_STEP] = gtol, DIVERGENCE_FACTOR, max_iter
         self.evaluations_per_step = order * d + 1  # one gradient (order * d evaluations) and f
+        if record:  # x, f and the gradient norm of every row at every iteration
+            _chunks.check_memory(
+                8 * (max_iter + 1) * n * (d + 2),
+                f"record=True keeps the history of {n} start(s) in {d} dimensions over up to {max_iter + 1} iterations: {{needed}}",
+                ["record=False (the result still has x, fun, grad, nit and status)", "fewer starts or a smaller max_iter",
+                 "a callback that keeps what you need"])
         self.history = {"x": [], "fun": [], "grad_norm": [], "lr": []} if record else None
         self.bar = _progress.bar(max_iter + 1, "step") if progress else None
 
@@ -261,7 +268,7 @@ class _Run:
         watched = self.history is not None or self.callback is not None or self.bar is not None
         self.loop[_kernels.WATCH] = watched
         for step in range(self.max_iter + 1):
-            lr = self.optimizer.lr if self.schedule is None else float(self.schedule(step))
+            lr = self.optimizer.lr if self.schedule is None else _scheduled_lr(self.schedule, step)
             self.loop[_kernels.STEP] = step
             coefficients = np.array(self.optimizer.coefficients(lr, step + 1), dtype=np.float64)
             # The history and the callback see the points f was evaluated at, before the move.
@@ -337,6 +344,16 @@ class _Run:
                 stack = {key: (v[:, 0] if key != "lr" else v) for key, v in stack.items()}
             result["history"] = OptimizeResult(stack)
         return result
+
+
+def _scheduled_lr(schedule: Callable[[int], float], step: int) -> float:
+    """The schedule's learning rate at ``step``: a finite number >= 0 (0 at the end of a
+    cosine decay), or an error: a negative rate would silently climb f instead of descending."""
+    lr = schedule(step)
+    try:
+        return _checks.non_negative("lr", lr)
+    except OptionError:
+        raise OptionError(f"the schedule returned lr={lr!r} at step {step}; a learning rate must be a finite number >= 0.") from None
 
 
 def _summary(status: np.ndarray) -> str:
