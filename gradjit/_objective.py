@@ -154,7 +154,7 @@ def jitted(f: Callable) -> Dispatcher:
         except (NumbaError, TypeError) as exc:
             raise CompileError(name_of(f), str(exc)) from None
         adopt(dispatcher, f)
-        with _failures_lock:
+        with _lock:
             versions[scalars] = dispatcher
             while len(versions) > _VERSIONS_KEPT:
                 versions.popitem(last=False)
@@ -266,7 +266,7 @@ def bind(f: Dispatcher, n_args: int, scalar_input: bool) -> Dispatcher:
 # classic drop-in's `lambda W: net.loss(x, t)` is a new function object on every
 # call, and compiling it only to fail again costs 10 ms a call.
 _failures: OrderedDict = OrderedDict()
-_failures_lock = threading.Lock()
+_lock = threading.Lock()
 _FAILURES_KEPT = 1024
 
 
@@ -317,7 +317,7 @@ def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns:
             if point is not None:
                 exc = CompileError(exc.function_name, exc.numba_message, _diagnose(f, point, args, scalar_input) or exc.advice)
             if key is not None:
-                with _failures_lock:
+                with _lock:
                     _failures[key] = (exc.function_name, exc.numba_message, exc.advice)
                     while len(_failures) > _FAILURES_KEPT:
                         _failures.popitem(last=False)

@@ -538,3 +538,38 @@ def test_contention_sends_short_calls_to_one_thread_for_a_while_with_the_same_bi
     monkeypatch.setattr(_contention, "_serial_until", 0.0)
     np.testing.assert_array_equal(gradjit.gradient(f, X), parallel)
     assert len(launches) == 1  # the backoff is over: parallel again
+
+
+class _Unhashable:
+    __hash__ = None  # type: ignore[assignment]
+
+    def __call__(self, x):
+        return x[0] * x[0]
+
+
+def test_an_unhashable_callable_object_gets_advice_and_runs_on_numpy():
+    with pytest.raises(errors.CompileError, match="backend='numpy'"):
+        gradjit.gradient(_Unhashable(), [1.0, 2.0])
+    np.testing.assert_allclose(gradjit.gradient(_Unhashable(), [1.0, 2.0], backend="numpy"), [2.0, 0.0], atol=1e-8)
+
+
+def test_a_cgroup_memory_limit_is_taken_into_account(monkeypatch):
+    files = {"/sys/fs/cgroup/memory.max": 3 * 2**30, "/sys/fs/cgroup/memory.current": 2**30}
+    monkeypatch.setattr(_chunks, "_read_int", files.get)
+    monkeypatch.setattr(_chunks, "_memory_reading", (-1.0, None))
+    assert _chunks.available_memory() <= 2 * 2**30
+    monkeypatch.setattr(_chunks, "_memory_reading", (-1.0, None))
+
+
+def test_example_10_leaves_nothing_in_the_temporary_directory(tmp_path, monkeypatch):
+    import importlib.util
+    import tempfile
+    from pathlib import Path
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    path = Path(__file__).resolve().parent.parent / "examples" / "10_large_grids.py"
+    spec = importlib.util.spec_from_file_location("large_grids_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(side=40)
+    assert list(tmp_path.iterdir()) == []

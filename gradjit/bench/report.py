@@ -97,9 +97,11 @@ def disturbance(results: Results) -> list[str]:
                      f"of which this benchmark accounts for at most {m.get('threads')})")
     odd = [f"{r['workload']} {r['size']}" for r in summary_rows(results) if _impossible(r)]
     if odd:
-        notes.append("figures no undisturbed run can give (marked *: gradjit faster than the floor by over "
+        notes.append("figures an undisturbed run should not give (marked *: gradjit faster than the floor by over "
                      f"{IMPOSSIBLE_FLOOR_FRACTION - 1:.0%}, or a parallel speed-up below {IMPOSSIBLE_PARALLEL_SPEEDUP}) in "
-                     + ", ".join(odd))
+                     + ", ".join(odd) + ": either the run was disturbed, or that floor was measured slower than "
+                     "the machine can go (its kernel is not gradjit's, and on some CPUs gradjit's inlined loop "
+                     "beats it)")
     return notes
 
 
@@ -144,8 +146,8 @@ def disturbance_note(results: Results) -> str:
     notes = disturbance(results)
     if not notes:
         return ""
-    return ("Warning: this run was disturbed, so some figures understate gradjit and the machine: "
-            + "; ".join(notes) + ". Re-run on a quiet machine for figures to quote.")
+    return ("Warning: this run may have been disturbed, so some figures may not show what gradjit and the "
+            "machine can do: " + "; ".join(notes) + ". Re-run on a quiet machine for figures to quote.")
 
 
 def markdown(results: Results) -> str:
