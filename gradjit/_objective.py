@@ -278,10 +278,18 @@ def _failure_key(f: Callable, arg_types: tuple, scalar_input: bool, returns: str
     cells = []
     for cell in getattr(py, "__closure__", None) or ():
         try:
-            cells.append(type(cell.cell_contents))
+            cells.append(_cell_key(cell.cell_contents))
         except ValueError:
             cells.append(None)
     return code, tuple(cells), arg_types, scalar_input, returns
+
+
+def _cell_key(value: Any) -> Any:
+    """What of a captured value decides whether f compiles: its type, and for a
+    captured function its code (closures made by one factory share their code)."""
+    function = python_function(value)
+    code = getattr(function, "__code__", None)
+    return (type(value), code) if isinstance(code, pytypes.CodeType) else type(value)
 
 
 def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns: str = "real",

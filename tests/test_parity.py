@@ -85,7 +85,7 @@ def test_large_batch_runs_the_parallel_path_and_matches(rng):
 
 def test_one_point_with_many_coordinates_matches(rng):
     # A single point with many coordinates: the flattened (point, coordinate) kernel.
-    x = rng.uniform(-2, 2, size=3000)
+    x = rng.uniform(-2, 2, size=1000)  # 2 * 2 * 1000**2 >= the serial threshold: the items kernel
     got = assert_parity(PROBLEMS["rosenbrock"].f, x, order=4)
     # |f| ~ 1e6 here, so rounding limits the accuracy to ~ eps |f| / h ~ 1e-7.
     np.testing.assert_allclose(got, PROBLEMS["rosenbrock"].gradient(x[None])[0], rtol=1e-6, atol=1e-5)

@@ -473,35 +473,6 @@ def test_a_disturbed_bench_run_says_so():
     assert "1.20*" in report.summary_table(results) and "0.30*" in report.summary_table(results)
 
 
-def test_a_sigint_during_a_buffered_slab_keeps_that_slab(monkeypatch):
-    import signal
-
-    from gradjit.backends import numba_cpu
-
-    axes = (np.linspace(-1, 1, 301), np.linspace(-1, 1, 60))
-    expected = gradjit.grid_gradient(sphere, axes)
-    monkeypatch.setattr(_chunks, "CHUNK_BYTES", 8 * 2 * 301 * 20)  # 20 rows a slab
-    real, calls = numba_cpu.grid_gradient, []
-
-    def sigint_after_the_second_slab(*arguments):
-        calls.append(1)
-        real(*arguments)
-        if len(calls) == 2:
-            signal.raise_signal(signal.SIGINT)
-
-    monkeypatch.setattr(numba_cpu, "grid_gradient", sigint_after_the_second_slab)
-    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
-    try:
-        out = np.full(expected.shape, np.nan, dtype=np.float32)  # through the buffer, then copied
-        with pytest.raises(errors.GridInterrupted) as caught:
-            gradjit.grid_gradient(sphere, axes, out=out)
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    assert caught.value.rows_done == 40
-    np.testing.assert_allclose(out[:, :40], expected[:, :40], rtol=1e-6)
-    assert np.isnan(out[:, 40:]).all()
-
-
 def test_blas_gets_one_thread_while_gradjits_threads_run_an_f_that_calls_it():
     from threadpoolctl import threadpool_info
 
@@ -573,3 +544,17 @@ def test_example_10_leaves_nothing_in_the_temporary_directory(tmp_path, monkeypa
     spec.loader.exec_module(module)
     module.main(side=40)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_compile_failure_of_one_closure_is_not_blamed_on_another_of_the_same_factory():
+    def make(g):
+        return lambda x: g(x) + 1.0
+
+    class Opaque:
+        def value(self):
+            return 1.0
+
+    opaque = Opaque()
+    with pytest.raises(errors.CompileError):
+        gradjit.gradient(make(lambda x: opaque.value() + x[0]), [1.0])
+    np.testing.assert_allclose(gradjit.gradient(make(_objective.numba.njit(lambda x: x[0] * x[0])), [3.0]), [6.0])
