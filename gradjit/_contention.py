@@ -10,7 +10,10 @@ No runtime setting fixed that without giving up the quiet machine's speed
 
 So each parallel launch measures itself: the wall time and the calling thread's
 CPU time. A thread that got less than half the wall time of CPU was set aside by
-the scheduler, and so was, likely, its partner: the cores are oversubscribed.
+the scheduler, and so was, likely, its partner. One such launch can be a hiccup
+of a shared machine (a quiet one here showed one every few seconds); when they
+make up a good share of the recent launches (:data:`CONTENDED_SHARE` of a
+moving average), the cores are oversubscribed.
 For the next :data:`BACKOFF_S` seconds, short calls (less than
 :data:`SHORT_CALL_S` of single-thread work, estimated from the kernel's last
 calls) run on the calling thread alone, where no partner can stall them; then
@@ -34,7 +37,14 @@ CPU_SHARE = 0.5
 #: Launches shorter than this say nothing (timer granularity, launch costs).
 MIN_WALL_S = 1e-4
 
+#: The recent share of contended launches (a moving average with this weight for
+#: the newest) that starts a backoff: one contended launch alone can be a hiccup
+#: of a shared virtual machine; oversubscription repeats.
+RECENT_WEIGHT = 0.2
+CONTENDED_SHARE = 0.3
+
 _serial_until = 0.0
+_recent_share = 0.0
 
 
 def contended(serial_seconds: float | None) -> bool:
@@ -47,6 +57,10 @@ def contended(serial_seconds: float | None) -> bool:
 
 def observe(wall: float, cpu: float) -> None:
     """Record a parallel launch's wall time and its calling thread's CPU time."""
-    global _serial_until
-    if wall >= MIN_WALL_S and cpu < CPU_SHARE * wall:
+    global _serial_until, _recent_share
+    if wall < MIN_WALL_S:
+        return
+    contended_now = cpu < CPU_SHARE * wall
+    _recent_share = (1 - RECENT_WEIGHT) * _recent_share + RECENT_WEIGHT * contended_now
+    if contended_now and _recent_share >= CONTENDED_SHARE:
         _serial_until = time.monotonic() + BACKOFF_S

@@ -499,7 +499,14 @@ def test_contention_sends_short_calls_to_one_thread_for_a_while_with_the_same_bi
     f = PROBLEMS["himmelblau"].f
     parallel = gradjit.gradient(f, X)
     monkeypatch.setattr(_contention, "_serial_until", 0.0)
-    _contention.observe(wall=1e-3, cpu=4e-4)  # the calling thread got 40% of the wall time: contended
+    monkeypatch.setattr(_contention, "_recent_share", 0.0)
+    _contention.observe(wall=1e-3, cpu=4e-4)  # the calling thread got 40% of the wall time
+    assert not _contention.contended(None)  # once may be a hiccup
+    for _ in range(10):
+        _contention.observe(wall=1e-3, cpu=9e-4)  # clean launches
+    _contention.observe(wall=1e-3, cpu=4e-4)
+    assert not _contention.contended(None)
+    _contention.observe(wall=1e-3, cpu=4e-4)  # twice in a row: oversubscribed
     assert _contention.contended(None) and _contention.contended(0.01)
     assert not _contention.contended(1.0)  # long calls stay parallel
     launches = []
