@@ -216,8 +216,12 @@ def _in_place_reference(f: Callable, X: Any, points: np.ndarray, d: int, whole: 
         rows = target.reshape(1, -1)
     else:
         rows = target if target.ndim == 2 else target.reshape(-1, d)
-    if own and not np.shares_memory(rows, X):  # a non-contiguous batch of more than 2 dimensions
-        rows = points
+    if own and not np.shares_memory(rows, X):
+        # A non-contiguous X that cannot be viewed as rows: perturbing a copy would hide the
+        # perturbation from an f that reads X through a closure, a silently wrong (zero) gradient.
+        raise OptionError(
+            f"X (shape {X.shape}, strides {X.strides}) cannot be perturbed in place as rows, and f may read it through "
+            "a closure: pass a C-contiguous array (np.ascontiguousarray), and have f read that array.")
     out = np.empty(rows.shape)
     steps, scaled = check.steps(CLASSIC_STEP, d, 2)
     numpy_ref.batch_gradient(f, rows, steps, scaled, central_weights(2), (), out, in_place=True)

@@ -565,3 +565,11 @@ def test_a_compile_failure_of_one_closure_is_not_blamed_on_another_of_the_same_f
     with pytest.raises(errors.CompileError):
         gradjit.gradient(make(lambda x: opaque.value() + x[0]), [1.0])
     np.testing.assert_allclose(gradjit.gradient(make(_objective.numba.njit(lambda x: x[0] * x[0])), [3.0]), [6.0])
+
+
+@pytest.mark.filterwarnings("ignore::gradjit.classic.FallbackWarning")
+def test_classic_whole_array_gradient_refuses_a_layout_it_cannot_perturb_in_place():
+    W = np.arange(12.0).reshape(3, 4).T  # a transposed view: not C-contiguous
+    net = TinyNet(W)
+    with pytest.raises(errors.OptionError, match="C-contiguous"):
+        classic.numerical_gradient_common(lambda w: net.loss(), W)
