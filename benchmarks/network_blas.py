@@ -5,8 +5,9 @@ evaluation) with 784 inputs, 50 hidden units and 10 outputs (39,760
 parameters) on a batch of 100 random "images": one full gradient, timed three
 ways in one run:
 
-* the book's loop (``common/gradient.py``: perturb, evaluate with NumPy, restore,
-  one parameter after the other), with BLAS's default threads;
+* the book's loop (``common/gradient.py``, as ``tests/classic_reference.py`` has
+  it: perturb, evaluate with NumPy, restore, one parameter after the other),
+  with BLAS's default threads;
 * gradjit, as it runs by default: its threads over the parameters, BLAS held
   to one thread while they run (``gradjit/_blas.py``);
 * gradjit with BLAS left at its default threads inside gradjit's threads (what
@@ -29,27 +30,13 @@ import gradjit
 from gradjit.backends import numba_cpu
 
 
-def _example():
-    path = Path(__file__).resolve().parent.parent / "examples" / "08_two_layer_network.py"
-    spec = importlib.util.spec_from_file_location("two_layer_network", path)
+def _load(relative: str, name: str):
+    """A module of this repository by its path (examples/ and tests/ are not packages)."""
+    path = Path(__file__).resolve().parent.parent / relative
+    spec = importlib.util.spec_from_file_location(name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def books_loop(f, w: np.ndarray) -> np.ndarray:
-    """The book's common/gradient.py numerical_gradient on a flat parameter vector."""
-    h = 1e-4
-    grad = np.zeros_like(w)
-    for i in range(w.size):
-        saved = w[i]
-        w[i] = saved + h
-        plus = f(w)
-        w[i] = saved - h
-        minus = f(w)
-        grad[i] = (plus - minus) / (2 * h)
-        w[i] = saved
-    return grad
 
 
 @contextmanager
@@ -63,7 +50,8 @@ def _blas_left_alone():
 
 
 def main(batch: int = 100, hidden: int = 50) -> dict[str, float]:
-    example = _example()
+    example = _load("examples/08_two_layer_network.py", "two_layer_network")
+    books_loop = _load("tests/classic_reference.py", "classic_reference").numerical_gradient_common
     rng = np.random.default_rng(0)
     X = rng.random((batch, 784))
     t = rng.integers(0, 10, batch)

@@ -2,11 +2,12 @@
 
 With more runnable threads than cores (a compile, a test suite or other jobs
 beside gradjit), a parallel launch waits for its slowest thread, and a thread
-that the scheduler has set aside for a time slice stalls the whole call: a
-100,000-point gradient that takes 0.2 ms on two quiet cores took 7-12 ms with
-four busy neighbours, against 0.3 ms on one thread (``benchmarks/busy_machine.py``).
-No runtime setting fixed that without giving up the quiet machine's speed
-(OpenMP's passive wait, spin counts, TBB and workqueue were measured).
+that the scheduler has set aside for a time slice stalls the whole call: with
+four busy neighbours on two cores, the 10^6-point grid took 20.6 ms on two
+threads against 2.8 ms on one, and the 60^3 grid 10.4 ms against 1.6 ms
+(``benchmarks/busy_machine.py``, GNU OpenMP). No runtime setting fixed that
+without giving up the quiet machine's speed (OpenMP's passive wait, a bounded
+spin count and TBB were measured; workqueue is slower than one thread quiet).
 
 So each parallel launch measures itself: the wall time and the calling thread's
 CPU time. A thread that got less than half the wall time of CPU was set aside by

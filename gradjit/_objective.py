@@ -34,6 +34,7 @@ import types as pytypes
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numba
@@ -211,39 +212,41 @@ def _compiled_return_type(f: Dispatcher, signature: tuple, hint: str = ""):
 
 
 @per_owner
-def _checked_real(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> bool:
-    returned = _compiled_return_type(f, (types.float64 if scalar_input else _VECTOR, *arg_types))
+def _checked_real(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tuple:
+    signature = (types.float64 if scalar_input else _VECTOR, *arg_types)
+    returned = _compiled_return_type(f, signature)
     if not isinstance(returned, (types.Float, types.Integer, types.Boolean)):
         raise ObjectiveError(
             f"{name_of(f)} must return a real scalar (a float); Numba infers it returns {returned}. "
             "Reduce the result, e.g. return np.sum(...)."
         )
-    return True
+    return signature
 
 
 @per_owner
-def _checked_vector(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> bool:
-    returned = _compiled_return_type(f, (_VECTOR, *arg_types))
+def _checked_vector(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tuple:
+    signature = (_VECTOR, *arg_types)
+    returned = _compiled_return_type(f, signature)
     if not (isinstance(returned, types.Array) and returned.ndim == 1 and isinstance(returned.dtype, (types.Float, types.Integer))):
         raise ObjectiveError(f"{name_of(f)} must return a 1-D array of real numbers (the m components of F); Numba infers {returned}.")
-    return True
+    return signature
 
 
 @per_owner
-def _checked_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> bool:
+def _checked_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tuple:
     """f compiled for a complex128 point (number with ``scalar_input``) must return a
     complex scalar (what the complex-step derivative needs: f analytic in its inputs)."""
     point = "number" if scalar_input else "array"
     hint = (f"method='complex' calls f with a complex128 {point}: use functions that accept complex numbers "
             "(np.sin, np.exp, products like x * x), not math.*, abs or comparisons")
-    point_type = types.complex128 if scalar_input else types.complex128[::1]
-    returned = _compiled_return_type(f, (point_type, *arg_types), hint)
+    signature = (types.complex128 if scalar_input else types.complex128[::1], *arg_types)
+    returned = _compiled_return_type(f, signature, hint)
     if not isinstance(returned, types.Complex):
         raise ObjectiveError(
             f"{name_of(f)} returns {returned} for complex input; method='complex' needs a complex result "
             "(f must be analytic in x: no abs, real parts or comparisons)."
         )
-    return True
+    return signature
 
 
 _CHECKS = {"real": _checked_real, "vector": _checked_vector, "complex": _checked_complex}
@@ -293,16 +296,17 @@ def _cell_key(value: Any) -> Any:
 
 
 def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns: str = "real",
-                  point: np.ndarray | None = None) -> tuple:
+                  points: np.ndarray | None = None) -> tuple:
     """``(call, args_type)``: the compiled adapter ``call(x, args)`` for ``f`` (checked
     for these ``args``) and the Numba type of ``args``.
 
     ``returns``: ``"real"`` (f returns a float), ``"complex"`` (f is compiled for a
     complex128 point and must return a complex number: the complex step) or
     ``"vector"`` (F returns a 1-D real array: the Jacobian). ``scalar_input``: f
-    takes a float, not an array (``derivative``). ``point``: the caller's first
-    point (length d), at which :func:`check_call` evaluates f once.
+    takes a float, not an array (``derivative``). ``points``: the caller's points
+    ``(N, d)``; :func:`check_call` evaluates f once at the first.
     """
+    point = points[0] if points is not None and points.shape[0] else None
     arg_types = argument_types(args)
     # The fast path: everything below was done for this f, these argument types,
     # this d and these captured numbers (the last can change between calls).
@@ -318,7 +322,7 @@ def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns:
         raise CompileError(*known)
     try:
         compiled = jitted(f)
-        _CHECKS[returns](compiled, arg_types, scalar_input)
+        signature = _CHECKS[returns](compiled, arg_types, scalar_input)
     except CompileError as exc:
         if not isinstance(exc, JitDisabled):
             _check_arity(f, len(args))
@@ -332,34 +336,24 @@ def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns:
         raise exc from None
     if point is not None:
         check_call(compiled, point, args, arg_types, scalar_input)
-    _note_blas(compiled, arg_types, scalar_input, returns)
+    _note_blas(compiled, signature)
     if len(memo) >= 64:  # many versions of the captured numbers: start afresh
         memo.clear()
     found = memo[fast_key] = bind(compiled, len(args), scalar_input), _tuple_type(arg_types)
     return found
 
 
-def _note_blas(compiled: Dispatcher, arg_types: tuple, scalar_input: bool, returns: str) -> None:
-    """Record on f's owner whether its compiled code calls BLAS (see :mod:`gradjit._blas`)."""
+def _note_blas(compiled: Dispatcher, signature: tuple) -> None:
+    """Record on f's owner whether its code compiled for ``signature`` calls BLAS (see
+    :mod:`gradjit._blas`); once one version does, the owner's kernels limit BLAS's threads."""
     memo = memo_of(owner_of(compiled))
-    if "calls_blas" in memo:
-        return
-    point_type = {"complex": types.complex128[::1], "vector": _VECTOR}.get(returns, _VECTOR)
-    if scalar_input:
-        point_type = types.complex128 if returns == "complex" else types.float64
-    memo["calls_blas"] = calls_blas(compiled.inspect_llvm((point_type, *arg_types)))
+    if not memo.get("calls_blas"):
+        memo["calls_blas"] = calls_blas(compiled.inspect_llvm(signature))
 
 
-_tuple_types: dict = {}
-
-
+@lru_cache(maxsize=1024)
 def _tuple_type(arg_types: tuple) -> types.Tuple:
-    found = _tuple_types.get(arg_types)
-    if found is None:
-        if len(_tuple_types) >= 1024:
-            _tuple_types.clear()
-        found = _tuple_types[arg_types] = types.Tuple(arg_types)
-    return found
+    return types.Tuple(arg_types)
 
 
 def _check_arity(f: Callable, n_args: int) -> None:
@@ -424,7 +418,7 @@ def check_call(f: Dispatcher, point: np.ndarray, args: tuple, arg_types: tuple, 
             _evaluate_checked(f, x, args, size)
     except IndexError as exc:
         raise _index_error(f, d, str(exc)) from None
-    except Exception:  # noqa: BLE001 - f's own error: the real evaluation raises it
+    except Exception:  # noqa: BLE001, S110 - f's own error: the real evaluation raises it
         pass
     memo[key] = True
 
@@ -438,7 +432,7 @@ def _evaluate_checked(f: Dispatcher, x: Any, args: tuple, size: int) -> None:
             return
         except IndexError:
             raise
-        except Exception:  # noqa: BLE001 - not runnable in Python (or raised in Python only)
+        except Exception:  # noqa: BLE001, S110 - not runnable in Python (or raised in Python only)
             pass
     _checked_twin(f)(x, *args)
 

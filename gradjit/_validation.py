@@ -207,6 +207,13 @@ def grid_axes(d: int, indexing: str) -> tuple[int, ...]:
     return (1, 0, *range(2, d)) if indexing == "xy" and d >= 2 else tuple(range(d))
 
 
+def first_grid_point(axes: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The grid's first point as a batch of one, ``(1, d)`` (``(0, d)`` for an empty grid)."""
+    if all(a.size for a in axes):
+        return np.array([[a[0] for a in axes]])
+    return np.empty((0, len(axes)))
+
+
 def axes(value: Any) -> tuple[np.ndarray, ...]:
     """Grid axes: a non-empty sequence of 1-D coordinate arrays."""
     if isinstance(value, np.ndarray) and value.ndim == 1:

@@ -295,8 +295,7 @@ def grid_gradient(
     direct = isinstance(out, np.ndarray) and out.dtype == np.float64 and out.flags.c_contiguous
     first = along[0]  # the axis along the result's first grid dimension, which the slabs split
     weights = central_weights(stencil_order)
-    first_point = np.array([a[0] for a in axes]) if all(a.size for a in axes) else None
-    call, args_type = _objective.compiled_call(f, args, point=first_point) if backend == "numba" else (None, None)
+    call, args_type = _objective.compiled_call(f, args, points=check.first_grid_point(axes)) if backend == "numba" else (None, None)
 
     def compute(r0: int, r1: int, components: tuple[np.ndarray, ...]) -> None:
         sub_axes = axes[:first] + (axes[first][r0:r1],) + axes[first + 1:]
@@ -356,7 +355,7 @@ def values(f: Callable, points: np.ndarray, *, args: tuple = (), backend: str = 
     points = np.ascontiguousarray(points, dtype=np.float64)
     out = np.empty(points.shape[0])
     if backend == "numba":
-        call, args_type = _objective.compiled_call(f, args, point=points[0] if points.size else None)
+        call, args_type = _objective.compiled_call(f, args, points=points)
         numba_cpu.evaluate(call, points, args, args_type, out, check.threads(threads, numba.config.NUMBA_NUM_THREADS))
     else:
         for i, row in enumerate(points):
@@ -401,7 +400,7 @@ def _differentiate(
         target2d = target.reshape(points.shape)
         if backend == "numba":
             call, args_type = _objective.compiled_call(f, args, scalar_input, "complex" if method == "complex" else "real",
-                                                       point=points[0] if points.size else None)
+                                                       points=points)
             if method == "richardson":
                 numba_cpu.richardson_gradient(call, points, steps, scaled, lower, upper, args, args_type, target2d, errors, n_threads)
             elif method == "central" and bounds is not None:

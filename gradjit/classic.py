@@ -45,8 +45,8 @@ from typing import Any
 import numpy as np
 
 from . import _objective
-from ._memo import per_owner
 from . import _validation as check
+from ._memo import per_owner
 from .api import derivative, gradient
 from .backends import numpy_ref
 from .errors import CompileError, OptionError, ShapeError

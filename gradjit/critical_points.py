@@ -28,8 +28,8 @@ import numpy as np
 from . import _validation as check
 from .api import gradient, values
 from .errors import OptionError, ShapeError
-from .optim import _checks
 from .matrices import hessian
+from .optim import _checks
 
 __all__ = ["Classification", "CriticalPoints", "classify", "find", "group"]
 

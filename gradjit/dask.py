@@ -105,8 +105,7 @@ def grid_gradient(
         raise OptionError(f"chunks {chunks!r} does not fit the grid of shape {grid_shape}: {exc}") from None
     if any(size < 1 for sizes, n in zip(block_chunks, grid_shape) for size in sizes if n):
         raise OptionError(f"chunks must be positive block sizes; got {chunks!r}.")
-    if all(a.size for a in axes):  # compile f (and check its indices) now, not when a block runs
-        _objective.compiled_call(f, args, point=np.array([a[0] for a in axes]))
+    _objective.compiled_call(f, args, points=check.first_grid_point(axes))  # f's errors now, not when a block runs
     lazy_axes = [da.from_array(axes[a], chunks=(block_chunks[g],)) for g, a in enumerate(grid_axes)]
     indices = "".join(chr(ord("a") + g) for g in range(d))
     options = {"args": args, "h": h, "order": order, "indexing": indexing, "threads": threads, "dtype": storage}

@@ -73,7 +73,7 @@ def hessian(
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
     out = _chunks.new_output((points.shape[0], d, d))  # d**2 per point grows fast
     if backend == "numba":
-        call, args_type = _objective.compiled_call(f, args, point=points[0] if points.size else None)
+        call, args_type = _objective.compiled_call(f, args, points=points)
         numba_cpu.hessian(call, points, steps, scaled, args, args_type, out, n_threads)
     else:
         numpy_ref.hessian(f, points, steps, scaled, args, out)
@@ -128,7 +128,7 @@ def jacobian(
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
     weights = central_weights(stencil_order)
     if backend == "numba":
-        call, args_type = _objective.compiled_call(F, args, returns="vector", point=points[0] if points.size else None)
+        call, args_type = _objective.compiled_call(F, args, returns="vector", points=points)
         m = _components(_objective.jitted(F), points, args)
     else:
         m = _components(F, points, args)

@@ -193,10 +193,12 @@ def test_classic_numerical_gradient_common_on_a_network_that_reads_its_weights()
 def test_classic_numerical_diff_evaluates_f_only_near_its_points():
     import math
 
-    def strict_log(x):
-        return math.log(x)  # raises for x <= 0, as the f does
+    def log_of_positive(x):
+        if x <= 0.0:
+            raise ValueError("only x > 0")  # compiled too: a probe near 0.0 would raise it
+        return math.log(x)
 
-    assert classic.numerical_diff(strict_log, 5.0) == pytest.approx(0.2)
+    assert classic.numerical_diff(log_of_positive, 5.0) == pytest.approx(0.2)
 
 
 def test_classic_gradient_descent_stops_where_its_docstring_says():
@@ -217,7 +219,7 @@ def test_a_negative_learning_rate_from_a_schedule_is_an_error():
         gradjit.minimize(sphere, [1.0, 2.0], schedule=lambda step: float("nan"))
 
 
-def test_numpy_learning_rates_and_seeds_are_accepted():
+def test_numpy_numbers_are_accepted_as_options():
     result = gradjit.minimize(sphere, [1.0, 2.0], lr=np.float32(0.1), max_iter=np.int64(5))
     assert result.nit == 5
 
@@ -291,9 +293,8 @@ def test_every_exception_survives_pickle_with_its_message_and_attributes(excepti
 
 
 def test_a_pool_worker_that_raises_a_gradjit_error_does_not_hang_the_pool():
-    with multiprocessing.get_context("spawn").Pool(1) as pool:
-        with pytest.raises(errors.CompileError):
-            pool.apply_async(_raise, (EXCEPTIONS[0],)).get(timeout=60)
+    with multiprocessing.get_context("spawn").Pool(1) as pool, pytest.raises(errors.CompileError):
+        pool.apply_async(_raise, (EXCEPTIONS[0],)).get(timeout=60)
 
 
 # ------------------------------------------------------------------ memory limits
@@ -302,7 +303,7 @@ def test_a_pool_worker_that_raises_a_gradjit_error_does_not_hang_the_pool():
 def test_available_memory_takes_the_address_space_limit_into_account():
     code = ("import resource; resource.setrlimit(resource.RLIMIT_AS, (2 * 2**30, 2 * 2**30)); "
             "from gradjit import _chunks; print(_chunks.available_memory())")
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=120)
     assert found.returncode == 0, found.stderr
     assert int(found.stdout.split()[-1]) < 2 * 2**30
 
@@ -345,7 +346,7 @@ def test_an_explicit_signature_dispatcher_is_compiled_for_what_gradjit_needs():
 def test_disabled_jit_is_named_as_the_cause():
     code = ("import gradjit\ntry:\n    gradjit.gradient(lambda x: x[0] * x[0], [1.0])\nexcept gradjit.errors.JitDisabled as e:\n"
             "    print('OK', e)\nprint(gradjit.gradient(lambda x: x[0] * x[0], [1.0], backend='numpy'))")
-    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+    found = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False, timeout=300,
                            env={**__import__("os").environ, "NUMBA_DISABLE_JIT": "1"})
     assert "OK NUMBA_DISABLE_JIT=1" in found.stdout, found.stderr[-2000:]
 
@@ -375,8 +376,8 @@ def test_plot_errors(call, fragment):
 
 # ------------------------------------------------------------------ malformed arguments, drawn at random
 
-from hypothesis import given  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
+from hypothesis import given
+from hypothesis import strategies as st
 
 _junk = st.one_of(
     st.none(), st.booleans(), st.integers(-3, 3), st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=3),
@@ -488,7 +489,7 @@ def test_blas_gets_one_thread_while_gradjits_threads_run_an_f_that_calls_it():
     before = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
     with _blas.one_blas_thread():
         inside = [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
-    assert set(inside) <= {1}
+    assert inside and set(inside) == {1}  # Numba's np.dot loaded a BLAS, and it is held to one thread
     assert [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"] == before
 
 

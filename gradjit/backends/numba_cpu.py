@@ -48,7 +48,6 @@ from numba.extending import intrinsic
 
 from .. import _contention
 from .._blas import one_blas_thread
-from .._memo import memo_of, owner_of, per_owner
 from .._config import (
     DRIVER_JIT_OPTIONS,
     INTERNAL_JIT_OPTIONS,
@@ -57,6 +56,7 @@ from .._config import (
     launch_lock,
     usable_threads,
 )
+from .._memo import memo_of, owner_of, per_owner
 from ..errors import GradjitError
 from ..stencils import (
     RICHARDSON_STEPS,

@@ -30,8 +30,8 @@ import numpy as np
 from numba import prange
 
 from .. import _objective
-from .._memo import per_owner
 from .._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS
+from .._memo import per_owner
 from ..backends.numba_cpu import _stack_buffer
 
 #: The step of the floors' perturbations (its value does not change the cost).

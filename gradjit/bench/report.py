@@ -105,14 +105,22 @@ def disturbance(results: Results) -> list[str]:
     return notes
 
 
+def _beyond_floor(fraction: float | None) -> bool:
+    return fraction is not None and fraction > IMPOSSIBLE_FLOOR_FRACTION
+
+
+def _too_slow_in_parallel(speedup: float | None) -> bool:
+    return speedup is not None and speedup < IMPOSSIBLE_PARALLEL_SPEEDUP
+
+
 def _impossible(row: dict) -> bool:
-    floors = [row["floor_fraction"], row["floor_fraction_out"]]
-    return (any(f is not None and f > IMPOSSIBLE_FLOOR_FRACTION for f in floors)
-            or (row["parallel_speedup"] is not None and row["parallel_speedup"] < IMPOSSIBLE_PARALLEL_SPEEDUP))
+    return (_beyond_floor(row["floor_fraction"]) or _beyond_floor(row["floor_fraction_out"])
+            or _too_slow_in_parallel(row["parallel_speedup"]))
 
 
 def _marked(value: float | None, spec: str, impossible: bool) -> str:
-    return _fmt(value, spec) + ("*" if impossible and value is not None else "")
+    """``value`` formatted, with ``*`` when no undisturbed run should give it."""
+    return _fmt(value, spec) + ("*" if impossible else "")
 
 
 def summary_table(results: Results) -> str:
@@ -121,13 +129,11 @@ def summary_table(results: Results) -> str:
         "|---|---|---:|---:|---:|---:|---:|",
     ]
     for r in summary_rows(results):
-        floor_odd = lambda f: f is not None and f > IMPOSSIBLE_FLOOR_FRACTION  # noqa: E731
-        slow = r["parallel_speedup"] is not None and r["parallel_speedup"] < IMPOSSIBLE_PARALLEL_SPEEDUP
         lines.append(
             f"| {r['workload']} | {r['size']} | {r['gradjit_ms']:.3f} | {_fmt(r['speedup_vs_numpy'], '.1f')} | "
-            f"{_marked(r['floor_fraction'], '.2f', floor_odd(r['floor_fraction']))} / "
-            f"{_marked(r['floor_fraction_out'], '.2f', floor_odd(r['floor_fraction_out']))} | "
-            f"{_marked(r['parallel_speedup'], '.2f', slow)} | {r['first_call_ms']:.0f} |"
+            f"{_marked(r['floor_fraction'], '.2f', _beyond_floor(r['floor_fraction']))} / "
+            f"{_marked(r['floor_fraction_out'], '.2f', _beyond_floor(r['floor_fraction_out']))} | "
+            f"{_marked(r['parallel_speedup'], '.2f', _too_slow_in_parallel(r['parallel_speedup']))} | {r['first_call_ms']:.0f} |"
         )
     return "\n".join(lines)
 

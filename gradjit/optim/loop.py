@@ -295,7 +295,7 @@ class _Run:
         b, rule, n_moments = self.buffers, self.optimizer.rule, self.optimizer.n_moments
         if self.fused:
             if self.compiled is None:  # minibatches are new arrays each step, but of the same types
-                self.compiled = _objective.compiled_call(self.f, args, point=self.buffers.x[0])
+                self.compiled = _objective.compiled_call(self.f, args, points=self.buffers.x)
             call, args_type = self.compiled
             _kernels.fused_step(call, self.weights, rule, n_moments, leading, args, args_type, self.threads)
             return
