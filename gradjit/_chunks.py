@@ -31,6 +31,7 @@ from contextlib import contextmanager
 import numpy as np
 
 from . import _progress
+from .backends import GridBlock
 from .errors import GridInterrupted, OutputTooLarge
 
 #: Output bytes per slab (float64): large enough that a slab's launch costs
@@ -163,10 +164,11 @@ def evaluate(
 ) -> None:
     """Fill ``out`` (d, n0, ...) slab by slab.
 
-    ``compute(r0, r1, components)`` writes the gradient of grid rows ``r0:r1``
-    into ``components``: d flat C-contiguous float64 arrays of
-    ``(r1 - r0) * n1 * ...`` entries each. With ``direct`` they are views of
-    ``out``; else of a reused buffer then copied into ``out``.
+    ``compute(r0, r1, block)`` writes the gradient of grid rows ``r0:r1`` into
+    ``block``, a :class:`~gradjit.backends.GridBlock`: ``block.out`` is
+    ``(d, P)`` C-contiguous float64 and the slab's ``(r1 - r0) * n1 * ...``
+    points go to its columns from ``block.offset`` on. With ``direct`` it is
+    ``out`` itself; else a reused buffer then copied into ``out``.
 
     Ctrl-C (with Python's default handler, in the main thread) is held while a
     slab is computed and written, then raised as :class:`GridInterrupted`: a
@@ -184,11 +186,13 @@ def evaluate(
         with _held_interrupts() as interrupted:
             for r0 in starts:
                 r1 = min(r0 + step, n_rows)
-                target = out if direct else buffer
                 width = r1 - r0
-                span = slice(r0, r1) if direct else slice(0, width)
-                components = tuple(target[j, span].reshape(-1) for j in range(d))
-                compute(r0, r1, components)
+                points_per_row = math.prod(shape[2:])
+                if direct:
+                    block = GridBlock(out.reshape(d, -1), r0 * points_per_row)
+                else:
+                    block = GridBlock(buffer.reshape(d, -1), 0)
+                compute(r0, r1, block)
                 if not direct:
                     out[:, r0:r1] = buffer[:, :width]
                 done = r1

@@ -249,7 +249,22 @@ def _checked_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tup
     return signature
 
 
-_CHECKS = {"real": _checked_real, "vector": _checked_vector, "complex": _checked_complex}
+@per_owner
+def _checked_complex_vector(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tuple:
+    """F compiled for a complex128 point must return a 1-D complex array (the complex
+    step of a vector function)."""
+    hint = ("method='complex' calls F with a complex128 array: use functions that accept complex numbers "
+            "(np.sin, np.exp, products like x * x), not math.*, abs or comparisons")
+    signature = (types.complex128[::1], *arg_types)
+    returned = _compiled_return_type(f, signature, hint)
+    if not (isinstance(returned, types.Array) and returned.ndim == 1 and isinstance(returned.dtype, types.Complex)):
+        raise ObjectiveError(f"{name_of(f)} must return a 1-D complex array for complex input with method='complex' "
+                             f"(F analytic in x); Numba infers {returned}.")
+    return signature
+
+
+_CHECKS = {"real": _checked_real, "vector": _checked_vector, "complex": _checked_complex,
+           "complex vector": _checked_complex_vector}
 
 
 @per_owner
@@ -302,7 +317,8 @@ def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns:
 
     ``returns``: ``"real"`` (f returns a float), ``"complex"`` (f is compiled for a
     complex128 point and must return a complex number: the complex step) or
-    ``"vector"`` (F returns a 1-D real array: the Jacobian). ``scalar_input``: f
+    ``"vector"`` (F returns a 1-D real array: the Jacobian) or ``"complex vector"``
+    (F of a complex128 point returns a 1-D complex array). ``scalar_input``: f
     takes a float, not an array (``derivative``). ``points``: the caller's points
     ``(N, d)``; :func:`check_call` evaluates f once at the first.
     """

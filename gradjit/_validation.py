@@ -1,22 +1,27 @@
-"""Validation of the public entry points' arguments, written once for every backend.
+"""Every validation primitive of gradjit, for every entry point and backend.
 
 Each function checks one argument, says in words what was expected and what was
 given, and returns the normalised value (float64 arrays are copies or read-only
-views: the caller's data is never written to).
+views: the caller's data is never written to). One exception class per kind of
+mistake (:mod:`gradjit.errors`): :class:`OptionError` for an option's value,
+:class:`ShapeError` for shapes, :class:`StepError` for steps,
+:class:`OrderError` for orders, :class:`DTypeError` for dtypes and
+:class:`ObjectiveError` for f itself. The options of a differentiation are
+combined into one spec by :func:`gradjit._spec.resolve`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from numbers import Integral, Real
 from typing import Any
 
 import numpy as np
 
 from .errors import DTypeError, ObjectiveError, OptionError, OrderError, ShapeError, StepError
-from .stencils import ONE_SIDED_ORDERS, ORDERS, default_step
+from .stencils.methods import METHODS, Method
 
-BACKENDS = ("numba", "numpy")
 #: The most axes of a grid: its gradient (d, n_0, ..., n_{d-1}) must fit NumPy's 64 dimensions.
 MAX_GRID_AXES = 63
 INDEXINGS = ("xy", "ij")
@@ -51,42 +56,45 @@ def points(x: Any) -> tuple[np.ndarray, tuple[int, ...]]:
     return arr.reshape(math.prod(batch_shape), arr.shape[-1]), batch_shape
 
 
-def order(value: Any, method: str = "central") -> int:
-    """The stencil order for ``method``: central 2-8 (even), one-sided 1-6; the
-    complex step and Richardson have none to choose (2, the default)."""
-    fixed = method in ("complex", "richardson")
-    allowed = ONE_SIDED_ORDERS if method in ("forward", "backward") else (2,) if fixed else ORDERS
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) not in allowed:
-        if fixed:
-            raise OrderError(f"method={method!r} has no order to choose; leave order=2.")
-        raise OrderError(f"order must be one of {allowed} ({method} stencils); got {value!r}.")
+def order(value: Any, method: Method) -> int:
+    """The stencil order: one of ``method.orders`` (methods with none to choose take 2 only)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) not in method.orders:
+        if len(method.orders) == 1:
+            raise OrderError(f"method={method.name!r} has no order to choose; leave order={method.orders[0]}.")
+        raise OrderError(f"order must be one of {method.orders} ({method.name} stencils); got {value!r}.")
     return int(value)
 
 
-#: ``method=`` of :func:`gradjit.gradient`.
-METHODS = ("central", "richardson", "forward", "backward", "complex")
-
-
-def _one_of(value: Any, choices: tuple[str, ...]) -> bool:
+def _one_of(value: Any, choices: Sequence[str]) -> bool:
     """``value in choices`` for a str only (an array would compare elementwise)."""
     return isinstance(value, str) and value in choices
 
 
-def method(value: Any) -> str:
-    if not _one_of(value, METHODS):
-        raise OptionError(f"method must be one of {METHODS}; got {value!r}.")
+def one_of(name: str, value: Any, choices: Sequence[str]) -> str:
+    """A string option that must be one of ``choices``."""
+    if not _one_of(value, choices):
+        raise OptionError(f"{name} must be one of {tuple(choices)}; got {value!r}.")
     return value
 
 
-def steps(h: Any, d: int, stencil_order: int, relative: float | None = None) -> tuple[np.ndarray, bool]:
+def method(value: Any, allowed: Sequence[str] | None = None, what: str = "") -> Method:
+    """The row of :data:`~gradjit.stencils.METHODS` named ``value``; ``allowed`` narrows the
+    choice for an entry point (``what`` names it in the message)."""
+    allowed = tuple(METHODS) if allowed is None else tuple(allowed)
+    if not _one_of(value, allowed):
+        where = f" for {what}" if what else ""
+        raise OptionError(f"method must be one of {allowed}{where}; got {value!r}.")
+    return METHODS[value]
+
+
+def steps(h: Any, d: int, relative: float) -> tuple[np.ndarray, bool]:
     """The step per coordinate and whether it scales with ``max(1, |x_j|)``.
 
-    ``None`` gives the automatic relative step (``relative``, by default that of
-    :func:`gradjit.stencils.default_step`); a number or an array of shape
-    ``(d,)`` gives absolute steps.
+    ``None`` gives the automatic ``relative`` step; a number or an array of
+    shape ``(d,)`` gives absolute steps.
     """
     if h is None:
-        return np.full(d, default_step(stencil_order) if relative is None else relative), True
+        return np.full(d, relative), True
     if isinstance(h, bool):
         raise StepError(f"h must be a positive float, an array of shape ({d},) or None; got {h!r}.")
     try:
@@ -99,7 +107,7 @@ def steps(h: Any, d: int, stencil_order: int, relative: float | None = None) -> 
         raise StepError(f"h must be a float or an array of shape ({d},) (one step per coordinate); got shape {arr.shape}.")
     if not np.all(np.isfinite(arr) & (arr > 0)):
         raise StepError(f"every step h must be finite and > 0; got {h!r}.")
-    return np.ascontiguousarray(arr), False
+    return np.array(arr, dtype=np.float64, order="C"), False
 
 
 def bounds(value: Any, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -119,12 +127,6 @@ def bounds(value: Any, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         i, j = np.argwhere(outside)[0]
         raise OptionError(f"every point must lie inside the bounds; x[{i}, {j}] = {points[i, j]} is outside [{lower[j]}, {upper[j]}].")
     return lower, upper
-
-
-def backend(value: Any) -> str:
-    if not _one_of(value, BACKENDS):
-        raise OptionError(f"backend must be one of {BACKENDS}; got {value!r}.")
-    return value
 
 
 def threads(value: Any, maximum: int) -> int:
@@ -201,6 +203,14 @@ def indexing(value: Any) -> str:
     return value
 
 
+def grid_corners(axes: tuple[np.ndarray, ...]) -> np.ndarray:
+    """The lowest and the highest corner of the grid, ``(2, d)``: every grid point lies
+    inside a box exactly when these two do (``(0, d)`` for an empty grid)."""
+    if not all(a.size for a in axes):
+        return np.empty((0, len(axes)))
+    return np.array([[a.min() for a in axes], [a.max() for a in axes]])
+
+
 def grid_axes(d: int, indexing: str) -> tuple[int, ...]:
     """The axis along each dimension of the grid (and of the result after its
     component axis): as ``numpy.meshgrid``, ``'xy'`` swaps the first two."""
@@ -230,3 +240,69 @@ def axes(value: Any) -> tuple[np.ndarray, ...]:
             raise ShapeError(f"axes[{i}] must be a 1-D array of coordinates; got shape {arr.shape}.")
         result.append(arr)
     return tuple(result)
+
+
+# Numbers and callables: hyper-parameters of the optimizers, schedules, plots and searches.
+
+
+def _real(value: Any) -> bool:
+    """A real number (Python or NumPy, not a bool)."""
+    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
+
+
+def finite(name: str, value: Any) -> float:
+    """A finite real number."""
+    if not _real(value) or not math.isfinite(value):
+        raise OptionError(f"{name} must be a finite number; got {value!r}.")
+    return float(value)
+
+
+def positive(name: str, value: Any) -> float:
+    if not _real(value) or not math.isfinite(value) or value <= 0:
+        raise OptionError(f"{name} must be a finite number > 0; got {value!r}.")
+    return float(value)
+
+
+def non_negative(name: str, value: Any) -> float:
+    if not _real(value) or not math.isfinite(value) or value < 0:
+        raise OptionError(f"{name} must be a finite number >= 0; got {value!r}.")
+    return float(value)
+
+
+def fraction(name: str, value: Any, *, upper_inclusive: bool = False) -> float:
+    """A number in [0, 1) (or [0, 1] with ``upper_inclusive``)."""
+    ok = _real(value) and 0 <= value and (value <= 1 if upper_inclusive else value < 1)
+    if not ok:
+        interval = "[0, 1]" if upper_inclusive else "[0, 1)"
+        raise OptionError(f"{name} must be in {interval}; got {value!r}.")
+    return float(value)
+
+
+def count(name: str, value: Any, minimum: int = 1) -> int:
+    """An integer >= ``minimum``."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < minimum:
+        raise OptionError(f"{name} must be an integer >= {minimum}; got {value!r}.")
+    return int(value)
+
+
+def seed(value: Any) -> int | None:
+    if value is not None and (isinstance(value, (bool, np.bool_)) or not isinstance(value, Integral) or value < 0):
+        raise OptionError(f"seed must be None or an integer >= 0; got {value!r}.")
+    return value
+
+
+def callable_or_none(name: str, value: Any, signature: str) -> Any:
+    if value is not None and not callable(value):
+        raise OptionError(f"{name} must be None or a callable {signature}; got {type(value).__name__}.")
+    return value
+
+
+def limits(name: str, value: Any) -> tuple[float, float]:
+    """A pair ``(low, high)`` of finite numbers with ``low < high``."""
+    try:
+        low, high = (float(v) for v in value)
+    except (TypeError, ValueError):
+        raise OptionError(f"{name} must be a pair (low, high) of numbers; got {value!r}.") from None
+    if not (math.isfinite(low) and math.isfinite(high) and low < high):
+        raise OptionError(f"{name} must be finite with low < high; got {value!r}.")
+    return low, high

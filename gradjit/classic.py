@@ -44,14 +44,14 @@ from typing import Any
 
 import numpy as np
 
-from . import _objective
+from . import _objective, _run
 from . import _validation as check
 from ._memo import per_owner
-from .api import derivative, gradient
+from ._spec import resolve
+from .api import derivative
 from .backends import numpy_ref
 from .errors import CompileError, OptionError, ShapeError
-from .optim import _checks, minimize
-from .stencils import central_weights
+from .optim import minimize
 
 __all__ = ["CLASSIC_STEP", "FallbackWarning", "gradient_descent", "numerical_diff", "numerical_gradient",
            "numerical_gradient_common"]
@@ -127,7 +127,9 @@ def numerical_gradient(f: Callable[[np.ndarray], float], X: Any) -> np.ndarray:
         raise ShapeError(f"X must have at least one coordinate; got shape {points.shape}.")
     if not _reads_captured_arrays(f):
         try:
-            return gradient(f, points, h=CLASSIC_STEP)
+            rows = points.reshape(-1, points.shape[-1])
+            spec = resolve(rows.shape[1], h=CLASSIC_STEP)
+            return _run.differentiate(f, rows, spec, points.shape)
         except CompileError as exc:
             _warn_fallback(f, exc)
     # f may read X through a closure: perturb the caller's X itself, as the classic code does.
@@ -179,7 +181,9 @@ def numerical_gradient_common(f: Callable[[np.ndarray], float], x: Any) -> np.nd
     if not _reads_captured_arrays(f):
         try:
             flat_f = _on_flat(_objective.jitted(f), values.shape)
-            return gradient(flat_f, values.reshape(-1), h=CLASSIC_STEP).reshape(values.shape).astype(dtype, copy=False)
+            spec = resolve(values.size, h=CLASSIC_STEP)
+            found = _run.differentiate(flat_f, values.reshape(1, -1), spec, values.shape)
+            return found.astype(dtype, copy=False)
         except CompileError as exc:
             _warn_fallback(f, exc)
     found = _in_place_reference(lambda flat: f(flat.reshape(values.shape)), x, values.reshape(1, -1), values.size,
@@ -223,8 +227,7 @@ def _in_place_reference(f: Callable, X: Any, points: np.ndarray, d: int, whole: 
             f"X (shape {X.shape}, strides {X.strides}) cannot be perturbed in place as rows, and f may read it through "
             "a closure: pass a C-contiguous array (np.ascontiguousarray), and have f read that array.")
     out = np.empty(rows.shape)
-    steps, scaled = check.steps(CLASSIC_STEP, d, 2)
-    numpy_ref.batch_gradient(f, rows, steps, scaled, central_weights(2), (), out, in_place=True)
+    numpy_ref.batch_gradient(f, rows, resolve(d, h=CLASSIC_STEP, backend="numpy"), out, in_place=True)
     return out
 
 
@@ -280,8 +283,8 @@ def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 
     start = check.as_float_array(init_x, "init_x")
     if start.ndim != 1:
         raise ShapeError(f"init_x must be one point of shape (d,); got shape {start.shape}.")
-    step_num = _checks.count("step_num", step_num)
-    lr = _checks.positive("lr", lr)
+    step_num = check.count("step_num", step_num)
+    lr = check.positive("lr", lr)
     options = {"method": "gd", "lr": lr, "max_iter": step_num, "gtol": 0.0, "h": CLASSIC_STEP}
     try:
         result = minimize(f, start, **options)

@@ -25,11 +25,11 @@ from typing import Any
 
 import numpy as np
 
+from . import _run
 from . import _validation as check
-from .api import gradient, values
+from ._spec import resolve
 from .errors import OptionError, ShapeError
 from .matrices import hessian
-from .optim import _checks
 
 __all__ = ["Classification", "CriticalPoints", "classify", "find", "group"]
 
@@ -95,7 +95,7 @@ def classify(
     Classification
         ``kind`` is a str for one point, else an array of str.
     """
-    if not (_checks._real(tolerance) and 0 <= tolerance < 1):
+    if not (check._real(tolerance) and 0 <= tolerance < 1):
         raise OptionError(f"tolerance must be a number in [0, 1); got {tolerance!r}.")
     if np.shape(x)[-1:] in ((), (0,)):
         raise ShapeError(f"x must be a point of shape (d,) or points of shape (..., d) with d >= 1; got shape {np.shape(x)}.")
@@ -108,9 +108,21 @@ def classify(
 def group(points: np.ndarray, tolerance: float) -> tuple[np.ndarray, np.ndarray]:
     """Merge points closer than ``tolerance`` (max-norm) to a group's first point.
 
-    Returns the group of each point and the first point of each group, in order
-    of first appearance. A point near the first points of two groups joins the
-    earlier group. One vectorised pass over the points per group.
+    A point near the first points of two groups joins the earlier group. One
+    vectorised pass over the points per group.
+
+    Parameters
+    ----------
+    points : ndarray, shape (N, d)
+    tolerance : float
+        The max-norm distance within which a point joins a group.
+
+    Returns
+    -------
+    labels : ndarray of int, shape (N,)
+        The group of each point.
+    firsts : ndarray, shape (G, d)
+        The first point of each group, in order of first appearance.
     """
     points = np.asarray(points, dtype=np.float64)
     labels = np.full(points.shape[0], -1, dtype=np.int64)
@@ -215,13 +227,16 @@ def find(
         raise OptionError(f"bounds must be a sequence of (low, high) pairs with low < high; got {bounds!r}.")
     if not np.isfinite(box).all():
         raise OptionError(f"bounds must be finite: find starts on a grid spanning the box; got {bounds!r}.")
-    n = _checks.count("n", n)
-    max_iter = _checks.count("max_iter", max_iter)
-    gtol = _checks.positive("gtol", gtol)
-    if not (_checks.positive("tolerance", tolerance) < 1):
+    n = check.count("n", n)
+    max_iter = check.count("max_iter", max_iter)
+    gtol = check.positive("gtol", gtol)
+    if not (check.positive("tolerance", tolerance) < 1):
         raise OptionError(f"tolerance must be a number in (0, 1) (relative to the box's size); got {tolerance!r}.")
     check.objective(f)
     d = box.shape[0]
+    # One spec each for the gradients (order 4), the Hessians and the values, reused at every step.
+    gradient_spec = resolve(d, order=4, backend=backend, args=args)
+    hessian_spec = resolve(d, kind="hessian", backend=backend, args=args)
     if n**d > MAX_STARTS:
         raise OptionError(f"n**d = {n}**{d} starts is more than {MAX_STARTS:,}; choose a smaller n (or a smaller box and several calls).")
     axes = [np.linspace(low, high, n) for low, high in box]
@@ -232,13 +247,14 @@ def find(
         active = np.flatnonzero(alive & ~converged)
         if active.size == 0:
             break
-        g = gradient(f, X[active], args=args, order=4, backend=backend)
+        g = _run.differentiate(f, np.ascontiguousarray(X[active]), gradient_spec, (active.size, d))
         done = np.abs(g).max(axis=1) <= gtol
         converged[active[done]] = True
         moving = active[~done]
         if moving.size == 0:
             break
-        H = hessian(f, X[moving], args=args, backend=backend)
+        H = np.empty((moving.size, d, d))
+        hessian_spec.backend.hessian(f, np.ascontiguousarray(X[moving]), hessian_spec, H)
         X[moving] = X[moving] - np.einsum("nij,nj->ni", np.linalg.pinv(H), g[~done])
         outside = ~np.isfinite(X[moving]).all(axis=1) | (X[moving] < box[:, 0]).any(axis=1) | (X[moving] > box[:, 1]).any(axis=1)
         alive[moving[outside]] = False
@@ -248,7 +264,7 @@ def find(
         return CriticalPoints(empty, np.array([], dtype="<U10"), empty, np.zeros(0), np.zeros(0, dtype=np.int64))
     labels, points = group(found, tolerance * float(np.max(box[:, 1] - box[:, 0])))
     kinds = classify(f, points, args=args, backend=backend)
-    value = values(f, points, args=args, backend=backend)
+    value = _run.evaluate(f, np.ascontiguousarray(points), gradient_spec)
     starts = np.bincount(labels, minlength=points.shape[0])
     order = sorted(range(points.shape[0]), key=lambda k: (_ORDER[str(kinds.kind[k])], value[k]))
     return CriticalPoints(points[order], np.asarray(kinds.kind)[order], kinds.eigenvalues[order], value[order], starts[order])

@@ -33,13 +33,11 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-import numba
 import numpy as np
 
-from . import _objective
+from . import _objective, _run
 from . import _validation as check
-from .api import gradient as _gradient
-from .api import grid_gradient as _grid_gradient
+from ._spec import resolve
 from .errors import OptionError, ShapeError
 
 try:
@@ -63,6 +61,8 @@ def grid_gradient(
     indexing: str = "xy",
     threads: int = 1,
     dtype: Any = np.float64,
+    method: str = "central",
+    bounds: Any = None,
 ) -> da.Array:
     """The gradient on the grid of ``axes`` as a lazy Dask array of shape ``(d, *grid_shape)``.
 
@@ -76,7 +76,7 @@ def grid_gradient(
         Block shape of the grid dimensions, in Dask's conventions (one int for
         every dimension, a tuple per dimension, or ``"auto"`` for blocks of
         Dask's default size). The component axis ``d`` is never split.
-    args, h, order, indexing
+    args, h, order, indexing, method, bounds
         As in :func:`gradjit.grid_gradient`.
     threads : int, optional
         Numba threads per block (default 1: Dask parallelises over blocks).
@@ -93,28 +93,30 @@ def grid_gradient(
     axes = check.axes(axes)
     indexing = check.indexing(indexing)
     storage = check.result_dtype(dtype)
-    check.steps(h, len(axes), check.order(order))  # errors now, not when a block runs
-    args = check.arguments(args)
     d = len(axes)
+    # Every option is checked now, not when a block runs; the blocks reuse the spec.
+    spec = resolve(d, kind="grid", method=method, order=order, h=h, bounds=bounds, points=check.grid_corners(axes),
+                   backend="numba", threads=threads, args=args)
     grid_axes = check.grid_axes(d, indexing)  # grid_axes[g]: the axis along grid dimension g
     grid_shape = tuple(axes[a].size for a in grid_axes)
-    check.threads(threads, numba.config.NUMBA_NUM_THREADS)
     try:
         block_chunks = da.core.normalize_chunks(chunks, grid_shape, dtype=storage)
     except (ValueError, TypeError, ZeroDivisionError) as exc:
         raise OptionError(f"chunks {chunks!r} does not fit the grid of shape {grid_shape}: {exc}") from None
     if any(size < 1 for sizes, n in zip(block_chunks, grid_shape) for size in sizes if n):
         raise OptionError(f"chunks must be positive block sizes; got {chunks!r}.")
-    _objective.compiled_call(f, args, points=check.first_grid_point(axes))  # f's errors now, not when a block runs
+    # f's errors now, not when a block runs
+    _objective.compiled_call(f, spec.args, returns=spec.returns, points=check.first_grid_point(axes))
     lazy_axes = [da.from_array(axes[a], chunks=(block_chunks[g],)) for g, a in enumerate(grid_axes)]
     indices = "".join(chr(ord("a") + g) for g in range(d))
-    options = {"args": args, "h": h, "order": order, "indexing": indexing, "threads": threads, "dtype": storage}
+    options = {"method": method, "order": order, "h": h, "bounds": bounds, "indexing": indexing, "threads": threads,
+               "dtype": storage}
 
     def block(*axis_blocks: np.ndarray) -> np.ndarray:
         in_axis_order = [None] * d
         for g, a in enumerate(grid_axes):
-            in_axis_order[a] = axis_blocks[g]
-        return _grid_gradient(f, in_axis_order, **options)
+            in_axis_order[a] = np.ascontiguousarray(axis_blocks[g], dtype=np.float64)
+        return _run.grid(f, tuple(in_axis_order), indexing, spec, dtype=storage)
 
     inputs = []
     for g, lazy_axis in enumerate(lazy_axes):
@@ -125,7 +127,7 @@ def grid_gradient(
         return da.blockwise(
             block, "z" + indices, *inputs,
             new_axes={"z": d}, dtype=storage, concatenate=True,
-            name=f"gradjit-grid-gradient-{da.core.tokenize(f, axes, options, block_chunks)}",
+            name=f"gradjit-grid-gradient-{da.core.tokenize(f, axes, args, options, block_chunks)}",
             meta=np.empty((0,) * (d + 1), dtype=storage),
         )
 
@@ -138,6 +140,8 @@ def gradient(
     h: float | np.ndarray | None = None,
     order: int = 2,
     threads: int = 1,
+    method: str = "central",
+    bounds: Any = None,
 ) -> da.Array:
     """The gradient at every row of a Dask array of points ``(N, d)``, lazily.
 
@@ -147,8 +151,10 @@ def gradient(
         ``f(x, *args) -> float``, compilable by Numba.
     x : dask.array.Array or array_like, shape (N, d)
         The points, chunked along N (a split of the d columns is merged first).
-    args, h, order
+    args, h, order, method
         As in :func:`gradjit.gradient`.
+    bounds : (lower, upper), optional
+        As in :func:`gradjit.gradient`; each block checks that its points lie inside.
     threads : int, optional
         Numba threads per block (default 1: Dask parallelises over blocks).
 
@@ -157,19 +163,22 @@ def gradient(
     dask.array.Array, shape (N, d), float64, chunked like ``x`` along N.
     """
     check.objective(f)
-    args = check.arguments(args)
     points = x if isinstance(x, da.Array) else da.from_array(np.asarray(x))
     if points.ndim != 2:
         raise ShapeError(f"x must be a Dask array of points of shape (N, d); got shape {points.shape}.")
     if points.dtype.kind not in "biuf":
         raise OptionError(f"x must hold real numbers; got dtype {points.dtype}.")
-    check.steps(h, points.shape[1], check.order(order))  # errors now, not when a block runs
-    check.threads(threads, numba.config.NUMBA_NUM_THREADS)
-    _objective.compiled_call(f, args)
+    d = points.shape[1]
+    # Every option is checked now, not when a block runs; the blocks reuse the spec (and check their bounds).
+    spec = resolve(d, method=method, order=order, h=h, bounds=bounds, backend="numba", threads=threads, args=args)
+    _objective.compiled_call(f, spec.args, returns=spec.returns)
     if points.numblocks[1] != 1:
         points = points.rechunk({1: -1})
-    return points.map_blocks(
-        lambda block: _gradient(f, block, args=args, h=h, order=order, threads=threads),
-        dtype=np.float64,
-        meta=np.empty((0, 0), dtype=np.float64),
-    )
+
+    def block(rows: np.ndarray) -> np.ndarray:
+        rows = np.ascontiguousarray(rows, dtype=np.float64)
+        if spec.bounded:
+            check.bounds((spec.lower, spec.upper), rows)
+        return _run.differentiate(f, rows, spec, rows.shape)
+
+    return points.map_blocks(block, dtype=np.float64, meta=np.empty((0, 0), dtype=np.float64))

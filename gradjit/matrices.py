@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numba
 import numpy as np
 
-from . import _chunks, _objective
+from . import _chunks
 from . import _validation as check
-from .backends import numba_cpu, numpy_ref
-from .errors import ObjectiveError
-from .stencils import HESSIAN_STEP, central_weights
+from ._spec import resolve
 
 __all__ = ["hessian", "jacobian"]
 
@@ -25,6 +22,7 @@ def hessian(
     h: float | np.ndarray | None = None,
     backend: str = "numba",
     threads: int | None = None,
+    method: str = "central",
 ) -> np.ndarray:
     """The Hessian of a scalar function at one point or a batch of points.
 
@@ -40,6 +38,10 @@ def hessian(
         Absolute step(s); ``None`` uses ``eps**(1/4) * max(1, |x_j|)``
         (:data:`gradjit.stencils.HESSIAN_STEP`), where the truncation and
         rounding errors of second differences balance at about 1e-8 relative.
+    method : {"central"}, optional
+        Central second differences, the only method for Hessians (the option
+        is there so that every entry point takes the same options; bounds are
+        not supported: every evaluation is within ``2 h`` of ``x``).
 
     Returns
     -------
@@ -65,18 +67,11 @@ def hessian(
            [2., 6.]])
     """
     check.objective(f)
-    backend = check.backend(backend)
-    args = check.arguments(args)
     points, batch_shape = check.points(x)
     d = points.shape[1]
-    steps, scaled = check.steps(h, d, 2, relative=HESSIAN_STEP)
-    n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
+    spec = resolve(d, kind="hessian", method=method, h=h, backend=backend, threads=threads, args=args)
     out = _chunks.new_output((points.shape[0], d, d))  # d**2 per point grows fast
-    if backend == "numba":
-        call, args_type = _objective.compiled_call(f, args, points=points)
-        numba_cpu.hessian(call, points, steps, scaled, args, args_type, out, n_threads)
-    else:
-        numpy_ref.hessian(f, points, steps, scaled, args, out)
+    spec.backend.hessian(f, points, spec, out)
     return out.reshape(*batch_shape, d, d)
 
 
@@ -89,6 +84,8 @@ def jacobian(
     order: int = 2,
     backend: str = "numba",
     threads: int | None = None,
+    method: str = "central",
+    bounds: Any = None,
 ) -> np.ndarray:
     """The Jacobian of a vector function at one point or a batch of points.
 
@@ -99,9 +96,15 @@ def jacobian(
         With ``backend="numba"`` it must compile in nopython mode.
     x : array_like, shape (d,), (N, d) or (..., d)
         The point(s).
-    args, h, order, backend, threads
-        As in :func:`gradjit.gradient`; each column is one central stencil
-        applied to all m components at once.
+    args, h, order, backend, threads, bounds
+        As in :func:`gradjit.gradient`; each column is one stencil applied to
+        all m components at once.
+    method : {"central", "forward", "backward", "complex"}, optional
+        As in :func:`gradjit.gradient` (the methods with
+        ``vector=True`` in :data:`gradjit.stencils.METHODS`; Richardson's
+        choice among candidates is per entry, not per column). With
+        ``"complex"``, F is called with a complex128 array and returns a 1-D
+        complex array.
 
     Returns
     -------
@@ -119,31 +122,11 @@ def jacobian(
            [1., 4.]]))
     """
     check.objective(F)
-    stencil_order = check.order(order)
-    backend = check.backend(backend)
-    args = check.arguments(args)
     points, batch_shape = check.points(x)
     n, d = points.shape
-    steps, scaled = check.steps(h, d, stencil_order)
-    n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
-    weights = central_weights(stencil_order)
-    if backend == "numba":
-        call, args_type = _objective.compiled_call(F, args, returns="vector", points=points)
-        m = _components(_objective.jitted(F), points, args)
-    else:
-        m = _components(F, points, args)
+    spec = resolve(d, kind="jacobian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
+                   threads=threads, args=args)
+    m = spec.backend.jacobian_length(F, points, spec)
     out = _chunks.new_output((n, m, d))
-    if backend == "numba":
-        numba_cpu.jacobian(call, points, steps, scaled, weights, m, args, args_type, out, n_threads)
-    else:
-        numpy_ref.jacobian(F, points, steps, scaled, weights, args, out)
+    spec.backend.jacobian(F, points, spec, out)
     return out.reshape(*batch_shape, m, d)
-
-
-def _components(F: Callable, points: np.ndarray, args: tuple) -> int:
-    """m, from F at the first point (0 points: F at zeros)."""
-    probe = points[0].copy() if points.shape[0] else np.zeros(points.shape[1])
-    value = np.asarray(F(probe, *args))
-    if value.ndim != 1:
-        raise ObjectiveError(f"F must return a 1-D array (its m components); it returned shape {value.shape}.")
-    return value.shape[0]

@@ -22,21 +22,19 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from numbers import Real
 from typing import Any
 
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
 
 from . import _validation as check
 from .api import derivative, grid_gradient, values
 from .critical_points import group
 from .errors import OptionError, ShapeError
 
-__all__ = ["basin_labels", "basins", "benchmark", "descent_paths", "gradient_field", "surface", "tangent"]
+__all__ = ["basin_labels", "basins", "descent_paths", "gradient_field", "surface", "tangent"]
 
 #: Default colour map of values of f.
 CMAP = "viridis"
@@ -50,33 +48,6 @@ def _axes(ax: Axes | None, *, projection: str | None = None, figsize=(5.0, 4.5))
             raise OptionError("ax must be a 3-D Axes: fig.add_subplot(projection='3d').")
         return ax
     return Figure(figsize=figsize).add_subplot(projection=projection)
-
-
-def _limits(name: str, value: Any) -> tuple[float, float]:
-    try:
-        low, high = (float(v) for v in value)
-    except (TypeError, ValueError):
-        raise OptionError(f"{name} must be a pair (low, high) of numbers; got {value!r}.") from None
-    if not (np.isfinite(low) and np.isfinite(high) and low < high):
-        raise OptionError(f"{name} must be finite with low < high; got {value!r}.")
-    return low, high
-
-
-def _is_real(value: Any) -> bool:
-    return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
-
-
-def _number(name: str, value: Any) -> float:
-    """A finite real number."""
-    if not _is_real(value) or not np.isfinite(value):
-        raise OptionError(f"{name} must be a finite number; got {value!r}.")
-    return float(value)
-
-
-def _count(name: str, value: Any, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise OptionError(f"{name} must be an integer >= {minimum}; got {value!r}.")
-    return int(value)
 
 
 def _grid_values(f, x, y, args, backend) -> np.ndarray:
@@ -120,9 +91,9 @@ def tangent(
         ``ax.lines[0]`` is f, ``ax.lines[1]`` the tangent; the legend gives the slope.
     """
     check.objective(f)
-    low, high = _limits("xlim", xlim)
-    n = _count("n", n, 2)
-    x0 = _number("x0", x0)
+    low, high = check.limits("xlim", xlim)
+    n = check.count("n", n, 2)
+    x0 = check.finite("x0", x0)
     ax = _axes(ax)
     t = np.linspace(low, high, n)
     y = np.array([f(float(v), *args) for v in t], dtype=np.float64)
@@ -184,9 +155,9 @@ def gradient_field(
         drawn grid points (``min(n, arrows)`` evenly spaced per axis, edges included).
     """
     check.objective(f)
-    (x_low, x_high), (y_low, y_high) = _limits("xlim", xlim), _limits("ylim", ylim)
-    n = _count("n", n, 2)
-    arrows = _count("arrows", arrows, 2)
+    (x_low, x_high), (y_low, y_high) = check.limits("xlim", xlim), check.limits("ylim", ylim)
+    n = check.count("n", n, 2)
+    arrows = check.count("arrows", arrows, 2)
     ax = _axes(ax)
     x, y = np.linspace(x_low, x_high, n), np.linspace(y_low, y_high, n)
     U, V = grid_gradient(f, (x, y), args=args, order=order, backend=backend)
@@ -291,11 +262,11 @@ def descent_paths(
     finite = points[np.isfinite(points).all(axis=1)]
     span = np.ptp(finite, axis=0) if finite.size else np.ones(2)
     margin = 0.1 * np.maximum(span, 1e-12) + (span == 0)
-    x_low, x_high = _limits("xlim", xlim) if xlim is not None else (finite[:, 0].min() - margin[0], finite[:, 0].max() + margin[0])
-    y_low, y_high = _limits("ylim", ylim) if ylim is not None else (finite[:, 1].min() - margin[1], finite[:, 1].max() + margin[1])
+    x_low, x_high = check.limits("xlim", xlim) if xlim is not None else (finite[:, 0].min() - margin[0], finite[:, 0].max() + margin[0])
+    y_low, y_high = check.limits("ylim", ylim) if ylim is not None else (finite[:, 1].min() - margin[1], finite[:, 1].max() + margin[1])
     ax = _axes(ax)
     if contour:
-        n = _count("n", n, 2)
+        n = check.count("n", n, 2)
         x, y = np.linspace(x_low, x_high, n), np.linspace(y_low, y_high, n)
         ax.contour(x, y, _grid_values(f, x, y, args, backend), levels=20, cmap=cmap, alpha=0.5, linewidths=0.8)
     if axis_lines:
@@ -351,8 +322,8 @@ def surface(
         ``ax.lines`` holds the lifted paths: x and y from the history, z = f.
     """
     check.objective(f)
-    (x_low, x_high), (y_low, y_high) = _limits("xlim", xlim), _limits("ylim", ylim)
-    n = _count("n", n, 2)
+    (x_low, x_high), (y_low, y_high) = check.limits("xlim", xlim), check.limits("ylim", ylim)
+    n = check.count("n", n, 2)
     ax = _axes(ax, projection="3d", figsize=(6.0, 4.8))
     x, y = np.linspace(x_low, x_high, n), np.linspace(y_low, y_high, n)
     X, Y = np.meshgrid(x, y)
@@ -436,10 +407,10 @@ def basins(
     if not isinstance(result, dict) or not {"x", "success"} <= set(result):
         raise OptionError(f"result must be a many-start minimize result (with x and success); got {type(result).__name__}"
                           f"{' without those keys' if isinstance(result, dict) else ''}.")
-    if not (_is_real(tol) and tol > 0):
+    if not (check._real(tol) and tol > 0):
         raise OptionError(f"tol must be a number > 0; got {tol!r}.")
     try:
-        rows, columns = (_count("starts_shape", s, 1) for s in starts_shape)
+        rows, columns = (check.count("starts_shape", s, 1) for s in starts_shape)
     except (TypeError, ValueError):
         raise OptionError(f"starts_shape must be a pair (rows, columns) of integers; got {starts_shape!r}.") from None
     x = np.asarray(result["x"])
@@ -463,53 +434,3 @@ def basins(
     ax.legend(loc="upper right", fontsize=7, framealpha=0.8)
     ax.set(xlabel="x0 (start)", ylabel="x1 (start)", title="basins of attraction")
     return ax
-
-
-def benchmark(results: Any) -> Figure:
-    """The chart ``gradjit bench`` writes: time against evaluations of f, log-log,
-    one panel per workload, floors dashed, extrapolated points hollow.
-
-    Parameters
-    ----------
-    results : gradjit.bench.Results, or the path of a ``results.json``
-
-    Returns
-    -------
-    Figure
-    """
-    from collections import defaultdict
-    from pathlib import Path
-
-    from .bench import report
-
-    if isinstance(results, (str, Path)):
-        results = report.load(Path(results))
-    if not hasattr(results, "measurements"):
-        raise OptionError(f"results must be gradjit.bench Results or the path of a results.json; got {type(results).__name__}.")
-    workloads = sorted({m.workload for m in results.measurements})
-    names = list(dict.fromkeys(m.competitor for m in results.measurements))  # in table order
-    palette = [f"C{i % 10}" for i in range(len(names))]
-    colours = dict(zip(names, palette))
-    panels = max(len(workloads), 1)
-    fig = Figure(figsize=(3.6 * panels + 2.2, 3.6))
-    axes = fig.subplots(1, panels, squeeze=False)[0]
-    for ax, workload in zip(axes, workloads):
-        series: dict[str, list] = defaultdict(list)
-        for m in results.measurements:
-            if m.workload == workload:
-                series[m.competitor].append(m)
-        for name, ms in series.items():
-            ms.sort(key=lambda m: m.evaluations)
-            x = [m.evaluations for m in ms]
-            y = [m.median_s * 1e3 for m in ms]
-            ax.plot(x, y, "--" if ms[0].kind == "floor" else "-", marker="o", color=colours[name], label=name)
-            hollow = [(xi, yi) for xi, yi, m in zip(x, y, ms) if m.extrapolated_from]
-            if hollow:
-                ax.plot(*zip(*hollow), "o", mfc="white", color=colours[name])
-        ax.set(xscale="log", yscale="log", title=workload, xlabel="evaluations of f (order·d·N)", ylabel="ms")
-        ax.grid(True, which="both", alpha=0.3)
-    handles = [Line2D([], [], color=colours[n], marker="o", linestyle="--" if "floor" in n else "-") for n in names]
-    fig.legend(handles, names, loc="center right", fontsize=8)
-    fig.suptitle(f"gradjit benchmark ({results.tier}); floors dashed; hollow markers: extrapolated", fontsize=9)
-    fig.tight_layout(rect=(0, 0, 1 - 2.0 / fig.get_figwidth(), 1))
-    return fig

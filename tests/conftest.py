@@ -5,6 +5,8 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
+from gradjit.backends import available
+
 settings.register_profile(
     "gradjit",
     deadline=None,  # the first example of a new kernel includes its compilation
@@ -17,3 +19,9 @@ settings.load_profile("gradjit")
 @pytest.fixture
 def rng():
     return np.random.default_rng(20261123)
+
+
+@pytest.fixture(params=available())
+def backend(request):
+    """Every backend that can run here: a new backend runs every test that takes this fixture."""
+    return request.param

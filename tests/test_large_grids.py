@@ -88,7 +88,7 @@ def test_a_result_too_large_for_memory_is_refused_with_the_ways_out(monkeypatch)
 def test_ctrl_c_stops_between_chunks_and_keeps_the_finished_ones(monkeypatch):
     expected = gradjit.grid_gradient(bowl, AXES_2D)
     monkeypatch.setattr(_chunks, "CHUNK_BYTES", 8 * 2 * 301 * 20)  # 20 rows a chunk
-    real, calls = numba_cpu.grid_gradient, []
+    real, calls = numba_cpu.grid, []
 
     def interrupted_on_the_third_chunk(*arguments):
         calls.append(1)
@@ -96,7 +96,7 @@ def test_ctrl_c_stops_between_chunks_and_keeps_the_finished_ones(monkeypatch):
             raise KeyboardInterrupt
         real(*arguments)
 
-    monkeypatch.setattr(numba_cpu, "grid_gradient", interrupted_on_the_third_chunk)
+    monkeypatch.setattr(numba_cpu, "grid", interrupted_on_the_third_chunk)
     out = np.full(expected.shape, np.nan)
     with pytest.raises(errors.GridInterrupted) as caught:
         gradjit.grid_gradient(bowl, AXES_2D, out=out)
@@ -113,7 +113,7 @@ def test_a_real_sigint_during_a_chunk_stops_after_the_finished_ones(dtype, monke
 
     expected = gradjit.grid_gradient(bowl, AXES_2D)
     monkeypatch.setattr(_chunks, "CHUNK_BYTES", 8 * 2 * 301 * 20)
-    real, calls = numba_cpu.grid_gradient, []
+    real, calls = numba_cpu.grid, []
 
     def sigint_during_the_third_chunk(*arguments):
         calls.append(1)
@@ -121,7 +121,7 @@ def test_a_real_sigint_during_a_chunk_stops_after_the_finished_ones(dtype, monke
         if len(calls) == 3:
             signal.raise_signal(signal.SIGINT)
 
-    monkeypatch.setattr(numba_cpu, "grid_gradient", sigint_during_the_third_chunk)
+    monkeypatch.setattr(numba_cpu, "grid", sigint_during_the_third_chunk)
     previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         out = np.full(expected.shape, np.nan, dtype=dtype)

@@ -105,13 +105,13 @@ def test_the_given_axes_are_used():
 
 
 def test_the_benchmark_chart_has_a_panel_per_workload(tmp_path):
-    from gradjit.bench import report, runner
+    from gradjit.bench import chart, report, runner
 
     results = runner.run(tier="smoke", workloads=["sphere-grid", "rosenbrock"], threads=1)
-    fig = gplot.benchmark(results)
+    fig = chart.figure(results)
     assert [ax.get_title() for ax in fig.axes] == ["rosenbrock", "sphere-grid"]
     report.write(results, tmp_path)
-    assert gplot.benchmark(tmp_path / "results.json").axes[0].get_xscale() == "log"
+    assert chart.figure(tmp_path / "results.json").axes[0].get_xscale() == "log"
 
 
 BAD = [

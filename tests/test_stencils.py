@@ -7,7 +7,9 @@ import pytest
 
 import gradjit
 from gradjit import stencils
+from gradjit._spec import resolve
 from gradjit.backends import numpy_ref
+from gradjit.stencils import richardson, weights
 
 KNOWN_WEIGHTS = {
     2: [Fraction(1, 2)],
@@ -54,20 +56,21 @@ def test_default_step_grows_with_the_order():
 
 def test_actual_step_is_representable_and_scaled():
     x = np.array([0.0, 3.0, -250.0, 1e20])
-    h = stencils.actual_step(x, 1e-5, True)
+    h = weights.actual_step(x, 1e-5, True)
     assert np.all((x + h) - x == h)
     assert h[2] == pytest.approx(250e-5, rel=1e-10)
-    assert stencils.actual_step(1e20, 1e-4, False) == 0.0  # vanishes: the quotient is NaN, not 0
+    assert weights.actual_step(1e20, 1e-4, False) == 0.0  # vanishes: the quotient is NaN, not 0
     assert np.isnan(gradjit.gradient(lambda v: v[0] * 2.0, [1e20], h=1e-4, backend="numpy")[0])
 
 
 def test_reference_loop_and_vectorised_reference_agree(rng):
     problem = gradjit.problems.get("rosenbrock")
     X = problem.sample(50, 4)
-    steps, weights = np.full(4, stencils.default_step(4)), stencils.central_weights(4)
+    spec = resolve(4, order=4, backend="numpy")
+    steps = spec.steps
     a, b = np.empty_like(X), np.empty_like(X)
-    numpy_ref.batch_gradient(problem.f, X, steps, True, weights, (), a)
-    numpy_ref.batch_gradient_vectorized(problem.batched, X, steps, True, weights, (), b)
+    numpy_ref.batch_gradient(problem.f, X, spec, a)
+    numpy_ref.batch_gradient_vectorized(problem.batched, X, spec, b)
     # f and its batched twin round differently (loop vs pairwise sum); the quotient
     # amplifies that rounding by ~1/h.
     rounding = 64 * np.finfo(float).eps * np.abs(problem.batched(X)).max() / steps[0]
@@ -87,8 +90,8 @@ def test_richardson_factors_and_noise_gains_follow_from_the_recursion(one_sided)
     q = stencils.RICHARDSON_RATIO
     power = 1 if one_sided else 2  # one-sided errors have every power of h, central ones even powers
     r = q**-power
-    factors = stencils._ONE_SIDED_FACTORS if one_sided else stencils._CENTRAL_FACTORS
-    gains = stencils._ONE_SIDED_GAINS if one_sided else stencils._CENTRAL_GAINS
+    factors = richardson._ONE_SIDED_FACTORS if one_sided else richardson._CENTRAL_FACTORS
+    gains = richardson._ONE_SIDED_GAINS if one_sided else richardson._CENTRAL_GAINS
     for k in range(1, stencils.RICHARDSON_LEVELS + 1):
         assert factors[k] == pytest.approx(1 / (r**k - 1))
         # Level k is exact when D(h) = f' + a_1 h^p + ... + a_k h^(kp) (steps h_i = q**i).
@@ -101,7 +104,7 @@ def test_richardson_factors_and_noise_gains_follow_from_the_recursion(one_sided)
         assert gains[k] == pytest.approx(expected)
 
 
-@pytest.mark.parametrize("gains", [stencils._CENTRAL_GAINS, stencils._ONE_SIDED_GAINS], ids=["central", "one-sided"])
+@pytest.mark.parametrize("gains", [richardson._CENTRAL_GAINS, richardson._ONE_SIDED_GAINS], ids=["central", "one-sided"])
 def test_rounding_gains_grow_with_the_level(gains):
     # richardson_entry stops early on this: later candidates can only have larger rounding terms.
     assert np.all(np.diff(gains[2:]) > 0)
@@ -110,7 +113,7 @@ def test_rounding_gains_grow_with_the_level(gains):
 def _richardson_without_early_exit(f, x0, base):
     """Every step, the whole tableau, every candidate: the plain form of richardson_entry (central)."""
     q, n, levels = stencils.RICHARDSON_RATIO, stencils.RICHARDSON_STEPS, stencils.RICHARDSON_LEVELS
-    rounding = stencils.RICHARDSON_ROUNDING * np.finfo(float).eps * abs(f(x0))
+    rounding = richardson.RICHARDSON_ROUNDING * np.finfo(float).eps * abs(f(x0))
     table, inverse, step = np.full((levels + 1, n), np.nan), np.empty(n), base
     for i in range(n):
         h = (x0 + step) - x0
@@ -119,12 +122,12 @@ def _richardson_without_early_exit(f, x0, base):
         step *= q
     for k in range(1, levels + 1):
         for i in range(k, n):
-            table[k, i] = table[k - 1, i] + (table[k - 1, i] - table[k - 1, i - 1]) * stencils._CENTRAL_FACTORS[k]
+            table[k, i] = table[k - 1, i] + (table[k - 1, i] - table[k - 1, i - 1]) * richardson._CENTRAL_FACTORS[k]
     best, best_error = np.nan, np.inf
     for k in range(2, levels + 1):
         for i in range(k + 2, n):
             error = (abs(table[k, i] - table[k, i - 1]) + abs(table[k, i] - table[k - 1, i])
-                     + abs(table[k, i - 1] - table[k - 1, i - 1]) + rounding * stencils._CENTRAL_GAINS[k] * inverse[i])
+                     + abs(table[k, i - 1] - table[k - 1, i - 1]) + rounding * richardson._CENTRAL_GAINS[k] * inverse[i])
             if error < best_error:
                 best, best_error = table[k, i], error
     return best, best_error
@@ -140,9 +143,9 @@ def test_richardson_early_exit_gives_the_same_result_as_the_whole_tableau(f):
 
     for x0 in np.linspace(-2.0, 2.0, 9):
         plain = _richardson_without_early_exit(f, x0, max(1.0, abs(x0)))
-        table = np.empty(stencils.RICHARDSON_TABLE_SIZE)
+        table = np.empty(richardson.RICHARDSON_TABLE_SIZE)
         x = np.array([x0])
-        fast = stencils.richardson_entry(counted, (), x, 0, max(1.0, abs(x0)), stencils.RICHARDSON_STEPS, 0, f(x0), table)
+        fast = richardson.richardson_entry(counted, (), x, 0, max(1.0, abs(x0)), stencils.RICHARDSON_STEPS, 0, f(x0), table)
         assert fast == plain and x[0] == x0
     # The exit is exercised: fewer evaluations than the 2 per step of the whole sequence.
     assert len(calls) < 9 * 2 * stencils.RICHARDSON_STEPS

@@ -133,14 +133,14 @@ def test_out_aliasing_the_input_is_safe():
 
 
 def test_kernels_are_compiled_once_and_reused():
-    from gradjit.backends import numba_cpu
+    from gradjit.backends import _launch, numba_cpu
 
     X = PROBLEMS["booth"].sample(50_000, seed=1)  # large enough for the parallel driver
     gradjit.gradient(PROBLEMS["booth"].f, X)
     memo = gradjit._memo.memo_of(PROBLEMS["booth"].f)  # every kernel compiled for f lives in f's memo
-    before = set(memo), len(numba_cpu._drivers)
+    before = set(memo), len(_launch._drivers)
     gradjit.gradient(PROBLEMS["booth"].f, X * 2)
-    assert (set(memo), len(numba_cpu._drivers)) == before
+    assert (set(memo), len(_launch._drivers)) == before
     kernel = numba_cpu._rows(gradjit._objective.bind(gradjit._objective.jitted(PROBLEMS["booth"].f), 0, False), (0.5,), 2)
-    assert len(numba_cpu._guarded(kernel).signatures) == 1  # one compiled specialisation, not one per call
+    assert len(_launch._guarded(kernel).signatures) == 1  # one compiled specialisation, not one per call
     assert not kernel.signatures  # the plain kernel is compiled only to re-raise an exception of f

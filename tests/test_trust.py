@@ -362,7 +362,6 @@ PLOT_CALLS = [
     (lambda plot: plot.descent_paths(sphere, []), "results is empty"),
     (lambda plot: plot.basins({}, (2, 2)), "many-start minimize result"),
     (lambda plot: plot.basins({"x": np.zeros((4, 2)), "success": np.ones(4, bool)}, (2, 2), tol=-1), "tol must be"),
-    (lambda plot: plot.benchmark(42), "results must be"),
 ]
 
 
@@ -372,6 +371,13 @@ def test_plot_errors(call, fragment):
 
     with pytest.raises(errors.OptionError, match=fragment):
         call(plot)
+
+
+def test_the_benchmark_chart_refuses_what_is_not_results():
+    from gradjit.bench import chart
+
+    with pytest.raises(errors.OptionError, match="results must be"):
+        chart.figure(42)
 
 
 # ------------------------------------------------------------------ malformed arguments, drawn at random

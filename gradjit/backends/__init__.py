@@ -1,1 +1,128 @@
-"""Backends: ``numba`` (parallel kernels) and ``numpy`` (the reference)."""
+"""Backends: the interface every backend implements, and the registry of backends.
+
+A backend is a module with the functions of :class:`Backend`. It receives
+arrays that are already validated and laid out as below, and an options
+:class:`~gradjit._spec.Spec` from :func:`gradjit._spec.resolve`; it only
+computes. The public functions validate, allocate and pick the backend
+(:func:`get`), so a new backend is one module and one line in :data:`REGISTRY`,
+and the test suite runs it through every parity, accuracy and bad-input test
+(its ``backend`` fixture is parametrised over :func:`available`).
+
+The agreed layout
+-----------------
+``points``
+    ``(N, d)`` float64, C-contiguous, never written.
+``gradient``: ``out``, ``errors``
+    ``(N, d)`` float64, C-contiguous; ``errors`` is ``None`` unless the method
+    makes error estimates (``spec.method.error_estimates``).
+``hessian``: ``out``
+    ``(N, d, d)``. ``jacobian``: ``out`` ``(N, m, d)``. ``values``: ``out`` ``(N,)``.
+``grid``: ``block``
+    A :class:`GridBlock`: component ``j`` of grid point ``p`` (C order over
+    the grid of ``axes``) goes to ``block.out[j, block.offset + p]``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from functools import cache
+from types import ModuleType
+from typing import TYPE_CHECKING, NamedTuple, Protocol
+
+import numpy as np
+
+from ..errors import OptionError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .._spec import Spec
+
+__all__ = ["REGISTRY", "Backend", "GridBlock", "available", "get"]
+
+#: Every backend by name: the module that implements it. A backend whose
+#: module cannot be imported here (a missing optional dependency) is not
+#: :func:`available`.
+REGISTRY: dict[str, str] = {
+    "numba": "gradjit.backends.numba_cpu",
+    "numpy": "gradjit.backends.numpy_ref",
+}
+
+
+class GridBlock(NamedTuple):
+    """Where a backend writes the gradient of one block of grid points."""
+
+    #: ``(d, P)`` float64, C-contiguous: one row per component.
+    out: np.ndarray
+    #: The column of ``out`` that the block's first grid point goes to.
+    offset: int
+
+
+class Backend(Protocol):
+    """What a backend module provides (see the module docstring for the layout)."""
+
+    #: The name in :data:`REGISTRY`.
+    NAME: str
+
+    def gradient(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray, errors: np.ndarray | None) -> None:
+        """The gradient of ``f`` at every row of ``points`` by ``spec.method``."""
+
+    def grid(self, f: Callable, axes: tuple[np.ndarray, ...], indexing: str, spec: Spec, block: GridBlock) -> None:
+        """The gradient at every point of the grid ``np.meshgrid(*axes, indexing=indexing)``."""
+
+    def hessian(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray) -> None:
+        """The Hessian of ``f`` at every row of ``points``."""
+
+    def jacobian_length(self, f: Callable, points: np.ndarray, spec: Spec) -> int:
+        """``m``, the number of components of the vector function ``f``."""
+
+    def jacobian(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray) -> None:
+        """The Jacobian of the vector function ``f`` at every row of ``points``."""
+
+    def values(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray) -> None:
+        """``f`` at every row of ``points``."""
+
+
+@cache
+def _load(name: str) -> ModuleType | ImportError:
+    try:
+        return importlib.import_module(REGISTRY[name])
+    except ImportError as exc:
+        return exc
+
+
+def available() -> tuple[str, ...]:
+    """The names of the backends that can run here.
+
+    Returns
+    -------
+    tuple of str
+        In :data:`REGISTRY` order; a backend whose module cannot be imported
+        (a missing optional dependency) is left out.
+    """
+    return tuple(name for name in REGISTRY if not isinstance(_load(name), ImportError))
+
+
+def get(name: object) -> Backend:
+    """The backend called ``name``.
+
+    Parameters
+    ----------
+    name : str
+        A name in :data:`REGISTRY`.
+
+    Returns
+    -------
+    Backend
+        Its module.
+
+    Raises
+    ------
+    OptionError
+        Says why not: an unknown name, or a backend that cannot run here.
+    """
+    if not isinstance(name, str) or name not in REGISTRY:
+        raise OptionError(f"backend must be one of {available()}; got {name!r}.")
+    found = _load(name)
+    if isinstance(found, ImportError):
+        raise OptionError(f"backend {name!r} cannot run here: {found}")
+    return found

@@ -2,9 +2,11 @@
 
 It is the classic algorithm of "Deep Learning from Scratch" (save, perturb,
 evaluate, restore, point by point and coordinate by coordinate), generalised to
-any step and stencil order, on a private copy of each point. It is deliberately
-obvious. :func:`batch_gradient_vectorized` is the strongest pure-NumPy
-competitor for batched functions: it shifts a whole column of points at once.
+every method, step and order, on a private copy of each point, calling the
+formulas of :mod:`gradjit.stencils` that the kernels compile. It is
+deliberately obvious. :func:`batch_gradient_vectorized` is the strongest
+pure-NumPy competitor for batched functions: it shifts a whole column of
+points at once. It implements :class:`gradjit.backends.Backend`.
 """
 
 from __future__ import annotations
@@ -13,22 +15,74 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._objective import evaluate_python
+from .._objective import evaluate_python, name_of
 from ..errors import ObjectiveError
-from ..stencils import (
-    RICHARDSON_TABLE_SIZE,
-    actual_step,
-    bounded_entry,
-    bounded_richardson_entry,
+from ..stencils.bounds import bounded_column, bounded_entry, bounded_richardson_entry
+from ..stencils.formulas import (
+    central_column,
     central_entry,
+    complex_step_column,
     complex_step_entry,
     hessian_entry,
-    jacobian_column,
+    one_sided_column,
     one_sided_entry,
 )
+from ..stencils.richardson import RICHARDSON_TABLE_SIZE
+from ..stencils.weights import actual_step
+from . import GridBlock
+from ._common import grid_points, vector_length, write_block
+
+NAME = "numpy"
 
 # Every method loops over the rows (in a private buffer) and calls the one
 # formula of gradjit.stencils that the kernels compile.
+
+
+def gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, errors: np.ndarray | None) -> None:
+    """The gradient of ``f`` at every row of ``points`` (N, d) into ``out`` by ``spec.method``."""
+    f = _scalar_adapter(f) if spec.scalar_input else f
+    method = spec.method.name
+    if method == "richardson":
+        richardson_gradient(f, points, spec, out, errors=errors)
+    elif spec.bounded:
+        bounded_gradient(f, points, spec, out)
+    elif method == "complex":
+        complex_step_gradient(f, points, spec, out)
+    elif method in ("forward", "backward"):
+        one_sided_gradient(f, points, spec, out)
+    elif spec.vectorized:
+        batch_gradient_vectorized(f, points, spec, out)
+    else:
+        batch_gradient(f, points, spec, out)
+
+
+def grid(f: Callable, axes: tuple[np.ndarray, ...], indexing: str, spec, block: GridBlock) -> None:
+    """The gradient on the grid ``np.meshgrid(*axes, indexing=indexing)`` into ``block``."""
+    points = grid_points(axes, indexing)
+    found = np.empty_like(points)
+    gradient(f, points, spec, found, np.empty_like(points) if spec.method.error_estimates else None)
+    write_block(block, found)
+
+
+def values(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
+    """``f`` at every row of ``points`` into ``out`` (N,), each on a private copy of its row."""
+    for i, x in _private_rows(points):
+        out[i] = evaluate_python(f, x, spec.args)
+
+
+def jacobian_length(f: Callable, points: np.ndarray, spec) -> int:
+    """m, from F at the first point (0 points: at zeros)."""
+    return vector_length(f, points, spec.args)
+
+
+def _scalar_adapter(f: Callable) -> Callable:
+    """f of a float as a function of a point of one coordinate (for :func:`gradjit.derivative`)."""
+
+    def at_first_coordinate(x, *args):
+        return f(x[0], *args)
+
+    at_first_coordinate.__qualname__ = name_of(f)
+    return at_first_coordinate
 
 
 def _scalar_call(f: Callable) -> Callable:
@@ -48,16 +102,7 @@ def _private_rows(points: np.ndarray, dtype=np.float64):
         yield i, private
 
 
-def batch_gradient(
-    f: Callable,
-    points: np.ndarray,
-    steps: np.ndarray,
-    scaled: bool,
-    weights: tuple[float, ...],
-    args: tuple,
-    out: np.ndarray,
-    in_place: bool = False,
-) -> None:
+def batch_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, in_place: bool = False) -> None:
     """Write the gradient of ``f`` at every row of ``points`` (N, d) into ``out`` (N, d).
 
     Each point is perturbed in a private copy, unless ``in_place`` (used only by
@@ -65,7 +110,7 @@ def batch_gradient(
     and every entry is restored to its exact original value, as the classic code
     does, so that an ``f`` reading the array through a closure sees the change.
     """
-    call = _scalar_call(f)
+    call, steps, scaled, weights, args = _scalar_call(f), spec.steps, spec.scaled, spec.weights, spec.args
     private = np.empty(points.shape[1])
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i in range(points.shape[0]):
@@ -85,14 +130,13 @@ def batch_gradient(
                     x[j] = x0  # restored even when f raises (in_place: the caller's own array)
 
 
-def batch_gradient_vectorized(
-    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, weights: tuple[float, ...], args: tuple, out: np.ndarray
-) -> None:
+def batch_gradient_vectorized(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """Like :func:`batch_gradient` for an ``f`` that maps ``(N, d)`` to ``(N,)``.
 
     One batched call per stencil point and coordinate: ``2 * (order/2) * d`` calls.
     """
     n, d = points.shape
+    steps, scaled, weights, args = spec.steps, spec.scaled, spec.weights, spec.args
     shifted = points.copy()
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for j in range(d):
@@ -127,21 +171,9 @@ def _batched_values(f: Callable, points: np.ndarray, args: tuple, n: int) -> np.
     return values
 
 
-def grid_gradient(
-    f: Callable, axes: tuple[np.ndarray, ...], indexing: str, steps: np.ndarray, scaled: bool,
-    weights: tuple[float, ...], args: tuple, out: np.ndarray
-) -> None:
-    """The gradient on the grid ``np.meshgrid(*axes, indexing=indexing)`` into ``out`` (d, *grid)."""
-    mesh = np.meshgrid(*axes, indexing=indexing)
-    grid_points = np.stack([m.ravel() for m in mesh], axis=-1)
-    flat = np.empty_like(grid_points)
-    batch_gradient(f, grid_points, steps, scaled, weights, args, flat)
-    out[...] = flat.T.reshape(out.shape)
-
-
-def hessian(f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, args: tuple, out: np.ndarray) -> None:
+def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """The Hessian of ``f`` at every row of ``points`` (N, d) into ``out`` (N, d, d), entry by entry."""
-    call = _scalar_call(f)
+    call, steps, scaled, args = _scalar_call(f), spec.steps, spec.scaled, spec.args
     pairs = list(zip(*np.triu_indices(points.shape[1])))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points):
@@ -151,37 +183,50 @@ def hessian(f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, ar
                 out[i, j, k] = out[i, k, j] = hessian_entry(call, args, x, j, k, hj, hk, center)
 
 
-def jacobian(
-    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, weights: tuple[float, ...], args: tuple, out: np.ndarray
-) -> None:
+def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """The Jacobian of the vector function ``f`` at every row of ``points`` (N, d) into ``out`` (N, m, d)."""
-    m = out.shape[1]
+    m, method, steps, scaled, args = out.shape[1], spec.method.name, spec.steps, spec.scaled, spec.args
+    complex_input = spec.method.complex_input
 
     def call(x, call_args):
-        value = _real_array(f(x, *call_args), "F's components")
+        value = f(x, *call_args)
+        if complex_input:
+            value = np.asarray(value)
+            if value.dtype.kind != "c":
+                raise ObjectiveError(f"method='complex' needs F to return complex components for complex input; "
+                                     f"it returned dtype {value.dtype}.")
+        else:
+            value = _real_array(value, "F's components")
         if value.shape != (m,):
             raise ObjectiveError(f"F must return a 1-D array of length {m} at every point; it returned shape {value.shape}.")
         return value
 
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i, x in _private_rows(points):
+        for i, x in _private_rows(points, np.complex128 if complex_input else np.float64):
             for j in range(x.size):
-                jacobian_column(call, args, x, j, actual_step(x[j], steps[j], scaled), weights, out[i, :, j])
+                column = out[i, :, j]
+                if complex_input:
+                    complex_step_column(call, args, x, j, steps[j], scaled, column)
+                elif spec.bounded:
+                    s = actual_step(x[j], steps[j], scaled)
+                    bounded_column(call, args, x, j, s, spec.lower[j], spec.upper[j], spec.weights, spec.one_sided, column)
+                elif method == "central":
+                    central_column(call, args, x, j, actual_step(x[j], steps[j], scaled), spec.weights, column)
+                else:
+                    h = actual_step(x[j], spec.direction * steps[j], scaled)
+                    one_sided_column(call, args, x, j, h, spec.weights, column)
 
 
-def one_sided_gradient(
-    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, weights: tuple[float, ...], backward: bool,
-    args: tuple, out: np.ndarray
-) -> None:
+def one_sided_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """Forward (or backward) differences of ``f`` at every row of ``points`` into ``out``."""
-    call, direction = _scalar_call(f), -1.0 if backward else 1.0
+    call, direction, steps, scaled, weights, args = _scalar_call(f), spec.direction, spec.steps, spec.scaled, spec.weights, spec.args
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points):
             for j in range(x.size):
                 out[i, j] = one_sided_entry(call, args, x, j, actual_step(x[j], direction * steps[j], scaled), weights)
 
 
-def complex_step_gradient(f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, args: tuple, out: np.ndarray) -> None:
+def complex_step_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """Complex-step derivatives ``Im f(x + i h e_j) / h`` at every row of ``points`` into ``out``."""
 
     def call(x, call_args):
@@ -193,18 +238,16 @@ def complex_step_gradient(f: Callable, points: np.ndarray, steps: np.ndarray, sc
             )
         return value
 
+    steps, scaled, args = spec.steps, spec.scaled, spec.args
     for i, x in _private_rows(points, np.complex128):
         for j in range(x.size):
             out[i, j] = complex_step_entry(call, args, x, j, steps[j], scaled)
 
 
-def richardson_gradient(
-    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, lower: np.ndarray, upper: np.ndarray,
-    args: tuple, out: np.ndarray, errors: np.ndarray
-) -> None:
+def richardson_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray) -> None:
     """Richardson-extrapolated gradient of ``f`` at every row of ``points`` into ``out``, error
-    estimates into ``errors``; one-sided next to the bounds ``lower``, ``upper``."""
-    call = _scalar_call(f)
+    estimates into ``errors``; one-sided next to the bounds ``spec.lower``, ``spec.upper``."""
+    call, steps, scaled, lower, upper, args = _scalar_call(f), spec.steps, spec.scaled, spec.lower, spec.upper, spec.args
     table = np.empty(RICHARDSON_TABLE_SIZE)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points):
@@ -214,12 +257,10 @@ def richardson_gradient(
                 out[i, j], errors[i, j] = bounded_richardson_entry(call, args, x, j, s, lower[j], upper[j], center, table)
 
 
-def bounded_gradient(
-    f: Callable, points: np.ndarray, steps: np.ndarray, scaled: bool, weights: tuple[float, ...],
-    one_sided: tuple[float, ...], lower: np.ndarray, upper: np.ndarray, args: tuple, out: np.ndarray
-) -> None:
-    """Central differences of ``f`` that never leave ``[lower, upper]`` (one-sided next to a bound)."""
-    call = _scalar_call(f)
+def bounded_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
+    """Central differences of ``f`` that never leave ``[spec.lower, spec.upper]`` (one-sided next to a bound)."""
+    call, steps, scaled, args = _scalar_call(f), spec.steps, spec.scaled, spec.args
+    weights, one_sided, lower, upper = spec.weights, spec.one_sided, spec.lower, spec.upper
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points):
             for j in range(x.size):

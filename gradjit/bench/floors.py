@@ -32,7 +32,7 @@ from numba import prange
 from .. import _objective
 from .._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS
 from .._memo import per_owner
-from ..backends.numba_cpu import _stack_buffer
+from ..backends._compiled import stack_buffer
 
 #: The step of the floors' perturbations (its value does not change the cost).
 _H = 1e-3
@@ -44,7 +44,7 @@ def _batch_floor(f: Callable, d: int, n_pairs: int):
 
     @numba.njit(**JIT_OPTIONS)
     def chunk(x_flat, sink, start, stop):
-        buf = numba.carray(_stack_buffer(d), d)
+        buf = numba.carray(stack_buffer(d), d)
         for i in range(np.uint64(start), np.uint64(stop)):
             base = i * np.uint64(d)
             for j in range(d):
@@ -102,7 +102,7 @@ def _grid_floor(f: Callable, d: int, n_pairs: int):
 
     @numba.njit(**JIT_OPTIONS)
     def chunk(axes, sinks, start_row, stop_row):
-        buf = numba.carray(_stack_buffer(d), d)
+        buf = numba.carray(stack_buffer(d), d)
         last_axis = axes[d - 1]
         row_length = np.uint64(last_axis.size)
         for row in range(start_row, stop_row):

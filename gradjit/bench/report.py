@@ -186,10 +186,10 @@ def markdown(results: Results) -> str:
 
 
 def chart(results: Results, path: Path) -> None:
-    """Write :func:`gradjit.plot.benchmark`'s chart of ``results`` to ``path``."""
-    from ..plot import benchmark
+    """Write :func:`gradjit.bench.chart.figure`'s chart of ``results`` to ``path``."""
+    from .chart import figure  # matplotlib only when a chart is written
 
-    benchmark(results).savefig(path, dpi=90)
+    figure(results).savefig(path, dpi=90)
 
 
 def write(results: Results, directory: Path) -> dict[str, Path]:

@@ -24,8 +24,7 @@ variables. Here it is one compiled pass that works in place:
 
 Both run through the gradient kernels' launcher: serial for small work, else
 one contiguous slice of rows per thread; a row's result does not depend on
-the slicing. Arguments are packed as ``(flat, per_row, vectors, scaled)``
-(see :func:`pack`).
+the slicing. Their inputs are one :class:`Descent` (see :func:`inputs`).
 """
 
 from __future__ import annotations
@@ -38,18 +37,15 @@ from typing import NamedTuple
 import numba
 import numpy as np
 from numba import types
+from numba.cpython.unsafe.tuple import tuple_setitem
 
 from .._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from .._memo import per_owner
-from ..backends.numba_cpu import VECTOR_D, _entry, _launch, _stack_buffer
+from ..backends._compiled import VECTOR_D, stack_buffer, stencil_entry
+from ..backends._launch import inputs_type, launch
 
 #: Row status codes (scipy's for the finished ones: 0 means success).
 RUNNING, CONVERGED, MAX_ITER, DIVERGED, CALLBACK = -1, 0, 1, 2, 3
-
-#: Positions in the ``loop`` vector of settings the kernels read: the gradient
-#: tolerance, the divergence factor, the step number, the last step number
-#: (max_iter), and whether every step's f, gradient and norm are wanted.
-GTOL, FACTOR, STEP, LAST_STEP, WATCH = range(5)
 
 #: Gradient entries per block of the fused kernel (f and the gradient for a
 #: block of rows into a stack buffer, then their verdicts and moves).
@@ -58,13 +54,6 @@ BLOCK_ENTRIES = 1024
 #: Blocks per span: a span whose rows have all stopped is skipped.
 SPAN = 16
 
-_VECTOR = types.float64[::1]
-_LEADING_TYPES = (
-    types.UniTuple(_VECTOR, 4),
-    types.Tuple((_VECTOR, _VECTOR, _VECTOR, types.int8[::1], types.int64[::1])),
-    types.UniTuple(_VECTOR, 3),
-    types.boolean,
-)
 _NO_ARGS_TYPE = types.Tuple(())
 
 
@@ -73,13 +62,38 @@ class Buffers(NamedTuple):
 
     x: np.ndarray  # (N, d) the current points
     grad: np.ndarray  # (N, d) the gradient at the last evaluated points
-    a: np.ndarray  # (N, d) the optimizer's first moment slot, or empty
-    b: np.ndarray  # (N, d) the second, or empty
+    moments: np.ndarray  # (n_moments, N, d) the optimizer's moments
     fun: np.ndarray  # (N,) f at the last evaluated points
     f0: np.ndarray  # (N,) f at the starts
     norm: np.ndarray  # (N,) the gradient norms
     status: np.ndarray  # (N,) int8, RUNNING or a final status
     nit: np.ndarray  # (N,) int64 steps taken
+
+
+class Descent(NamedTuple):
+    """The inputs of the descent kernels: the run's buffers, flat, and this step's settings."""
+
+    x: np.ndarray  # (N * d,)
+    grad: np.ndarray  # (N * d,)
+    moments: np.ndarray  # (n_moments, N * d)
+    fun: np.ndarray  # (N,)
+    f0: np.ndarray  # (N,)
+    norm: np.ndarray  # (N,)
+    status: np.ndarray  # (N,) int8
+    nit: np.ndarray  # (N,) int64
+    steps: np.ndarray  # (d,) the gradient's steps
+    scaled: bool
+    coefficients: np.ndarray  # the optimizer's coefficients, in the order of its coefficients_type's fields
+    gtol: float  # a row converges when its gradient norm is at most gtol
+    factor: float  # it diverges when f exceeds f0 by factor * max(1, |f0|)
+    step: int  # this step's number (0 first)
+    last_step: int  # max_iter
+    watch: bool  # every running row's f, gradient and norm are wanted at every step
+
+
+_DESCENT_TYPE = inputs_type(Descent(np.zeros(0), np.zeros(0), np.zeros((0, 0)), np.zeros(0), np.zeros(0), np.zeros(0),
+                                    np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64), np.zeros(0), True, np.zeros(0),
+                                    0.0, 0.0, 0, 0, True))
 
 
 def new_buffers(start: np.ndarray, n_moments: int) -> Buffers:
@@ -93,8 +107,7 @@ def new_buffers(start: np.ndarray, n_moments: int) -> Buffers:
     return Buffers(
         x=np.array(start, dtype=np.float64, order="C"),
         grad=np.empty((n, d)),
-        a=np.zeros((n, d) if n_moments >= 1 else (0, d)),
-        b=np.zeros((n, d) if n_moments >= 2 else (0, d)),
+        moments=np.zeros((n_moments, n, d)),
         fun=np.empty(n),
         f0=np.empty(n),
         norm=np.empty(n),
@@ -103,11 +116,13 @@ def new_buffers(start: np.ndarray, n_moments: int) -> Buffers:
     )
 
 
-def pack(buffers: Buffers, steps: np.ndarray, loop: np.ndarray, coefficients: np.ndarray, scaled: bool) -> tuple:
-    """The kernels' four leading arguments."""
-    flat = tuple(a.reshape(-1) for a in (buffers.x, buffers.grad, buffers.a, buffers.b))
-    per_row = (buffers.fun, buffers.f0, buffers.norm, buffers.status, buffers.nit)
-    return flat, per_row, (steps, loop, coefficients), scaled
+def inputs(buffers: Buffers, *, steps: np.ndarray, scaled: bool, coefficients: tuple, gtol: float, factor: float, step: int,
+           last_step: int, watch: bool) -> Descent:
+    """The kernels' inputs for one step."""
+    n_moments = buffers.moments.shape[0]
+    return Descent(buffers.x.reshape(-1), buffers.grad.reshape(-1), buffers.moments.reshape(n_moments, buffers.x.size), buffers.fun,
+                   buffers.f0, buffers.norm, buffers.status, buffers.nit, steps, scaled,
+                   np.array(coefficients, dtype=np.float64), gtol, factor, step, last_step, watch)
 
 
 #: ``verdicts`` entry of a row that had stopped before this step.
@@ -122,32 +137,77 @@ def _compiled_rule(rule: Callable):
 
 
 @lru_cache(maxsize=64)
-def _settle(rule: Callable, n_moments: int, d: int):
+def _gather(n: int):
+    """``gather(table, k)``: the tuple ``(table[0, k], ..., table[n - 1, k])`` (the moments of entry k)."""
+    if n == 0:
+        return numba.njit(inline="always", **JIT_OPTIONS)(lambda table, k: ())
+    template = (0.0,) * n
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def gather(table, k):
+        found = template
+        for s in range(n):
+            found = tuple_setitem(found, s, table[s, k])
+        return found
+
+    return gather
+
+
+@lru_cache(maxsize=64)
+def _scatter(n: int):
+    """``scatter(table, k, values)``: ``table[s, k] = values[s]`` for the ``n`` moments of entry k."""
+    if n == 0:
+        return numba.njit(inline="always", **JIT_OPTIONS)(lambda table, k, values: None)
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def scatter(table, k, values):
+        for s in range(n):
+            table[s, k] = values[s]
+
+    return scatter
+
+
+@lru_cache(maxsize=64)
+def _named(coefficients_type: type):
+    """``named(values)``: the float array ``values`` as a ``coefficients_type`` (read by name in the rule)."""
+    gather = _gather(len(coefficients_type._fields))
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def named(values):
+        return coefficients_type(*gather(values.reshape(-1, 1), 0))
+
+    return named
+
+
+@lru_cache(maxsize=64)
+def _settle(rule: Callable, coefficients_type: type, n_moments: int, d: int):
     """The verdict and the move of rows ``first..last``, whose f values and gradients
     are ``values[i - first]`` and ``gradients[(i - first) * d + j]`` (``d`` = 0:
-    read d from the arrays). ``verdicts`` (a float per row) and ``moved_x``,
-``moved_a``, ``moved_b`` (d floats per row) are scratch space.
+    read d from the arrays). ``verdicts`` (a float per row), ``moved_x`` (d floats
+    per row) and ``moved`` (``n_moments`` rows of d floats per row) are scratch space.
 
     The first pass over the rows has no data-dependent branch or conditional
     store, so LLVM vectorises it: each row's verdict, and its move into
-    ``scratch``. The moves are then copied back in one contiguous stream when
-    every row of the slice moves (the common case), else row by row; the
-    bookkeeping of rows that stop is a scalar pass skipped when none does.
+    scratch. The moves are then copied back in one contiguous stream when every
+    row of the slice moves (the common case), else row by row; the bookkeeping
+    of rows that stop is a scalar pass skipped when none does.
     """
     rule = _compiled_rule(rule)
+    gather, scatter = _gather(n_moments), _scatter(n_moments)
+    named = _named(coefficients_type)
 
     @numba.njit(inline="never", **INTERNAL_JIT_OPTIONS)
-    def settle(first, last, values, gradients, verdicts, moved_x, moved_a, moved_b, flat, per_row, loop, coefficients):
-        x, grad, a, b = flat
-        fun, f0, norm_out, status, nit = per_row
-        dim = np.uint64(d if d > 0 else x.size // fun.size)
+    def settle(first, last, values, gradients, verdicts, moved_x, moved, inputs):
+        x, moments, status = inputs.x, inputs.moments, inputs.status
+        c = named(inputs.coefficients)
+        dim = np.uint64(d if d > 0 else x.size // inputs.fun.size)
         rows = np.uint64(last - first)
         entries = rows * dim
-        gtol_squared, factor = loop[GTOL] * loop[GTOL], loop[FACTOR]
-        is_first, is_last, watch = loop[STEP] == 0.0, loop[STEP] == loop[LAST_STEP], loop[WATCH] != 0.0
+        gtol_squared, factor = inputs.gtol * inputs.gtol, inputs.factor
+        is_first, is_last = inputs.step == 0, inputs.step == inputs.last_step
         if is_first:
             for r in range(rows):
-                f0[np.uint64(first) + r] = values[r]
+                inputs.f0[np.uint64(first) + r] = values[r]
         staying = 0
         for r in range(rows):
             i = np.uint64(first) + r
@@ -159,20 +219,16 @@ def _settle(rule: Callable, n_moments: int, d: int):
                 g = gradients[source + j]
                 squares += g * g
                 finite = finite and math.isfinite(g)
-            start = f0[i]
+            start = inputs.f0[i]
             # Diverged: a non-finite f or gradient, or f far beyond its start.
             diverged = not finite or value > start + factor * max(1.0, abs(start))
             verdict = DIVERGED if diverged else (CONVERGED if squares <= gtol_squared else (MAX_ITER if is_last else RUNNING))
             finite = True
             for j in range(dim):
-                new = rule(x[row + j], gradients[source + j],
-                           a[row + j] if n_moments >= 1 else 0.0, b[row + j] if n_moments >= 2 else 0.0, coefficients)
-                moved_x[source + j] = new[0]
-                if n_moments >= 1:
-                    moved_a[source + j] = new[1]
-                if n_moments >= 2:
-                    moved_b[source + j] = new[2]
-                finite = finite and math.isfinite(new[0])
+                new_x, new_moments = rule(x[row + j], gradients[source + j], gather(moments, row + j), c)
+                moved_x[source + j] = new_x
+                scatter(moved, source + j, new_moments)
+                finite = finite and math.isfinite(new_x)
             verdict = DIVERGED if verdict == RUNNING and not finite else verdict  # keep the last finite iterate
             verdict = verdict if status[i] == RUNNING else _FINISHED
             verdicts[r] = verdict
@@ -181,63 +237,56 @@ def _settle(rule: Callable, n_moments: int, d: int):
         if staying == 0:
             for k in range(entries):
                 x[offset + k] = moved_x[k]
-                if n_moments >= 1:
-                    a[offset + k] = moved_a[k]
-                if n_moments >= 2:
-                    b[offset + k] = moved_b[k]
+            for s in range(n_moments):
+                for k in range(entries):
+                    moments[s, offset + k] = moved[s, k]
         else:
             for r in range(rows):
                 if verdicts[r] == RUNNING:
                     for j in range(dim):
                         k = r * dim + j
                         x[offset + k] = moved_x[k]
-                        if n_moments >= 1:
-                            a[offset + k] = moved_a[k]
-                        if n_moments >= 2:
-                            b[offset + k] = moved_b[k]
-        if staying == 0 and not watch:
+                        for s in range(n_moments):
+                            moments[s, offset + k] = moved[s, k]
+        if staying == 0 and not inputs.watch:
             return
         # The rows that stop (every running row when the loop watches each step).
-        step = np.int64(loop[STEP])
         for r in range(rows):
             verdict = verdicts[r]
-            if verdict != _FINISHED and (watch or verdict != RUNNING):
+            if verdict != _FINISHED and (inputs.watch or verdict != RUNNING):
                 i = np.uint64(first) + r
-                fun[i] = values[r]
+                inputs.fun[i] = values[r]
                 squares = 0.0
                 for j in range(dim):
                     g = gradients[r * dim + j]
-                    grad[i * dim + j] = g
+                    inputs.grad[i * dim + j] = g
                     squares += g * g
-                norm_out[i] = math.sqrt(squares)
+                inputs.norm[i] = math.sqrt(squares)
                 if verdict != RUNNING:
                     status[i] = verdict
-                    nit[i] = step
+                    inputs.nit[i] = inputs.step
 
     return settle
 
 
 @per_owner
-def _fused(call, weights: tuple, d: int, rule: Callable, n_moments: int):
-    entry = _entry(call, weights, inline=d > VECTOR_D)
-    settle = _settle(rule, n_moments, d)
+def _fused(call, weights: tuple, d: int, rule: Callable, coefficients_type: type, n_moments: int):
+    entry = stencil_entry(call, weights, inline=d > VECTOR_D)
+    settle = _settle(rule, coefficients_type, n_moments, d)
     block = max(8, BLOCK_ENTRIES // d)  # rows per block
     entries = block * d
     span_rows = SPAN * block
-    entries_a = entries if n_moments >= 1 else 1
-    entries_b = entries if n_moments >= 2 else 1
+    moved_entries = max(entries * n_moments, 1)
 
     @numba.njit(inline="always", **JIT_OPTIONS)
-    def fused(flat, per_row, vectors, scaled, start, stop, args):
-        x, status = flat[0], per_row[3]
-        steps, loop, coefficients = vectors
-        buf = numba.carray(_stack_buffer(d), d)
-        values = numba.carray(_stack_buffer(block), block)
-        gradients = numba.carray(_stack_buffer(entries), entries)
-        verdicts = numba.carray(_stack_buffer(block), block)
-        moved_x = numba.carray(_stack_buffer(entries), entries)
-        moved_a = numba.carray(_stack_buffer(entries_a), entries_a)
-        moved_b = numba.carray(_stack_buffer(entries_b), entries_b)
+    def fused(inputs, start, stop, args):
+        x, status, steps, scaled = inputs.x, inputs.status, inputs.steps, inputs.scaled
+        buf = numba.carray(stack_buffer(d), d)
+        values = numba.carray(stack_buffer(block), block)
+        gradients = numba.carray(stack_buffer(entries), entries)
+        verdicts = numba.carray(stack_buffer(block), block)
+        moved_x = numba.carray(stack_buffer(entries), entries)
+        moved = numba.carray(stack_buffer(moved_entries), (n_moments, entries))
         # Spans of SPAN blocks whose rows have all stopped are skipped (one
         # vectorised count per span); the rows of the other spans are evaluated,
         # finished or not (a finished row sits at a point it was evaluated at
@@ -260,39 +309,39 @@ def _fused(call, weights: tuple, d: int, rule: Callable, n_moments: int):
                     values[r] = call(buf, args)
                     for j in range(d):
                         gradients[r * np.uint64(d) + np.uint64(j)] = entry(buf, j, steps[j], scaled, args)
-                settle(first, last, values, gradients, verdicts, moved_x, moved_a, moved_b, flat, per_row, loop, coefficients)
+                settle(first, last, values, gradients, verdicts, moved_x, moved, inputs)
 
     return fused
 
 
 @lru_cache(maxsize=64)
-def _settle_rows(rule: Callable, n_moments: int):
-    settle = _settle(rule, n_moments, 0)
+def _settle_rows(rule: Callable, coefficients_type: type, n_moments: int):
+    settle = _settle(rule, coefficients_type, n_moments, 0)
 
     @numba.njit(inline="always", **JIT_OPTIONS)
-    def settle_rows(flat, per_row, vectors, scaled, start, stop, args):
-        fun, grad = per_row[0], flat[1]
+    def settle_rows(inputs, start, stop, args):
+        fun, grad = inputs.fun, inputs.grad
         d = grad.size // fun.size
         rows = stop - start
         verdicts, moved_x = np.empty(rows), np.empty(rows * d)
-        moved_a = np.empty(rows * d if n_moments >= 1 else 0)
-        moved_b = np.empty(rows * d if n_moments >= 2 else 0)
+        moved = np.empty((n_moments, rows * d))
         # f and the gradient are in fun and grad already.
-        settle(start, stop, fun[start:stop], grad[start * d:stop * d], verdicts, moved_x, moved_a, moved_b,
-               flat, per_row, vectors[1], vectors[2])
+        settle(start, stop, fun[start:stop], grad[start * d:stop * d], verdicts, moved_x, moved, inputs)
 
     return settle_rows
 
 
-def fused_step(call, weights, rule, n_moments, leading: tuple, args: tuple, args_type, threads: int) -> None:
+def fused_step(call, optimizer, descent: Descent, *, weights: tuple, args: tuple, args_type, threads: int) -> None:
     """f, gradient, verdict and update of every running row, in one launch."""
-    n, d = leading[1][0].size, leading[2][0].size
-    kernel = _fused(call, weights, d, rule, n_moments)
-    _launch(kernel, leading, _LEADING_TYPES, n, (2 * len(weights) * d + 1) * n * d, threads, args, args_type)
+    n, d = descent.fun.size, descent.steps.size
+    kernel = _fused(call, weights, d, optimizer.rule, optimizer.coefficients_type, optimizer.n_moments)
+    launch(kernel, descent, _DESCENT_TYPE, n, cost=(2 * len(weights) * d + 1) * n * d, threads=threads, args=args,
+           args_type=args_type)
 
 
-def settle_step(rule, n_moments, leading: tuple, threads: int) -> None:
+def settle_step(optimizer, descent: Descent, threads: int) -> None:
     """Verdict and update of every running row whose f and gradient are in the buffers."""
-    n = leading[1][0].size
-    d = leading[0][0].size // max(n, 1)
-    _launch(_settle_rows(rule, n_moments), leading, _LEADING_TYPES, n, 8 * n * d, threads, (), _NO_ARGS_TYPE)
+    n = descent.fun.size
+    d = descent.x.size // max(n, 1)
+    kernel = _settle_rows(optimizer.rule, optimizer.coefficients_type, optimizer.n_moments)
+    launch(kernel, descent, _DESCENT_TYPE, n, cost=8 * n * d, threads=threads, args=(), args_type=_NO_ARGS_TYPE)

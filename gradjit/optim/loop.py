@@ -9,18 +9,17 @@ optimizer update those rows.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
-import numba
 import numpy as np
 
-from .. import _chunks, _objective, _progress
+from .. import _chunks, _objective, _progress, _run
 from .. import _validation as check
-from ..api import gradient, values
+from .._spec import Spec, resolve
 from ..backends import numba_cpu
 from ..errors import OptionError, ShapeError
-from ..stencils import central_weights
-from . import _checks, _kernels
+from . import _kernels
 from .optimizers import Optimizer, get
 
 #: A run diverges when f exceeds its starting value by this factor of max(1, |f0|).
@@ -95,6 +94,8 @@ def minimize(
     h: float | np.ndarray | None = None,
     order: int = 2,
     backend: str = "numba",
+    difference: str = "central",
+    box: Any = None,
 ) -> OptimizeResult:
     """Minimise ``f`` by gradient descent (or momentum, Nesterov, AdaGrad, RMSprop, Adam).
 
@@ -141,6 +142,16 @@ def minimize(
         Show a progress bar (tqdm).
     h, order, backend
         As in :func:`gradjit.gradient`.
+    difference : str, optional
+        The gradient's difference method, ``method=`` of
+        :func:`gradjit.gradient` (``method`` here is the optimizer):
+        ``"central"`` (default), ``"richardson"``, ``"forward"``,
+        ``"backward"`` or ``"complex"``.
+    box : (lower, upper), optional
+        ``bounds=`` of :func:`gradjit.gradient`: f is never evaluated outside
+        ``[lower, upper]`` (numbers or arrays of shape ``(d,)``), and every
+        iterate is projected into the box after its step (projected gradient
+        descent). The starts must lie inside.
 
     Returns
     -------
@@ -178,12 +189,12 @@ def minimize(
     ((5, 2), (5,))
     """
     check.objective(f)
-    optimizer = get(method, None if lr is None else _checks.positive("lr", lr))
-    _checks.callable_or_none("schedule", schedule, "step -> lr")
-    _checks.callable_or_none("callback", callback, "callback(state) -> bool | None")
-    seed = _checks.seed(seed)
-    max_iter = _checks.count("max_iter", max_iter)
-    gtol = _checks.non_negative("gtol", gtol)
+    optimizer = get(method, None if lr is None else check.positive("lr", lr))
+    check.callable_or_none("schedule", schedule, "step -> lr")
+    check.callable_or_none("callback", callback, "callback(state) -> bool | None")
+    seed = check.seed(seed)
+    max_iter = check.count("max_iter", max_iter)
+    gtol = check.non_negative("gtol", gtol)
     args = check.arguments(args)
     start = check.as_float_array(x0, "x0")
     if start.ndim not in (1, 2) or start.shape[-1] == 0:
@@ -191,8 +202,12 @@ def minimize(
     batches = _Minibatches(data, batch_size, seed) if data is not None else None
     if batches is None and (batch_size is not None or seed is not None):
         raise OptionError("batch_size and seed apply to minibatches: give data=(X, y) too.")
-    options = {"h": h, "order": order, "backend": backend}
-    return _Run(f, start, optimizer, schedule, max_iter, gtol, args, batches, callback, record, progress, options).result()
+    points = np.atleast_2d(start)
+    spec = resolve(points.shape[1], method=difference, order=order, h=h, bounds=box, points=points, backend=backend,
+                   args=args)
+    run = _Run(f, points, single=start.ndim == 1, optimizer=optimizer, spec=spec, schedule=schedule, max_iter=max_iter,
+               gtol=gtol, batches=batches, callback=callback, record=record, progress=progress)
+    return run.result()
 
 
 class _Minibatches:
@@ -205,7 +220,7 @@ class _Minibatches:
         if X.ndim == 0 or y.ndim == 0 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
             raise ShapeError(f"data=(X, y) must have the same, non-zero first dimension; got {X.shape} and {y.shape}.")
         self.X, self.y = X, y
-        self.size = X.shape[0] if batch_size is None else _checks.count("batch_size", batch_size)
+        self.size = X.shape[0] if batch_size is None else check.count("batch_size", batch_size)
         if self.size > X.shape[0]:
             raise OptionError(f"batch_size must be at most the number of samples ({X.shape[0]}); got {self.size}.")
         self.rng = np.random.default_rng(seed)
@@ -233,24 +248,18 @@ class _Run:
     rows followed by the compiled verdict-and-update pass.
     """
 
-    def __init__(self, f, start, optimizer, schedule, max_iter, gtol, args, batches, callback, record, progress, options):
-        self.f, self.optimizer, self.schedule = f, optimizer, schedule
-        self.max_iter, self.args, self.batches = max_iter, args, batches
-        self.callback, self.options = callback, options
-        self.single = start.ndim == 1
-        points = np.atleast_2d(start)
+    def __init__(self, f: Callable, points: np.ndarray, *, single: bool, optimizer: Optimizer, spec: Spec,
+                 schedule: Callable | None, max_iter: int, gtol: float, batches: _Minibatches | None,
+                 callback: Callable | None, record: bool, progress: bool):
+        self.f, self.optimizer, self.schedule, self.spec = f, optimizer, schedule, spec
+        self.max_iter, self.gtol, self.batches = max_iter, gtol, batches
+        self.callback, self.single = callback, single
         n, d = points.shape
         self.buffers = _kernels.new_buffers(points, optimizer.n_moments)
-        self.threads = check.threads(None, numba.config.NUMBA_NUM_THREADS)
-        order = check.order(options["order"])
-        self.steps, self.scaled = check.steps(options["h"], d, order)
-        self.weights = central_weights(order)
-        backend = check.backend(options["backend"])
-        self.fused = backend == "numba" and numba_cpu.uses_row_kernel(n, d, len(self.weights), self.threads)
+        self.fused = (spec.backend.NAME == "numba" and spec.method.name == "central" and not spec.bounded
+                      and numba_cpu.uses_row_kernel(n, d, spec))
         self.compiled = None
-        self.loop = np.zeros(5)
-        self.loop[_kernels.GTOL], self.loop[_kernels.FACTOR], self.loop[_kernels.LAST_STEP] = gtol, DIVERGENCE_FACTOR, max_iter
-        self.evaluations_per_step = order * d + 1  # one gradient (order * d evaluations) and f
+        self.evaluations_per_step = spec.evaluations * d + 1  # one gradient and f
         if record:  # x, f and the gradient norm of every row at every iteration
             _chunks.check_memory(
                 8 * (max_iter + 1) * n * (d + 2),
@@ -261,19 +270,19 @@ class _Run:
         self.bar = _progress.bar(max_iter + 1, "step") if progress else None
 
     def _extra_args(self) -> tuple:
-        return self.args if self.batches is None else (*self.batches.next(), *self.args)
+        return self.spec.args if self.batches is None else (*self.batches.next(), *self.spec.args)
 
     def result(self) -> OptimizeResult:
         b = self.buffers
         watched = self.history is not None or self.callback is not None or self.bar is not None
-        self.loop[_kernels.WATCH] = watched
         for step in range(self.max_iter + 1):
             lr = self.optimizer.lr if self.schedule is None else _scheduled_lr(self.schedule, step)
-            self.loop[_kernels.STEP] = step
-            coefficients = np.array(self.optimizer.coefficients(lr, step + 1), dtype=np.float64)
+            descent = _kernels.inputs(b, steps=self.spec.steps, scaled=self.spec.scaled,
+                                      coefficients=self.optimizer.coefficients(lr, step + 1), gtol=self.gtol,
+                                      factor=DIVERGENCE_FACTOR, step=step, last_step=self.max_iter, watch=watched)
             # The history and the callback see the points f was evaluated at, before the move.
             x_before = b.x.copy() if watched else None
-            self._advance(_kernels.pack(b, self.steps, self.loop, coefficients, self.scaled), self._extra_args())
+            self._advance(descent, self._extra_args())
             running = b.status == _RUNNING
             if self.history is not None:
                 self._record(x_before, lr)
@@ -290,26 +299,30 @@ class _Run:
             self.bar.close()
         return self._result()
 
-    def _advance(self, leading: tuple, args: tuple) -> None:
+    def _advance(self, descent: _kernels.Descent, args: tuple) -> None:
         """f, gradient, verdict and move of every running row."""
-        b, rule, n_moments = self.buffers, self.optimizer.rule, self.optimizer.n_moments
+        b, spec = self.buffers, self.spec
         if self.fused:
             if self.compiled is None:  # minibatches are new arrays each step, but of the same types
-                self.compiled = _objective.compiled_call(self.f, args, points=self.buffers.x)
+                self.compiled = _objective.compiled_call(self.f, args, points=b.x)
             call, args_type = self.compiled
-            _kernels.fused_step(call, self.weights, rule, n_moments, leading, args, args_type, self.threads)
+            _kernels.fused_step(call, self.optimizer, descent, weights=spec.weights, args=args, args_type=args_type,
+                                threads=spec.threads)
             return
+        if args is not spec.args:
+            spec = replace(spec, args=check.arguments(args))
         active = np.flatnonzero(b.status == _RUNNING)
         everyone = active.size == b.status.size
-        x = b.x if everyone else b.x[active]
-        backend = self.options["backend"]
+        x = b.x if everyone else np.ascontiguousarray(b.x[active])
         if everyone:
-            gradient(self.f, x, args=args, out=b.grad, **self.options)
-            b.fun[...] = values(self.f, x, args=args, backend=backend)
+            _run.differentiate(self.f, x, spec, x.shape, out=b.grad)
+            b.fun[...] = _run.evaluate(self.f, x, spec)
         else:
-            b.grad[active] = gradient(self.f, x, args=args, **self.options)
-            b.fun[active] = values(self.f, x, args=args, backend=backend)
-        _kernels.settle_step(rule, n_moments, leading, self.threads)
+            b.grad[active] = _run.differentiate(self.f, x, spec, x.shape)
+            b.fun[active] = _run.evaluate(self.f, x, spec)
+        _kernels.settle_step(self.optimizer, descent, spec.threads)
+        if spec.bounded:
+            np.clip(b.x, spec.lower, spec.upper, out=b.x)  # projected: every iterate stays in the box
 
     def _record(self, x_before: np.ndarray, lr: float) -> None:
         b = self.buffers
@@ -351,7 +364,7 @@ def _scheduled_lr(schedule: Callable[[int], float], step: int) -> float:
     cosine decay), or an error: a negative rate would silently climb f instead of descending."""
     lr = schedule(step)
     try:
-        return _checks.non_negative("lr", lr)
+        return check.non_negative("lr", lr)
     except OptionError:
         raise OptionError(f"the schedule returned lr={lr!r} at step {step}; a learning rate must be a finite number >= 0.") from None
 

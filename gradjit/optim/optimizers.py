@@ -21,8 +21,9 @@ from typing import ClassVar, NamedTuple
 
 import numpy as np
 
+from .. import _validation as check
 from ..errors import OptionError
-from . import _checks, rules
+from . import rules
 
 
 class OptimizerState(NamedTuple):
@@ -39,31 +40,33 @@ class Optimizer(ABC):
     (as a frozen dataclass with an ``lr`` field):
 
     ``n_moments``
-        How many arrays shaped like ``x`` it keeps (0, 1 or 2).
+        How many arrays shaped like ``x`` it keeps (any number).
     ``rule``
-        Its elementwise update ``rule(x, g, a, b, c) -> (x, a, b)`` (see
+        Its elementwise update ``rule(x, g, moments, c) -> (x, moments)`` (see
         :mod:`gradjit.optim.rules`), a plain function that NumPy runs on arrays
         and Numba compiles into :func:`~gradjit.optim.minimize`'s kernels.
     ``coefficients(lr, count)``
-        The floats ``c`` that ``rule`` reads at step ``count`` (1, 2, ...).
+        The coefficients ``c`` that ``rule`` reads by name at step ``count``
+        (1, 2, ...): an instance of the NamedTuple class ``coefficients_type``.
     """
 
     lr: float
     n_moments: ClassVar[int]
     rule: ClassVar[Callable]
+    coefficients_type: ClassVar[type]
     #: Hyper-parameters besides ``lr`` that must be > 0, and those in [0, 1).
     _positive: ClassVar[tuple[str, ...]] = ()
     _fractions: ClassVar[tuple[str, ...]] = ()
 
     def __post_init__(self):
-        _checks.positive("lr", self.lr)
+        check.positive("lr", self.lr)
         for name in self._positive:
-            _checks.positive(name, getattr(self, name))
+            check.positive(name, getattr(self, name))
         for name in self._fractions:
-            _checks.fraction(name, getattr(self, name))
+            check.fraction(name, getattr(self, name))
 
     @abstractmethod
-    def coefficients(self, lr: float, count: int) -> tuple[float, ...]:
+    def coefficients(self, lr: float, count: int) -> tuple:
         """The coefficients ``c`` of ``rule`` for step ``count`` (1 for the first step)."""
 
     def init(self, x: np.ndarray) -> OptimizerState:
@@ -77,10 +80,9 @@ class Optimizer(ABC):
         Returns the new point and the new state; the arguments are not modified.
         """
         count = state.count + 1
-        moments = (*state.moments, 0.0, 0.0)[:2]  # a slot the method does not use passes through
-        x_new, a, b = self.rule(np.asarray(x, dtype=np.float64), np.asarray(grad, dtype=np.float64), *moments,
-                                self.coefficients(self.lr if lr is None else lr, count))
-        return x_new, OptimizerState((a, b)[: self.n_moments], count)
+        x_new, moments = self.rule(np.asarray(x, dtype=np.float64), np.asarray(grad, dtype=np.float64), tuple(state.moments),
+                                   self.coefficients(self.lr if lr is None else lr, count))
+        return x_new, OptimizerState(tuple(moments), count)
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,11 @@ class GradientDescent(Optimizer):
     lr: float = 0.01
     n_moments: ClassVar[int] = 0
     rule: ClassVar[Callable] = staticmethod(rules.gradient_descent)
+    coefficients_type: ClassVar[type] = rules.GradientDescentCoefficients
 
 
     def coefficients(self, lr, count):
-        return (lr,)
+        return rules.GradientDescentCoefficients(lr)
 
 
 @dataclass(frozen=True)
@@ -125,11 +128,12 @@ class Momentum(Optimizer):
     nesterov: bool = False
     n_moments: ClassVar[int] = 1
     rule: ClassVar[Callable] = staticmethod(rules.momentum)
+    coefficients_type: ClassVar[type] = rules.MomentumCoefficients
 
     _fractions: ClassVar[tuple[str, ...]] = ("momentum",)
 
     def coefficients(self, lr, count):
-        return (lr, self.momentum, 1.0 if self.nesterov else 0.0)
+        return rules.MomentumCoefficients(lr, self.momentum, 1.0 if self.nesterov else 0.0)
 
 
 @dataclass(frozen=True)
@@ -155,11 +159,12 @@ class AdaGrad(Optimizer):
     eps: float = 1e-7
     n_moments: ClassVar[int] = 1
     rule: ClassVar[Callable] = staticmethod(rules.adagrad)
+    coefficients_type: ClassVar[type] = rules.AdaGradCoefficients
 
     _positive: ClassVar[tuple[str, ...]] = ("eps",)
 
     def coefficients(self, lr, count):
-        return (lr, self.eps)
+        return rules.AdaGradCoefficients(lr, self.eps)
 
 
 @dataclass(frozen=True)
@@ -181,12 +186,13 @@ class RMSprop(Optimizer):
     eps: float = 1e-7
     n_moments: ClassVar[int] = 1
     rule: ClassVar[Callable] = staticmethod(rules.rmsprop)
+    coefficients_type: ClassVar[type] = rules.RMSpropCoefficients
 
     _positive: ClassVar[tuple[str, ...]] = ("eps",)
     _fractions: ClassVar[tuple[str, ...]] = ("decay",)
 
     def coefficients(self, lr, count):
-        return (lr, self.decay, self.eps)
+        return rules.RMSpropCoefficients(lr, self.decay, self.eps)
 
 
 @dataclass(frozen=True)
@@ -213,12 +219,13 @@ class Adam(Optimizer):
     eps: float = 1e-8
     n_moments: ClassVar[int] = 2
     rule: ClassVar[Callable] = staticmethod(rules.adam)
+    coefficients_type: ClassVar[type] = rules.AdamCoefficients
 
     _positive: ClassVar[tuple[str, ...]] = ("eps",)
     _fractions: ClassVar[tuple[str, ...]] = ("b1", "b2")
 
     def coefficients(self, lr, count):
-        return (lr, self.b1, self.b2, self.eps, 1.0 - self.b1**count, 1.0 - self.b2**count)
+        return rules.AdamCoefficients(lr, self.b1, self.b2, self.eps, 1.0 - self.b1**count, 1.0 - self.b2**count)
 
 
 #: The optimizers by the names ``minimize(method=...)`` accepts.
@@ -235,7 +242,16 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
 def get(method: str | Optimizer, lr: float | None = None) -> Optimizer:
     """An optimizer from a name in :data:`OPTIMIZERS` or an optimizer object.
 
-    ``lr``, when given, replaces the optimizer's learning rate.
+    Parameters
+    ----------
+    method : str or Optimizer
+        A name in :data:`OPTIMIZERS` (with its default hyper-parameters) or an optimizer.
+    lr : float, optional
+        Replaces the optimizer's learning rate.
+
+    Returns
+    -------
+    Optimizer
     """
     if isinstance(method, Optimizer):
         optimizer = method

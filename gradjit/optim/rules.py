@@ -1,59 +1,90 @@
 """The update rule of each optimizer, written once for NumPy and for Numba.
 
-A rule is a plain function ``rule(x, g, a, b, c) -> (x, a, b)``: the new point
-from the point ``x``, its gradient ``g`` and the optimizer's two moment slots
-``a`` and ``b`` (velocity, accumulated squares, ...; a slot the method does not
-use is passed through unchanged), with ``c`` the step's coefficients from
-:meth:`Optimizer.coefficients <gradjit.optim.Optimizer.coefficients>`.
+A rule is a plain function ``rule(x, g, moments, c) -> (x, moments)``: the new
+point from the point ``x``, its gradient ``g`` and the optimizer's moments (a
+tuple of any length: velocity, accumulated squares, ...), with ``c`` the
+step's coefficients, a NamedTuple read by name (each rule's class below).
 
 Every operation is elementwise, so the same function runs on whole arrays in
 :meth:`Optimizer.step <gradjit.optim.Optimizer.step>` and on one float at a
 time inside the compiled descent kernels (:mod:`gradjit.optim._kernels`): the
-mathematics lives here only. ``c`` is the tuple of coefficients in
-``Optimizer.step`` and a float64 array in the kernels.
+mathematics lives here only. A new method with a third moment (AMSGrad's
+running maximum, say) is a new rule with a three-tuple: the kernels' inputs
+do not change.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 
-def gradient_descent(x, g, a, b, c):
-    """``x - lr g``; ``c = (lr,)``."""
-    return x - c[0] * g, a, b
+class GradientDescentCoefficients(NamedTuple):
+    lr: float
 
 
-def momentum(x, g, a, b, c):
-    """Heavy ball, or Nesterov's look-ahead when ``c[2]`` is 1; ``c = (lr, momentum, nesterov)``.
+def gradient_descent(x, g, moments, c):
+    """``x - lr g``; no moments."""
+    return x - c.lr * g, moments
+
+
+class MomentumCoefficients(NamedTuple):
+    lr: float
+    momentum: float
+    nesterov: float  # 1.0 for Nesterov's look-ahead, else 0.0
+
+
+def momentum(x, g, moments, c):
+    """Heavy ball, or Nesterov's look-ahead; moments ``(v,)``.
 
     ``v <- momentum v - lr g``; ``x <- x + v``, or with Nesterov
     ``x <- x + momentum**2 v - (1 + momentum) lr g``.
     """
-    lr, mu = c[0], c[1]
-    velocity = mu * a - lr * g
-    if c[2] != 0.0:
-        return x + mu * mu * velocity - (1.0 + mu) * lr * g, velocity, b
-    return x + velocity, velocity, b
+    velocity = c.momentum * moments[0] - c.lr * g
+    if c.nesterov != 0.0:
+        return x + c.momentum * c.momentum * velocity - (1.0 + c.momentum) * c.lr * g, (velocity,)
+    return x + velocity, (velocity,)
 
 
-def adagrad(x, g, a, b, c):
-    """``h <- h + g**2``; ``x <- x - lr g / (sqrt(h) + eps)``; ``c = (lr, eps)``."""
-    squares = a + g * g
-    return x - c[0] * g / (np.sqrt(squares) + c[1]), squares, b
+class AdaGradCoefficients(NamedTuple):
+    lr: float
+    eps: float
 
 
-def rmsprop(x, g, a, b, c):
-    """``h <- decay h + (1 - decay) g**2``; ``x <- x - lr g / (sqrt(h) + eps)``; ``c = (lr, decay, eps)``."""
-    squares = c[1] * a + (1.0 - c[1]) * g * g
-    return x - c[0] * g / (np.sqrt(squares) + c[2]), squares, b
+def adagrad(x, g, moments, c):
+    """``h <- h + g**2``; ``x <- x - lr g / (sqrt(h) + eps)``; moments ``(h,)``."""
+    squares = moments[0] + g * g
+    return x - c.lr * g / (np.sqrt(squares) + c.eps), (squares,)
 
 
-def adam(x, g, a, b, c):
-    """Adam with bias correction; ``c = (lr, b1, b2, eps, 1 - b1**t, 1 - b2**t)``.
+class RMSpropCoefficients(NamedTuple):
+    lr: float
+    decay: float
+    eps: float
+
+
+def rmsprop(x, g, moments, c):
+    """``h <- decay h + (1 - decay) g**2``; ``x <- x - lr g / (sqrt(h) + eps)``; moments ``(h,)``."""
+    squares = c.decay * moments[0] + (1.0 - c.decay) * g * g
+    return x - c.lr * g / (np.sqrt(squares) + c.eps), (squares,)
+
+
+class AdamCoefficients(NamedTuple):
+    lr: float
+    b1: float
+    b2: float
+    eps: float
+    bias1: float  # 1 - b1**t
+    bias2: float  # 1 - b2**t
+
+
+def adam(x, g, moments, c):
+    """Adam with bias correction; moments ``(m, v)``.
 
     ``m <- b1 m + (1 - b1) g``; ``v <- b2 v + (1 - b2) g**2``;
     ``x <- x - lr (m / (1 - b1**t)) / (sqrt(v / (1 - b2**t)) + eps)``.
     """
-    mean = c[1] * a + (1.0 - c[1]) * g
-    squares = c[2] * b + (1.0 - c[2]) * g * g
-    return x - c[0] * (mean / c[4]) / (np.sqrt(squares / c[5]) + c[3]), mean, squares
+    mean = c.b1 * moments[0] + (1.0 - c.b1) * g
+    squares = c.b2 * moments[1] + (1.0 - c.b2) * g * g
+    return x - c.lr * (mean / c.bias1) / (np.sqrt(squares / c.bias2) + c.eps), (mean, squares)

@@ -1,0 +1,80 @@
+"""Running a resolved spec: allocation and the one call into the backend.
+
+The public functions validate their options once into a
+:class:`~gradjit._spec.Spec` and call these; so do the loops that differentiate
+many times with the same options (:func:`gradjit.minimize`,
+:func:`gradjit.critical_points.find`, the Dask blocks, the classic functions),
+without validating again at every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import _chunks
+from . import _validation as check
+from ._spec import Spec
+from .backends import GridBlock
+
+__all__ = ["differentiate", "evaluate", "grid"]
+
+
+def differentiate(f: Callable, points: np.ndarray, spec: Spec, shape: tuple[int, ...], *, out: Any = None,
+                  full_output: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    """The gradient of ``f`` at the rows of ``points`` (N, d), shaped ``shape``; with
+    ``full_output``, also the error estimates (methods that make them)."""
+    out = check.output(out, shape)
+    errors = np.empty(shape) if spec.method.error_estimates else None
+
+    def compute(target: np.ndarray) -> None:
+        found = None if errors is None else errors.reshape(points.shape)
+        spec.backend.gradient(f, points, spec, target.reshape(points.shape), found)
+
+    result = _into(out, shape, compute, points)
+    return (result, errors) if full_output else result
+
+
+def evaluate(f: Callable, points: np.ndarray, spec: Spec) -> np.ndarray:
+    """``f`` at every row of ``points`` (N, d), C-contiguous float64: an array of N values."""
+    out = np.empty(points.shape[0])
+    spec.backend.values(f, points, spec, out)
+    return out
+
+
+def grid(f: Callable, axes: tuple[np.ndarray, ...], indexing: str, spec: Spec, *, out: Any = None, dtype: Any = np.float64,
+         progress: bool = False) -> Any:
+    """The gradient on the grid of validated ``axes`` into ``out`` (new if None), slab by slab."""
+    d = len(axes)
+    grid_shape = tuple(axes[a].size for a in check.grid_axes(d, indexing))
+    result_shape = (d, *grid_shape)
+    out = check.grid_output(out, result_shape)
+    if out is None:
+        out = _chunks.new_output(result_shape, dtype)
+    elif isinstance(out, np.ndarray) and any(np.shares_memory(out, a) for a in axes):
+        axes = tuple(a.copy() for a in axes)  # the axes are read while out is written
+    direct = isinstance(out, np.ndarray) and out.dtype == np.float64 and out.flags.c_contiguous
+    first = check.grid_axes(d, indexing)[0]  # the axis along the result's first grid dimension, which the slabs split
+
+    def compute(r0: int, r1: int, block: GridBlock) -> None:
+        sub_axes = axes[:first] + (axes[first][r0:r1],) + axes[first + 1:]
+        spec.backend.grid(f, sub_axes, indexing, spec, block)
+
+    _chunks.evaluate(compute, out, direct=direct, progress=progress)
+    return out
+
+
+def _into(out: np.ndarray | None, shape: tuple[int, ...], compute: Callable[[np.ndarray], None], *inputs: np.ndarray) -> np.ndarray:
+    """Run ``compute`` into ``out`` directly when it is C-contiguous and shares no
+    memory with the inputs, else into a fresh array (copied into ``out`` if given)."""
+    if out is not None and out.flags.c_contiguous and not any(np.shares_memory(out, a) for a in inputs):
+        compute(out)
+        return out
+    result = np.empty(shape)
+    compute(result)
+    if out is not None:
+        out[...] = result
+        return out
+    return result

@@ -1,0 +1,154 @@
+"""One resolved spec: every option of a differentiation, validated once.
+
+Each public entry point calls :func:`resolve` once with its options and passes
+the frozen :class:`Spec` down to the backend; :func:`gradjit.minimize`,
+:func:`gradjit.critical_points.find`, the Dask blocks and the classic
+functions resolve once and reuse the spec at every step or block, instead of
+calling the public functions (and their checks) again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+
+from . import _validation as check
+from .backends import Backend, get
+from .errors import OptionError
+from .stencils.methods import METHODS, Method
+from .stencils.weights import HESSIAN_STEP, central_weights, one_sided_weights
+
+__all__ = ["Spec", "resolve"]
+
+#: What each kind of derivative accepts.
+KINDS = ("gradient", "grid", "hessian", "jacobian", "values")
+
+
+@dataclass(frozen=True, eq=False)
+class Spec:
+    """How to differentiate: the validated options every backend reads.
+
+    Attributes
+    ----------
+    method : Method
+        The row of :data:`gradjit.stencils.METHODS`.
+    order : int
+        The stencil's order.
+    weights : tuple of float
+        The stencil's weights: central (``central``, and ``richardson`` has
+        none), one-sided (``forward``, ``backward``).
+    one_sided : tuple of float
+        The one-sided weights of the same order, used next to a bound by
+        bounded central stencils.
+    steps : ndarray, shape (d,)
+        The step per coordinate: relative (times ``max(1, |x_j|)``) when
+        ``scaled``, else absolute.
+    scaled : bool
+    lower, upper : ndarray, shape (d,)
+        The box f may be evaluated in (``-inf``, ``inf`` when unbounded).
+    bounded : bool
+        Whether ``bounds`` were given.
+    backend : Backend
+    threads : int
+    args : tuple
+        Extra arguments of f.
+    vectorized : bool
+        The NumPy reference calls f with the whole batch.
+    scalar_input : bool
+        f takes a float, not an array (:func:`gradjit.derivative`).
+    """
+
+    method: Method
+    order: int
+    weights: tuple[float, ...]
+    one_sided: tuple[float, ...]
+    steps: np.ndarray
+    scaled: bool
+    lower: np.ndarray
+    upper: np.ndarray
+    bounded: bool
+    backend: Backend
+    threads: int
+    args: tuple
+    vectorized: bool = False
+    scalar_input: bool = False
+
+    @property
+    def evaluations(self) -> int:
+        """The most evaluations of f per entry (the kernels' cost estimate)."""
+        if self.bounded and self.method.name == "central":
+            return max(len(self.one_sided), 2 * len(self.weights))
+        return self.method.evaluations(self.order)
+
+    @property
+    def direction(self) -> float:
+        """-1 for backward differences, else +1."""
+        return -1.0 if self.method.name == "backward" else 1.0
+
+    @property
+    def returns(self) -> str:
+        """What f returns, for :func:`gradjit._objective.compiled_call`: ``"real"`` or ``"complex"``."""
+        return "complex" if self.method.complex_input else "real"
+
+
+#: The methods each kind of derivative offers.
+_ALLOWED = {
+    "gradient": tuple(METHODS),
+    "grid": tuple(METHODS),
+    "hessian": ("central",),
+    "jacobian": tuple(name for name, m in METHODS.items() if m.vector),
+    "values": ("central",),
+}
+
+
+def resolve(
+    d: int,
+    *,
+    kind: str = "gradient",
+    method: Any = "central",
+    order: Any = 2,
+    h: Any = None,
+    bounds: Any = None,
+    points: np.ndarray | None = None,
+    backend: Any = "numba",
+    threads: Any = None,
+    args: Any = (),
+    vectorized: bool = False,
+    full_output: bool = False,
+    scalar_input: bool = False,
+) -> Spec:
+    """Validate the options of one differentiation in ``d`` variables and freeze them.
+
+    ``kind`` is ``"gradient"``, ``"grid"``, ``"hessian"``, ``"jacobian"`` or
+    ``"values"`` (what the caller computes: it narrows the methods). ``points``,
+    an ``(N, d)`` array, must lie inside ``bounds`` when those are given (a
+    grid passes its two corners, :func:`gradjit._validation.grid_corners`).
+    """
+    row = check.method(method, _ALLOWED[kind], kind if kind != "grid" else "grid_gradient")
+    stencil_order = check.order(order, row)
+    chosen = get(backend)
+    arguments = check.arguments(args)
+    n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
+    if full_output and not row.error_estimates:
+        makers = " or ".join(f"method={n!r}" for n, m in METHODS.items() if m.error_estimates)
+        raise OptionError(f"full_output=True returns error estimates, which method={row.name!r} does not make; use {makers}.")
+    if bounds is not None and not row.bounded:
+        raise OptionError(f"bounds apply to the methods {tuple(n for n, m in METHODS.items() if m.bounded)}; "
+                          f"method={row.name!r} chooses its side itself (or has none).")
+    if vectorized and (chosen.NAME != "numpy" or row.name != "central" or bounds is not None):
+        raise OptionError("vectorized=True applies to backend='numpy' with method='central' and no bounds.")
+    lower, upper = check.bounds(bounds, np.empty((0, d)) if points is None else points)
+    relative = HESSIAN_STEP if kind == "hessian" else row.relative_step(stencil_order)
+    steps, scaled = check.steps(h, d, relative)
+    one_sided = one_sided_weights(stencil_order)  # of the same order: the side a bounded central stencil turns to
+    if row.name in ("forward", "backward"):
+        weights = one_sided
+    elif row.name == "central":
+        weights = central_weights(stencil_order)
+    else:
+        weights = ()
+    return Spec(row, stencil_order, weights, one_sided, steps, scaled, lower, upper, bounds is not None, chosen,
+                n_threads, arguments, bool(vectorized), bool(scalar_input))

@@ -1,0 +1,124 @@
+"""Richardson extrapolation of central (and, next to a bound, one-sided) differences."""
+
+from __future__ import annotations
+
+import numpy as np
+from numba.extending import register_jitable
+
+__all__ = ["RICHARDSON_BASE", "RICHARDSON_LEVELS", "RICHARDSON_RATIO", "RICHARDSON_STEPS", "RICHARDSON_TABLE_SIZE",
+           "richardson_entry"]
+
+_EPS = float(np.finfo(np.float64).eps)
+
+# Richardson extrapolation of the order-2 central difference
+#     D(h) = f'(x) + a1 h^2 + a2 h^4 + ...
+# over the geometric steps h_i = base * q**i (q = RICHARDSON_RATIO, i < RICHARDSON_STEPS).
+# With r = 1 / q^2, level k of the tableau removes the h^(2k) term:
+#     T_k(i) = T_(k-1)(i) + (T_(k-1)(i) - T_(k-1)(i-1)) / (r**k - 1).
+# One-sided differences (f(x ± h) - f(x)) / ±h have every power of h: there r = 1 / q.
+# Every T_k(i) of levels 2 .. RICHARDSON_LEVELS is a candidate, with the error estimate
+#     |T_k(i) - T_k(i-1)|           truncation: how far the level moved from the last window,
+#   + |T_k(i) - T_(k-1)(i)|         what the last extrapolation changed, here and in the
+#   + |T_k(i-1) - T_(k-1)(i-1)|     window before (windows that agree by chance, or that
+#                                   settle on a plateau, do not pass all three),
+#   + RICHARDSON_ROUNDING * G_k * eps |f(x)| / h_i    rounding of f, amplified by the level,
+# and the candidate with the smallest estimate wins. The steps are taken largest first,
+# and the loop stops once no later candidate can win (their estimates are at least
+# their rounding terms, which only grow). Large steps suit functions whose
+# f is large beside their gradient (rounding), small ones fast-varying functions; the
+# sequence spans both, from max(1, |x_j|) down to 0.0013 max(1, |x_j|). The parameters
+# were chosen on the test suite: with python benchmarks/accuracy.py --seed 11 (1, 2, 3)
+# the 99th percentile of the relative error is 2.9e-13 to 3.2e-13, the worst 1.1e-12
+# to 2.5e-12.
+
+#: Relative base step (the largest), times ``max(1, |x_j|)``.
+RICHARDSON_BASE = 1.0
+#: Ratio of one step to the one before.
+RICHARDSON_RATIO = 0.6
+#: Steps in the geometric sequence (2 evaluations of f each).
+RICHARDSON_STEPS = 14
+#: The highest extrapolation level (the lowest is 2).
+RICHARDSON_LEVELS = 8
+#: Fewest steps a bounded coordinate may use before it turns one-sided.
+RICHARDSON_MIN_STEPS = 6
+#: The rounding part of the error estimate: this many ``G_k eps |f(x)| / h``.
+RICHARDSON_ROUNDING = 10.0
+
+
+def _noise_gains(r: float, one_sided: bool) -> np.ndarray:
+    """``G_k`` per level ``k``: the rounding error of ``T_k(i)`` in units of
+    ``eps |f| / h_i``. ``T_k(i) = Σ_m w_m D(h_(i-k+m))`` and ``D(h)``'s rounding
+    is ``eps |f| / h`` (central; twice that one-sided), so ``G_k = Σ_m |w_m| h_i / h_(i-k+m)``."""
+    gains = np.empty(RICHARDSON_LEVELS + 1)
+    weights = np.array([1.0])
+    for k in range(RICHARDSON_LEVELS + 1):
+        if k:
+            c = 1.0 / (r**k - 1.0)
+            weights = np.concatenate([[0.0], (1.0 + c) * weights]) - np.concatenate([c * weights, [0.0]])
+        gains[k] = np.sum(np.abs(weights) * RICHARDSON_RATIO ** np.arange(k, -1, -1))
+    return gains * (2.0 if one_sided else 1.0)
+
+
+# Per level k: 1 / (r**k - 1), the tableau's factor, and G_k (central, then one-sided).
+_LEVELS = np.arange(RICHARDSON_LEVELS + 1)
+_CENTRAL_FACTORS = 1.0 / np.maximum(RICHARDSON_RATIO ** (-2.0 * _LEVELS) - 1.0, 1e-300)  # level 0 unused
+_ONE_SIDED_FACTORS = 1.0 / np.maximum(RICHARDSON_RATIO ** (-1.0 * _LEVELS) - 1.0, 1e-300)
+_CENTRAL_GAINS = _noise_gains(RICHARDSON_RATIO**-2, one_sided=False)
+_ONE_SIDED_GAINS = _noise_gains(1.0 / RICHARDSON_RATIO, one_sided=True)
+
+#: Scratch floats :func:`richardson_entry` needs: the tableau and the inverse steps.
+RICHARDSON_TABLE_SIZE = (RICHARDSON_LEVELS + 2) * RICHARDSON_STEPS
+
+
+@register_jitable
+def richardson_entry(call, args, x, j, base, count, direction, center, table):
+    """``(estimate, error_estimate)`` of ``df/dx_j`` at ``x`` by Richardson extrapolation.
+
+    The steps are ``base * RICHARDSON_RATIO**i`` for ``i < count``
+    (``RICHARDSON_MIN_STEPS <= count <= RICHARDSON_STEPS``), each re-measured as
+    ``(x_j ± s) - x_j``. ``direction`` 0 extrapolates central differences (error
+    in even powers of h); +1 / -1 forward / backward ones ``(f(x ± h e_j) - f(x)) / ±h``
+    (all powers), for points next to a bound. ``center`` is ``f(x)``; ``table`` is
+    scratch space of ``RICHARDSON_TABLE_SIZE`` floats. The candidates and their
+    error estimates are described above. ``x`` is perturbed in place and restored.
+    Shared by the kernels and the NumPy reference.
+    """
+    n = RICHARDSON_STEPS
+    inverse = (RICHARDSON_LEVELS + 1) * n  # where 1 / |h_i| is kept
+    factors = _CENTRAL_FACTORS if direction == 0 else _ONE_SIDED_FACTORS
+    gains = _CENTRAL_GAINS if direction == 0 else _ONE_SIDED_GAINS
+    rounding = RICHARDSON_ROUNDING * _EPS * abs(center)
+    best, best_error = np.nan, np.inf
+    x0 = x[j]
+    sign = -1.0 if direction < 0 else 1.0
+    step = base
+    for i in range(count):
+        # Step i: a new difference quotient, then the new column of the tableau and its candidates.
+        h = (x0 + sign * step) - x0
+        x[j] = x0 + h
+        plus = call(x, args)
+        if direction == 0:
+            x[j] = x0 - h
+            table[i] = (plus - call(x, args)) / (2.0 * h)
+        else:
+            table[i] = (plus - center) / h
+        table[inverse + i] = 1.0 / abs(h)
+        for k in range(1, min(i, RICHARDSON_LEVELS) + 1):
+            row, below_row = k * n, (k - 1) * n
+            below = table[below_row + i]
+            value = below + (below - table[below_row + i - 1]) * factors[k]
+            table[row + i] = value
+            if k >= 2 and i >= k + 2:
+                error = (abs(value - table[row + i - 1]) + abs(value - below)
+                         + abs(table[row + i - 1] - table[below_row + i - 1])
+                         + rounding * gains[k] * table[inverse + i])
+                if error < best_error:  # a NaN error never wins
+                    best, best_error = value, error
+        # Every later candidate's estimate is at least its rounding term, and those
+        # only grow (smaller steps, higher levels' larger gains): once the best beats
+        # the smallest of them, no later step can change the result, so stop early.
+        step *= RICHARDSON_RATIO
+        if best_error <= rounding * gains[2] * (1.0 / abs((x0 + sign * step) - x0)):
+            break
+    x[j] = x0
+    return best, best_error
