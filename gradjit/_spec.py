@@ -19,7 +19,7 @@ from . import _validation as check
 from .backends import Backend, get
 from .errors import OptionError
 from .stencils.methods import METHODS, Method
-from .stencils.weights import HESSIAN_STEP, central_weights, one_sided_weights
+from .stencils.weights import HESSIAN_STEP, one_sided_weights
 
 __all__ = ["Spec", "resolve"]
 
@@ -38,8 +38,8 @@ class Spec:
     order : int
         The stencil's order.
     weights : tuple of float
-        The stencil's weights: central (``central``, and ``richardson`` has
-        none), one-sided (``forward``, ``backward``).
+        The stencil's weights (``method.weights(order)``; none for the
+        complex step and Richardson).
     one_sided : tuple of float
         The one-sided weights of the same order, used next to a bound by
         bounded central stencils.
@@ -79,14 +79,19 @@ class Spec:
     @property
     def evaluations(self) -> int:
         """The most evaluations of f per entry (the kernels' cost estimate)."""
-        if self.bounded and self.method.name == "central":
+        if self.bounded and self.method.formula == "central":
             return max(len(self.one_sided), 2 * len(self.weights))
         return self.method.evaluations(self.order)
 
     @property
+    def formula(self) -> str:
+        """The formula the backends run (:attr:`Method.formula`)."""
+        return self.method.formula
+
+    @property
     def direction(self) -> float:
-        """-1 for backward differences, else +1."""
-        return -1.0 if self.method.name == "backward" else 1.0
+        """The side of a one-sided formula: -1 (backward) or +1."""
+        return self.method.direction
 
     @property
     def returns(self) -> str:
@@ -119,6 +124,7 @@ def resolve(
     vectorized: bool = False,
     full_output: bool = False,
     scalar_input: bool = False,
+    names: dict[str, str] | None = None,
 ) -> Spec:
     """Validate the options of one differentiation in ``d`` variables and freeze them.
 
@@ -126,8 +132,11 @@ def resolve(
     ``"values"`` (what the caller computes: it narrows the methods). ``points``,
     an ``(N, d)`` array, must lie inside ``bounds`` when those are given (a
     grid passes its two corners, :func:`gradjit._validation.grid_corners`).
+    ``names`` renames options in messages (``minimize`` calls ``method``
+    ``difference`` and ``bounds`` ``box``).
     """
-    row = check.method(method, _ALLOWED[kind], kind if kind != "grid" else "grid_gradient")
+    names = {"method": "method", "bounds": "bounds", **(names or {})}
+    row = check.method(method, _ALLOWED[kind], kind if kind in ("hessian", "jacobian") else "", name=names["method"])
     stencil_order = check.order(order, row)
     chosen = get(backend)
     arguments = check.arguments(args)
@@ -136,19 +145,14 @@ def resolve(
         makers = " or ".join(f"method={n!r}" for n, m in METHODS.items() if m.error_estimates)
         raise OptionError(f"full_output=True returns error estimates, which method={row.name!r} does not make; use {makers}.")
     if bounds is not None and not row.bounded:
-        raise OptionError(f"bounds apply to the methods {tuple(n for n, m in METHODS.items() if m.bounded)}; "
-                          f"method={row.name!r} chooses its side itself (or has none).")
-    if vectorized and (chosen.NAME != "numpy" or row.name != "central" or bounds is not None):
+        raise OptionError(f"{names['bounds']}= applies to the methods {tuple(n for n, m in METHODS.items() if m.bounded)}; "
+                          f"{names['method']}={row.name!r} chooses its side itself (or has none).")
+    if vectorized and (chosen.NAME != "numpy" or row.formula != "central" or bounds is not None):
         raise OptionError("vectorized=True applies to backend='numpy' with method='central' and no bounds.")
-    lower, upper = check.bounds(bounds, np.empty((0, d)) if points is None else points)
+    lower, upper = check.bounds(bounds, np.empty((0, d)) if points is None else points, name=names["bounds"])
     relative = HESSIAN_STEP if kind == "hessian" else row.relative_step(stencil_order)
     steps, scaled = check.steps(h, d, relative)
     one_sided = one_sided_weights(stencil_order)  # of the same order: the side a bounded central stencil turns to
-    if row.name in ("forward", "backward"):
-        weights = one_sided
-    elif row.name == "central":
-        weights = central_weights(stencil_order)
-    else:
-        weights = ()
+    weights = row.weights(stencil_order)
     return Spec(row, stencil_order, weights, one_sided, steps, scaled, lower, upper, bounds is not None, chosen,
                 n_threads, arguments, bool(vectorized), bool(scalar_input))

@@ -77,13 +77,13 @@ def one_of(name: str, value: Any, choices: Sequence[str]) -> str:
     return value
 
 
-def method(value: Any, allowed: Sequence[str] | None = None, what: str = "") -> Method:
+def method(value: Any, allowed: Sequence[str] | None = None, what: str = "", name: str = "method") -> Method:
     """The row of :data:`~gradjit.stencils.METHODS` named ``value``; ``allowed`` narrows the
-    choice for an entry point (``what`` names it in the message)."""
+    choice for an entry point (``what`` names it in the message, ``name`` the option)."""
     allowed = tuple(METHODS) if allowed is None else tuple(allowed)
     if not _one_of(value, allowed):
         where = f" for {what}" if what else ""
-        raise OptionError(f"method must be one of {allowed}{where}; got {value!r}.")
+        raise OptionError(f"{name} must be one of {allowed}{where}; got {value!r}.")
     return METHODS[value]
 
 
@@ -110,7 +110,7 @@ def steps(h: Any, d: int, relative: float) -> tuple[np.ndarray, bool]:
     return np.array(arr, dtype=np.float64, order="C"), False
 
 
-def bounds(value: Any, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def bounds(value: Any, points: np.ndarray, name: str = "bounds") -> tuple[np.ndarray, np.ndarray]:
     """``(lower, upper)``, each a number or an array of shape ``(d,)``, as two (d,)
     arrays; ``None`` is unbounded. Every point must lie inside."""
     d = points.shape[1]
@@ -119,13 +119,13 @@ def bounds(value: Any, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     try:
         lower, upper = (np.broadcast_to(np.asarray(v, dtype=np.float64), (d,)).copy() for v in value)
     except (TypeError, ValueError):
-        raise OptionError(f"bounds must be a pair (lower, upper) of numbers or arrays of shape ({d},); got {value!r}.") from None
+        raise OptionError(f"{name} must be a pair (lower, upper) of numbers or arrays of shape ({d},); got {value!r}.") from None
     if np.isnan(lower).any() or np.isnan(upper).any() or not np.all(lower < upper):
-        raise OptionError(f"bounds must have lower < upper in every coordinate; got {value!r}.")
+        raise OptionError(f"{name} must have lower < upper in every coordinate; got {value!r}.")
     outside = (points < lower) | (points > upper)
     if outside.any():
         i, j = np.argwhere(outside)[0]
-        raise OptionError(f"every point must lie inside the bounds; x[{i}, {j}] = {points[i, j]} is outside [{lower[j]}, {upper[j]}].")
+        raise OptionError(f"every point must lie inside the {name}; x[{i}, {j}] = {points[i, j]} is outside [{lower[j]}, {upper[j]}].")
     return lower, upper
 
 

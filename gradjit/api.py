@@ -318,8 +318,16 @@ def jac(f: Callable[..., float], **gradient_options: Any) -> Callable[..., np.nd
     if unknown:
         raise OptionError(f"jac takes the gradient options {', '.join(JAC_OPTIONS)}; got {sorted(unknown)}.")
 
+    specs: dict = {}  # resolved once per d: scipy calls jac at every iteration
+
     def jacobian(x: np.ndarray, *args: Any) -> np.ndarray:
-        return gradient(f, x, args=args, **gradient_options)
+        points, batch_shape = check.points(x)
+        d = points.shape[1]
+        spec = specs.get(d)
+        if spec is None or spec.bounded or args != spec.args:  # bounds are checked against each x
+            options = {key: value for key, value in gradient_options.items() if key != "bounds"}
+            spec = specs[d] = resolve(d, points=points, args=args, bounds=gradient_options.get("bounds"), **options)
+        return _run.differentiate(f, points, spec, (*batch_shape, d))
 
     return jacobian
 

@@ -272,3 +272,25 @@ def jacobian(F, X: np.ndarray, gradient, *args) -> np.ndarray:
 
         columns.append(gradient(component, X, *args))
     return np.stack(columns, axis=1)
+
+
+# Every method of gradjit.stencils.METHODS, by name -----------------------------
+
+
+def _richardson_values(f, X, steps, scaled, order, args=()):
+    from gradjit.stencils import richardson as parameters  # the method's parameters, not its formulas
+
+    return richardson(f, X, steps, scaled, ratio=parameters.RICHARDSON_RATIO, count=parameters.RICHARDSON_STEPS,
+                      levels=parameters.RICHARDSON_LEVELS, rounding=parameters.RICHARDSON_ROUNDING, args=args)[0]
+
+
+#: ``GRADIENTS[method](f, X, steps, scaled, order)``: the oracle of each method. The
+#: oracle tests run every method of the table against its entry here, so a new
+#: method without a textbook twin fails them.
+GRADIENTS = {
+    "central": central,
+    "forward": lambda f, X, steps, scaled, order, args=(): one_sided(f, X, steps, scaled, order, 1.0, args),
+    "backward": lambda f, X, steps, scaled, order, args=(): one_sided(f, X, steps, scaled, order, -1.0, args),
+    "complex": lambda f, X, steps, scaled, order, args=(): complex_step(f, X, steps, scaled, args),
+    "richardson": _richardson_values,
+}

@@ -99,3 +99,16 @@ def test_without_dask_the_module_says_what_to_install():
             "try:\n    import gradjit.dask\nexcept ImportError as e:\n    print(e)")
     shown = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert 'pip install "gradjit[dask]"' in shown
+
+
+def test_methods_and_bounds_reach_the_blocks():
+    lazy = gradjit.dask.grid_gradient(wavy, AXES_3D, chunks=3, indexing="ij", method="richardson")
+    np.testing.assert_array_equal(lazy.compute(), gradjit.grid_gradient(wavy, AXES_3D, indexing="ij", method="richardson"))
+    box = ([-1.0, 0.0, -3.0], [1.0, 2.0, 3.0])  # the grid's own extent: its edges go one-sided
+    lazy = gradjit.dask.grid_gradient(wavy, AXES_3D, chunks=3, indexing="ij", bounds=box)
+    np.testing.assert_array_equal(lazy.compute(), gradjit.grid_gradient(wavy, AXES_3D, indexing="ij", bounds=box))
+    X = np.random.default_rng(3).uniform(-1, 1, size=(50, 3))
+    lazy = gradjit.dask.gradient(wavy, da.from_array(X, chunks=20), method="forward", order=3)
+    np.testing.assert_array_equal(lazy.compute(), gradjit.gradient(wavy, X, method="forward", order=3))
+    with pytest.raises(errors.OptionError, match="outside"):
+        gradjit.dask.gradient(wavy, da.from_array(X * 3, chunks=20), bounds=(-1.0, 1.0)).compute()

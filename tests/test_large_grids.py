@@ -25,7 +25,6 @@ AXES_2D = (np.linspace(-2, 2, 301), np.linspace(-1, 1, 203))
 
 @pytest.mark.parametrize("chunk_bytes", [1, 8 * 7 * 4 * 3, 10**9])  # one row per chunk, uneven chunks, one chunk
 @pytest.mark.parametrize("indexing", ["xy", "ij"])
-@pytest.mark.parametrize("backend", ["numba", "numpy"])
 def test_chunks_give_the_same_result_as_one_pass(chunk_bytes, indexing, backend, monkeypatch):
     whole = gradjit.grid_gradient(wavy, AXES_3D, indexing=indexing, backend=backend)
     monkeypatch.setattr(_chunks, "CHUNK_BYTES", chunk_bytes)

@@ -1,5 +1,9 @@
 """gradjit.minimize: stopping rules, history, many starts, minibatches, schedules, jac."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
 import numpy as np
 import pytest
 
@@ -234,3 +238,63 @@ def test_the_start_is_not_modified_and_record_false_has_no_history():
     result = gradjit.minimize(bowl, start, lr=0.1, record=False)
     np.testing.assert_array_equal(start, [[1.0, 2.0], [3.0, 4.0]])
     assert "history" not in result and result.success.all()
+
+
+def _raises_outside_the_box(x):
+    if x[0] < 0.0 or x[0] > 2.0 or x[1] < -1.0 or x[1] > 1.0:
+        raise ValueError("evaluated outside the box")
+    return (x[0] - 3.0) * (x[0] - 3.0) + x[1] * x[1]
+
+
+def test_the_box_keeps_every_evaluation_and_iterate_inside():
+    # The unconstrained minimum (3, 0) lies outside: projected descent stops on the edge.
+    result = gradjit.minimize(_raises_outside_the_box, [1.0, 0.5], lr=0.1, max_iter=200, box=([0.0, -1.0], [2.0, 1.0]))
+    np.testing.assert_allclose(result.x, [2.0, 0.0], atol=1e-6)
+    history = result.history["x"]
+    assert (history[:, 0] >= 0.0).all() and (history[:, 0] <= 2.0).all()
+
+
+@pytest.mark.parametrize("difference", ["richardson", "forward", "complex"])
+def test_other_difference_methods_follow_the_central_path(difference):
+    def bowl(x):
+        return (x[0] - 1.0) * (x[0] - 1.0) + 3.0 * x[1] * x[1] + x[0] * x[1]
+
+    starts = np.array([[2.0, 1.0], [-1.0, 0.5], [0.5, -2.0]])
+    central = gradjit.minimize(bowl, starts, lr=0.05, max_iter=60, gtol=0.0)
+    other = gradjit.minimize(bowl, starts, lr=0.05, max_iter=60, gtol=0.0, difference=difference)
+    np.testing.assert_allclose(other.x, central.x, rtol=1e-5, atol=1e-6)
+
+
+def _amsgrad(x, g, moments, c):
+    mean = c.b1 * moments[0] + (1.0 - c.b1) * g
+    squares = c.b2 * moments[1] + (1.0 - c.b2) * g * g
+    largest = np.maximum(moments[2], squares)
+    return x - c.lr * (mean / c.bias1) / (np.sqrt(largest / c.bias2) + c.eps), (mean, squares, largest)
+
+
+@dataclass(frozen=True)
+class AMSGrad(optim.Optimizer):
+    """Adam with the running maximum of the second moment: a third moment."""
+
+    lr: float = 0.01
+    b1: float = 0.9
+    b2: float = 0.999
+    eps: float = 1e-8
+    n_moments: ClassVar[int] = 3
+    rule: ClassVar[Callable] = staticmethod(_amsgrad)
+    coefficients_type: ClassVar[type] = optim.rules.AdamCoefficients
+
+    def coefficients(self, lr, count):
+        return optim.rules.AdamCoefficients(lr, self.b1, self.b2, self.eps, 1.0 - self.b1**count, 1.0 - self.b2**count)
+
+
+def test_an_optimizer_with_three_moments_runs_in_the_compiled_loop():
+    # A third moment is a new rule and a three-tuple: the kernels' inputs do not change.
+    himmelblau = PROBLEMS["himmelblau"].f
+    starts = PROBLEMS["himmelblau"].sample(40, seed=2)
+    compiled = gradjit.minimize(himmelblau, starts, method=AMSGrad(lr=0.05), max_iter=50, gtol=0.0, record=False)
+    x, state, opt = starts.copy(), AMSGrad(lr=0.05).init(starts), AMSGrad(lr=0.05)
+    for _ in range(50):
+        x, state = opt.step(x, gradjit.gradient(himmelblau, x), state)
+    np.testing.assert_allclose(compiled.x, x, rtol=1e-12, atol=1e-12)
+    assert len(state.moments) == 3

@@ -49,6 +49,43 @@ BAD_CALLS = [
 ]
 
 
+def vector(x):
+    return np.array([x[0] * x[1], x[0]])
+
+
+#: Options every backend refuses alike (they are checked once, before any backend runs).
+BAD_OPTIONS = [
+    (lambda b: gradjit.gradient(sphere, [1.0, 2.0], order=3, backend=b), errors.OrderError, "order must be one of"),
+    (lambda b: gradjit.gradient(sphere, [1.0, 2.0], method="spline", backend=b), errors.OptionError, "method must be one of"),
+    (lambda b: gradjit.gradient(sphere, [1.0, 2.0], method="complex", order=4, backend=b), errors.OrderError, "no order"),
+    (lambda b: gradjit.gradient(sphere, [1.0, 2.0], method="forward", order=8, backend=b), errors.OrderError, r"\(1, 2, 3"),
+    (lambda b: gradjit.gradient(sphere, [3.0, 2.0], bounds=(0, 1), backend=b), errors.OptionError, r"x\[0, 0\] = 3.0 is outside"),
+    (lambda b: gradjit.gradient(sphere, [1.0, 2.0], bounds=(1, 0), backend=b), errors.OptionError, "lower < upper"),
+    (lambda b: gradjit.gradient(sphere, [1.0, 2.0], method="forward", bounds=(0, 3), backend=b), errors.OptionError,
+     "bounds= applies to"),
+    (lambda b: gradjit.gradient(sphere, [1.0, 2.0], full_output=True, backend=b), errors.OptionError, "method='richardson'"),
+    (lambda b: gradjit.gradient(sphere, [1.0, 2.0], h=-1.0, backend=b), errors.StepError, "finite and > 0"),
+    (lambda b: gradjit.derivative(lambda t: t, 1.0, order=5, backend=b), errors.OrderError, "order must be one of"),
+    (lambda b: gradjit.grid_gradient(sphere, AXES, bounds=(0.5, 1.0), backend=b), errors.OptionError, "outside"),
+    (lambda b: gradjit.grid_gradient(sphere, AXES, method="spline", backend=b), errors.OptionError, "method must be"),
+    (lambda b: gradjit.hessian(sphere, [1.0, 2.0], method="richardson", backend=b), errors.OptionError, "for hessian"),
+    (lambda b: gradjit.jacobian(vector, [1.0, 2.0], method="richardson", backend=b), errors.OptionError, "for jacobian"),
+    (lambda b: gradjit.jacobian(vector, [1.0, 2.0], bounds=(2, 3), backend=b), errors.OptionError, "outside"),
+    (lambda b: gradjit.minimize(sphere, [1.0, 2.0], difference="spline", backend=b), errors.OptionError,
+     "difference must be one of"),
+    (lambda b: gradjit.minimize(sphere, [1.0, 2.0], box=(0, 1), backend=b), errors.OptionError, "inside the box"),
+    (lambda b: gradjit.minimize(sphere, [1.0, 2.0], difference="forward", box=(0, 3), backend=b), errors.OptionError,
+     "box= applies to"),
+]
+
+
+@pytest.mark.parametrize("call, exception, fragment", BAD_OPTIONS, ids=[f"option{i}" for i in range(len(BAD_OPTIONS))])
+def test_every_backend_refuses_bad_options_alike(call, exception, fragment, backend):
+    with pytest.raises(exception, match=fragment) as info:
+        call(backend)
+    assert isinstance(info.value, errors.GradjitError)
+
+
 @pytest.mark.parametrize("call, exception, fragment", BAD_CALLS, ids=[f"case{i}" for i in range(len(BAD_CALLS))])
 def test_bad_input_raises_a_specific_error(call, exception, fragment):
     with pytest.raises(exception, match=fragment) as info:

@@ -227,8 +227,8 @@ def _values_heap(call):
 
 @per_owner
 def _coordinate_items(call, method: str, bounded: bool, weights: tuple, one_sided: tuple, direction: float):
-    """Item = (point i, coordinate j), one gradient entry each, by ``method``:
-    ``"central"`` with bounds (:func:`bounded_entry`), ``"forward"`` / ``"backward"``
+    """Item = (point i, coordinate j), one gradient entry each, by the formula ``method``:
+    ``"central"`` with bounds (:func:`bounded_entry`), ``"one-sided"``
     (:func:`one_sided_entry`, ``direction`` -1 for backward), ``"complex"``
     (:func:`complex_step_entry` on a complex buffer) or ``"richardson"``
     (:func:`bounded_richardson_entry`, its error estimates into ``inputs.errors``)."""
@@ -295,8 +295,8 @@ def _hessian_items(call):
 
 @per_owner
 def _jacobian_items(call, method: str, bounded: bool, weights: tuple, one_sided: tuple, direction: float):
-    """Item = (point i, coordinate j): column j of the Jacobian at point i by ``method``;
-    the output is laid out as (N, m, d)."""
+    """Item = (point i, coordinate j): column j of the Jacobian at point i by the formula
+    ``method`` (``"central"``, ``"one-sided"``, ``"complex"``); the output is laid out as (N, m, d)."""
     dtype = np.complex128 if method == "complex" else np.float64
 
     @numba.njit(inline="always", **JIT_OPTIONS)
@@ -350,8 +350,7 @@ def gradient(f, points: np.ndarray, spec, out: np.ndarray, errors: np.ndarray | 
         return
     call, args_type = compiled_call(f, spec.args, spec.scalar_input, spec.returns, points=points)
     cost = spec.evaluations * n * d * d
-    method = spec.method.name
-    if method == "central" and not spec.bounded:
+    if spec.formula == "central" and not spec.bounded:
         if _splits_coordinates(n, d, spec.evaluations, spec.threads):
             kernel, n_work = _items(call, spec.weights), n * d
         elif d <= STACK_D:
@@ -361,7 +360,7 @@ def gradient(f, points: np.ndarray, spec, out: np.ndarray, errors: np.ndarray | 
         inputs = Rows(points.reshape(-1), out.reshape(-1), spec.steps, spec.scaled)
         launch(kernel, inputs, _ROWS_TYPE, n_work, cost=cost, threads=spec.threads, args=spec.args, args_type=args_type)
         return
-    kernel = _coordinate_items(call, method, spec.bounded, spec.weights, spec.one_sided, spec.direction)
+    kernel = _coordinate_items(call, spec.formula, spec.bounded, spec.weights, spec.one_sided, spec.direction)
     inputs = _items_inputs(points, out, spec, errors=_EMPTY if errors is None else errors.reshape(-1))
     launch(kernel, inputs, _ITEMS_TYPE, n * d, cost=cost, threads=spec.threads, args=spec.args, args_type=args_type)
 
@@ -384,7 +383,7 @@ def grid(f, axes: tuple[np.ndarray, ...], indexing: str, spec, block: GridBlock)
     n_points = int(np.prod([a.size for a in axes]))
     if n_points == 0:
         return
-    if spec.method.name != "central" or spec.bounded:
+    if spec.formula != "central" or spec.bounded:
         points = grid_points(axes, indexing)
         found = np.empty_like(points)
         gradient(f, points, spec, found, np.empty_like(points) if spec.method.error_estimates else None)
@@ -434,6 +433,6 @@ def jacobian(f, points: np.ndarray, spec, out: np.ndarray) -> None:
         return
     returns = "complex vector" if spec.method.complex_input else "vector"
     call, args_type = compiled_call(f, spec.args, returns=returns, points=points)
-    kernel = _jacobian_items(call, spec.method.name, spec.bounded, spec.weights, spec.one_sided, spec.direction)
+    kernel = _jacobian_items(call, spec.formula, spec.bounded, spec.weights, spec.one_sided, spec.direction)
     launch(kernel, _items_inputs(points, out, spec, m=m), _ITEMS_TYPE, n * d, cost=spec.evaluations * n * d * d,
            threads=spec.threads, args=spec.args, args_type=args_type)

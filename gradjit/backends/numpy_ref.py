@@ -41,14 +41,14 @@ NAME = "numpy"
 def gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, errors: np.ndarray | None) -> None:
     """The gradient of ``f`` at every row of ``points`` (N, d) into ``out`` by ``spec.method``."""
     f = _scalar_adapter(f) if spec.scalar_input else f
-    method = spec.method.name
-    if method == "richardson":
+    formula = spec.formula
+    if formula == "richardson":
         richardson_gradient(f, points, spec, out, errors=errors)
     elif spec.bounded:
         bounded_gradient(f, points, spec, out)
-    elif method == "complex":
+    elif formula == "complex":
         complex_step_gradient(f, points, spec, out)
-    elif method in ("forward", "backward"):
+    elif formula == "one-sided":
         one_sided_gradient(f, points, spec, out)
     elif spec.vectorized:
         batch_gradient_vectorized(f, points, spec, out)
@@ -185,7 +185,7 @@ def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
 
 def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """The Jacobian of the vector function ``f`` at every row of ``points`` (N, d) into ``out`` (N, m, d)."""
-    m, method, steps, scaled, args = out.shape[1], spec.method.name, spec.steps, spec.scaled, spec.args
+    m, formula, steps, scaled, args = out.shape[1], spec.formula, spec.steps, spec.scaled, spec.args
     complex_input = spec.method.complex_input
 
     def call(x, call_args):
@@ -210,7 +210,7 @@ def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
                 elif spec.bounded:
                     s = actual_step(x[j], steps[j], scaled)
                     bounded_column(call, args, x, j, s, spec.lower[j], spec.upper[j], spec.weights, spec.one_sided, column)
-                elif method == "central":
+                elif formula == "central":
                     central_column(call, args, x, j, actual_step(x[j], steps[j], scaled), spec.weights, column)
                 else:
                     h = actual_step(x[j], spec.direction * steps[j], scaled)

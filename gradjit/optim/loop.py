@@ -204,7 +204,7 @@ def minimize(
         raise OptionError("batch_size and seed apply to minibatches: give data=(X, y) too.")
     points = np.atleast_2d(start)
     spec = resolve(points.shape[1], method=difference, order=order, h=h, bounds=box, points=points, backend=backend,
-                   args=args)
+                   args=args, names={"method": "difference", "bounds": "box"})
     run = _Run(f, points, single=start.ndim == 1, optimizer=optimizer, spec=spec, schedule=schedule, max_iter=max_iter,
                gtol=gtol, batches=batches, callback=callback, record=record, progress=progress)
     return run.result()
@@ -256,7 +256,7 @@ class _Run:
         self.callback, self.single = callback, single
         n, d = points.shape
         self.buffers = _kernels.new_buffers(points, optimizer.n_moments)
-        self.fused = (spec.backend.NAME == "numba" and spec.method.name == "central" and not spec.bounded
+        self.fused = (spec.backend.NAME == "numba" and spec.formula == "central" and not spec.bounded
                       and numba_cpu.uses_row_kernel(n, d, spec))
         self.compiled = None
         self.evaluations_per_step = spec.evaluations * d + 1  # one gradient and f

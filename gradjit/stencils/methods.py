@@ -34,7 +34,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .richardson import RICHARDSON_BASE, RICHARDSON_STEPS
-from .weights import COMPLEX_STEP, ONE_SIDED_ORDERS, ORDERS, default_step, one_sided_step
+from .weights import COMPLEX_STEP, ONE_SIDED_ORDERS, ORDERS, central_weights, default_step, one_sided_step, one_sided_weights
 
 __all__ = ["METHODS", "Method"]
 
@@ -44,35 +44,43 @@ class Method(NamedTuple):
 
     #: The name ``method=`` takes.
     name: str
+    #: The formula the backends run: ``"central"`` (:func:`~gradjit.stencils.formulas.central_entry`
+    #: with this method's weights), ``"one-sided"``, ``"complex"`` or ``"richardson"``.
+    formula: str
     #: The orders ``order=`` may take; ``(2,)`` for methods with none to choose.
     orders: tuple[int, ...]
+    #: The stencil's weights at an order (``()`` for formulas without weights).
+    weights: Callable[[int], tuple[float, ...]]
     #: The automatic relative step at an order (the step is this times ``max(1, |x_j|)``).
     relative_step: Callable[[int], float]
     #: The most evaluations of f per entry at an order (the kernels' cost estimate).
     evaluations: Callable[[int], int]
+    #: +1 or -1: the side of a one-sided formula.
+    direction: float = 1.0
     #: Accepts ``bounds=`` (f never evaluated outside a box).
-    bounded: bool
+    bounded: bool = False
     #: Makes an error estimate per entry (``full_output=True``).
-    error_estimates: bool
+    error_estimates: bool = False
     #: Calls f with complex input.
-    complex_input: bool
+    complex_input: bool = False
     #: Available for vector functions (:func:`gradjit.jacobian`).
-    vector: bool
+    vector: bool = True
 
 
 def _fixed(value: float) -> Callable[[int], float]:
     return lambda order: value
 
 
+def _no_weights(order: int) -> tuple[float, ...]:
+    return ()
+
+
 METHODS: dict[str, Method] = {
-    "central": Method("central", ORDERS, default_step, lambda order: order, bounded=True, error_estimates=False,
-                      complex_input=False, vector=True),
-    "richardson": Method("richardson", (2,), _fixed(RICHARDSON_BASE), lambda order: 2 * RICHARDSON_STEPS, bounded=True,
-                         error_estimates=True, complex_input=False, vector=False),
-    "forward": Method("forward", ONE_SIDED_ORDERS, one_sided_step, lambda order: order + 1, bounded=False,
-                      error_estimates=False, complex_input=False, vector=True),
-    "backward": Method("backward", ONE_SIDED_ORDERS, one_sided_step, lambda order: order + 1, bounded=False,
-                       error_estimates=False, complex_input=False, vector=True),
-    "complex": Method("complex", (2,), _fixed(COMPLEX_STEP), lambda order: 1, bounded=False, error_estimates=False,
-                      complex_input=True, vector=True),
+    "central": Method("central", "central", ORDERS, central_weights, default_step, lambda order: order, bounded=True),
+    "richardson": Method("richardson", "richardson", (2,), _no_weights, _fixed(RICHARDSON_BASE),
+                         lambda order: 2 * RICHARDSON_STEPS, bounded=True, error_estimates=True, vector=False),
+    "forward": Method("forward", "one-sided", ONE_SIDED_ORDERS, one_sided_weights, one_sided_step, lambda order: order + 1),
+    "backward": Method("backward", "one-sided", ONE_SIDED_ORDERS, one_sided_weights, one_sided_step, lambda order: order + 1,
+                       direction=-1.0),
+    "complex": Method("complex", "complex", (2,), _no_weights, _fixed(COMPLEX_STEP), lambda order: 1, complex_input=True),
 }
