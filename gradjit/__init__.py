@@ -1,8 +1,11 @@
 """gradjit: JIT-accelerated numerical differentiation.
 
-Central-difference gradients of your own scalar functions at one point, at every
-row of a batch, or at every point of a grid, computed by parallel Numba kernels
-and checked against a pure-NumPy reference.
+Finite-difference gradients, Hessians and Jacobians of your own functions at
+one point, at every row of a batch, or at every point of a grid: central
+stencils of orders 2 to 8, one-sided stencils, Richardson extrapolation and
+the complex step (:data:`gradjit.stencils.METHODS`), computed by parallel
+Numba kernels and checked against a pure-NumPy reference and a textbook oracle.
+Backends are listed by :func:`gradjit.backends.available`.
 """
 
 from . import (

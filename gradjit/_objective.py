@@ -310,7 +310,7 @@ def _cell_key(value: Any) -> Any:
     return (type(value), code) if isinstance(code, pytypes.CodeType) else type(value)
 
 
-def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns: str = "real",
+def compiled_call(f: Callable, args: tuple, *, scalar_input: bool = False, returns: str = "real",
                   points: np.ndarray | None = None) -> tuple:
     """``(call, args_type)``: the compiled adapter ``call(x, args)`` for ``f`` (checked
     for these ``args``) and the Numba type of ``args``.
@@ -351,7 +351,7 @@ def compiled_call(f: Callable, args: tuple, scalar_input: bool = False, returns:
                         _failures.popitem(last=False)
         raise exc from None
     if point is not None:
-        check_call(compiled, point, args, arg_types, scalar_input)
+        check_call(compiled, point, args, arg_types=arg_types, scalar_input=scalar_input)
     _note_blas(compiled, signature)
     if len(memo) >= 64:  # many versions of the captured numbers: start afresh
         memo.clear()
@@ -415,7 +415,7 @@ def _checked_twin(f: Dispatcher) -> Dispatcher:
 _OUT_OF_BOUNDS = re.compile(r"index (-?\d+) is out of bounds for axis 0 with size (\d+)")
 
 
-def check_call(f: Dispatcher, point: np.ndarray, args: tuple, arg_types: tuple, scalar_input: bool) -> None:
+def check_call(f: Dispatcher, point: np.ndarray, args: tuple, *, arg_types: tuple, scalar_input: bool) -> None:
     """Evaluate f once at ``point`` per (f, d, argument types), with indices checked.
 
     In Python (f's own source, NumPy's checks) when that is cheap, else in a

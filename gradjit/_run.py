@@ -31,7 +31,7 @@ def differentiate(f: Callable, points: np.ndarray, spec: Spec, shape: tuple[int,
 
     def compute(target: np.ndarray) -> None:
         found = None if errors is None else errors.reshape(points.shape)
-        spec.backend.gradient(f, points, spec, target.reshape(points.shape), found)
+        spec.backend.gradient(f, points, spec, target.reshape(points.shape), errors=found)
 
     result = _into(out, shape, compute, points)
     return (result, errors) if full_output else result
@@ -60,7 +60,7 @@ def grid(f: Callable, axes: tuple[np.ndarray, ...], indexing: str, spec: Spec, *
 
     def compute(r0: int, r1: int, block: GridBlock) -> None:
         sub_axes = axes[:first] + (axes[first][r0:r1],) + axes[first + 1:]
-        spec.backend.grid(f, sub_axes, indexing, spec, block)
+        spec.backend.grid(f, sub_axes, spec, block, indexing=indexing)
 
     _chunks.evaluate(compute, out, direct=direct, progress=progress)
     return out

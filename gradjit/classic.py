@@ -206,7 +206,7 @@ def _reads_captured_arrays(f: Callable) -> bool:
     return bool(_objective.captured_values(_objective.python_function(f))[1])
 
 
-def _in_place_reference(f: Callable, X: Any, points: np.ndarray, d: int, whole: bool = False) -> np.ndarray:
+def _in_place_reference(f: Callable, X: Any, points: np.ndarray, d: int, *, whole: bool = False) -> np.ndarray:
     """The reference on the caller's own array when it is a float array (perturbed
     in its dtype and restored exactly), else on the float64 copy ``points``."""
     own = isinstance(X, np.ndarray) and X.dtype.kind == "f"

@@ -19,7 +19,7 @@ def _bench(options: argparse.Namespace) -> int:
         return 2
     tier = "full" if options.full else "smoke" if options.smoke else "quick"
     command = "gradjit " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv[1:] else "gradjit bench"
-    results = runner.run(tier, options.workloads, options.threads, command=command,
+    results = runner.run(tier, options.workloads, threads=options.threads, command=command,
                          report=(lambda line: None) if options.quiet else (lambda line: print(line, flush=True)))
     print()
     print(f"Machine: {report.machine_line(results)}")

@@ -50,7 +50,7 @@ def _axes(ax: Axes | None, *, projection: str | None = None, figsize=(5.0, 4.5))
     return Figure(figsize=figsize).add_subplot(projection=projection)
 
 
-def _grid_values(f, x, y, args, backend) -> np.ndarray:
+def _grid_values(f, x, y, *, args, backend) -> np.ndarray:
     """f on the grid ``meshgrid(x, y)`` (rows along y), one batched evaluation."""
     X, Y = np.meshgrid(x, y)
     points = np.column_stack([X.ravel(), Y.ravel()])
@@ -162,7 +162,7 @@ def gradient_field(
     x, y = np.linspace(x_low, x_high, n), np.linspace(y_low, y_high, n)
     U, V = grid_gradient(f, (x, y), args=args, order=order, backend=backend)
     if contour:
-        filled = ax.contourf(x, y, _grid_values(f, x, y, args, backend), levels=20, cmap=cmap, alpha=0.6)
+        filled = ax.contourf(x, y, _grid_values(f, x, y, args=args, backend=backend), levels=20, cmap=cmap, alpha=0.6)
         ax.figure.colorbar(filled, ax=ax, label="f")
     drawn = np.unique(np.linspace(0, n - 1, min(n, arrows)).round().astype(np.int64))  # both edges included
     X, Y = np.meshgrid(x[drawn], y[drawn])
@@ -268,7 +268,7 @@ def descent_paths(
     if contour:
         n = check.count("n", n, 2)
         x, y = np.linspace(x_low, x_high, n), np.linspace(y_low, y_high, n)
-        ax.contour(x, y, _grid_values(f, x, y, args, backend), levels=20, cmap=cmap, alpha=0.5, linewidths=0.8)
+        ax.contour(x, y, _grid_values(f, x, y, args=args, backend=backend), levels=20, cmap=cmap, alpha=0.5, linewidths=0.8)
     if axis_lines:
         ax.axhline(0.0, linestyle="--", color="tab:blue", linewidth=0.8)
         ax.axvline(0.0, linestyle="--", color="tab:blue", linewidth=0.8)
@@ -327,7 +327,7 @@ def surface(
     ax = _axes(ax, projection="3d", figsize=(6.0, 4.8))
     x, y = np.linspace(x_low, x_high, n), np.linspace(y_low, y_high, n)
     X, Y = np.meshgrid(x, y)
-    ax.plot_surface(X, Y, _grid_values(f, x, y, args, backend), cmap=cmap, alpha=0.8, linewidth=0)
+    ax.plot_surface(X, Y, _grid_values(f, x, y, args=args, backend=backend), cmap=cmap, alpha=0.8, linewidth=0)
     if results is not None:
         for k, result in enumerate(_histories(results)):
             for path in _paths(result):

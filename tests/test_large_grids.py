@@ -89,11 +89,11 @@ def test_ctrl_c_stops_between_chunks_and_keeps_the_finished_ones(monkeypatch):
     monkeypatch.setattr(_chunks, "CHUNK_BYTES", 8 * 2 * 301 * 20)  # 20 rows a chunk
     real, calls = numba_cpu.grid, []
 
-    def interrupted_on_the_third_chunk(*arguments):
+    def interrupted_on_the_third_chunk(*arguments, **options):
         calls.append(1)
         if len(calls) == 3:
             raise KeyboardInterrupt
-        real(*arguments)
+        real(*arguments, **options)
 
     monkeypatch.setattr(numba_cpu, "grid", interrupted_on_the_third_chunk)
     out = np.full(expected.shape, np.nan)
@@ -114,9 +114,9 @@ def test_a_real_sigint_during_a_chunk_stops_after_the_finished_ones(dtype, monke
     monkeypatch.setattr(_chunks, "CHUNK_BYTES", 8 * 2 * 301 * 20)
     real, calls = numba_cpu.grid, []
 
-    def sigint_during_the_third_chunk(*arguments):
+    def sigint_during_the_third_chunk(*arguments, **options):
         calls.append(1)
-        real(*arguments)
+        real(*arguments, **options)
         if len(calls) == 3:
             signal.raise_signal(signal.SIGINT)
 

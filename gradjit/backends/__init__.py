@@ -63,10 +63,10 @@ class Backend(Protocol):
     #: The name in :data:`REGISTRY`.
     NAME: str
 
-    def gradient(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray, errors: np.ndarray | None) -> None:
+    def gradient(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
         """The gradient of ``f`` at every row of ``points`` by ``spec.method``."""
 
-    def grid(self, f: Callable, axes: tuple[np.ndarray, ...], indexing: str, spec: Spec, block: GridBlock) -> None:
+    def grid(self, f: Callable, axes: tuple[np.ndarray, ...], spec: Spec, block: GridBlock, *, indexing: str) -> None:
         """The gradient at every point of the grid ``np.meshgrid(*axes, indexing=indexing)``."""
 
     def hessian(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray) -> None:

@@ -38,7 +38,7 @@ NAME = "numpy"
 # formula of gradjit.stencils that the kernels compile.
 
 
-def gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, errors: np.ndarray | None) -> None:
+def gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
     """The gradient of ``f`` at every row of ``points`` (N, d) into ``out`` by ``spec.method``."""
     f = _scalar_adapter(f) if spec.scalar_input else f
     formula = spec.formula
@@ -56,11 +56,11 @@ def gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, errors: np.
         batch_gradient(f, points, spec, out)
 
 
-def grid(f: Callable, axes: tuple[np.ndarray, ...], indexing: str, spec, block: GridBlock) -> None:
+def grid(f: Callable, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, indexing: str) -> None:
     """The gradient on the grid ``np.meshgrid(*axes, indexing=indexing)`` into ``block``."""
     points = grid_points(axes, indexing)
     found = np.empty_like(points)
-    gradient(f, points, spec, found, np.empty_like(points) if spec.method.error_estimates else None)
+    gradient(f, points, spec, found, errors=np.empty_like(points) if spec.method.error_estimates else None)
     write_block(block, found)
 
 

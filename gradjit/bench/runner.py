@@ -88,6 +88,7 @@ def machine_info(threads: int) -> dict:
 def run(
     tier: str = "quick",
     workloads: Iterable[str] | None = None,
+    *,
     threads: int | None = None,
     command: str = "",
     report: Callable[[str], None] = print,
@@ -127,7 +128,7 @@ def run(
             points = case.points()
             for competitor in competitors(threads):
                 if competitor.applies(case):
-                    m = _measure(competitor, case, points, threads, tier)
+                    m = _measure(competitor, case, points, threads=threads, tier=tier)
                     results.measurements.append(m)
                     report(f"{case.workload} {case.label}: {competitor.name:26s} {1e3 * m.median_s:10.3f} ms"
                            + (f" (extrapolated from {m.extrapolated_from} points)" if m.extrapolated_from else ""))
@@ -143,9 +144,9 @@ def _load_average() -> float | None:
         return None
 
 
-def _measure(competitor: Competitor, case: Case, points: np.ndarray, threads: int, tier: str) -> Measurement:
+def _measure(competitor: Competitor, case: Case, points: np.ndarray, *, threads: int, tier: str) -> Measurement:
     if competitor.prepare is classic_loop:
-        return _measure_classic(competitor, case, points, threads, tier)
+        return _measure_classic(competitor, case, points, threads=threads, tier=tier)
     run_once = competitor.prepare(case, points, threads)
     first = _seconds(run_once)
     times = [_seconds(run_once)]  # the first steady-state call sets the number of repeats
@@ -154,10 +155,10 @@ def _measure(competitor: Competitor, case: Case, points: np.ndarray, threads: in
         times += [_seconds(run_once) for _ in range(repeats - 1)]
     # tracemalloc sees NumPy's and Python's allocations, not XLA's: no figure for JAX.
     peak = _peak_mib(run_once) if tier != "smoke" and competitor.kind != "jax" else None
-    return _measurement(competitor, case, times, first, peak)
+    return _measurement(competitor, case, times, first=first, peak=peak)
 
 
-def _measure_classic(competitor: Competitor, case: Case, points: np.ndarray, threads: int, tier: str) -> Measurement:
+def _measure_classic(competitor: Competitor, case: Case, points: np.ndarray, *, threads: int, tier: str) -> Measurement:
     # The classic loop is exactly linear in the number of points: time a subset
     # that fits the budget and scale up (marked), rather than wait minutes.
     probe = points[: min(case.n_points, 4)]
@@ -166,12 +167,12 @@ def _measure_classic(competitor: Competitor, case: Case, points: np.ndarray, thr
     n = int(min(case.n_points, max(len(probe), CLASSIC_BUDGET_S[tier] / max(per_point, 1e-12))))
     first = probe_s if n == len(probe) else _seconds(competitor.prepare(case, points[:n], threads))
     scale = case.n_points / n
-    m = _measurement(competitor, case, [first * scale], first * scale, None)
+    m = _measurement(competitor, case, [first * scale], first=first * scale, peak=None)
     m.extrapolated_from = n if n < case.n_points else None
     return m
 
 
-def _measurement(competitor: Competitor, case: Case, times: list[float], first: float, peak: float | None) -> Measurement:
+def _measurement(competitor: Competitor, case: Case, times: list[float], *, first: float, peak: float | None) -> Measurement:
     q1, median, q3 = np.percentile(times, [25, 50, 75]) / competitor.per_call
     return Measurement(case.workload, case.label, competitor.name, competitor.kind, case.n_points, case.d,
                        case.evaluations, float(median), float(q1), float(q3), len(times), first, peak)

@@ -83,7 +83,7 @@ class Descent(NamedTuple):
     nit: np.ndarray  # (N,) int64
     steps: np.ndarray  # (d,) the gradient's steps
     scaled: bool
-    coefficients: np.ndarray  # the optimizer's coefficients, in the order of its coefficients_type's fields
+    coefficients: np.ndarray  # (1,) the optimizer's coefficients, a record with its coefficients_type's fields
     gtol: float  # a row converges when its gradient norm is at most gtol
     factor: float  # it diverges when f exceeds f0 by factor * max(1, |f0|)
     step: int  # this step's number (0 first)
@@ -91,9 +91,13 @@ class Descent(NamedTuple):
     watch: bool  # every running row's f, gradient and norm are wanted at every step
 
 
-_DESCENT_TYPE = inputs_type(Descent(np.zeros(0), np.zeros(0), np.zeros((0, 0)), np.zeros(0), np.zeros(0), np.zeros(0),
-                                    np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64), np.zeros(0), True, np.zeros(0),
-                                    0.0, 0.0, 0, 0, True))
+@lru_cache(maxsize=64)
+def _descent_type(coefficients_type: type):
+    """The Numba type of the kernels' inputs for an optimizer's coefficients."""
+    record = np.zeros(1, dtype=coefficients_dtype(coefficients_type))
+    return inputs_type(Descent(np.zeros(0), np.zeros(0), np.zeros((0, 0)), np.zeros(0), np.zeros(0), np.zeros(0),
+                               np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64), np.zeros(0), True, record,
+                               0.0, 0.0, 0, 0, True))
 
 
 def new_buffers(start: np.ndarray, n_moments: int) -> Buffers:
@@ -120,9 +124,10 @@ def inputs(buffers: Buffers, *, steps: np.ndarray, scaled: bool, coefficients: t
            last_step: int, watch: bool) -> Descent:
     """The kernels' inputs for one step."""
     n_moments = buffers.moments.shape[0]
+    record = np.array([tuple(coefficients)], dtype=coefficients_dtype(type(coefficients)))
     return Descent(buffers.x.reshape(-1), buffers.grad.reshape(-1), buffers.moments.reshape(n_moments, buffers.x.size), buffers.fun,
-                   buffers.f0, buffers.norm, buffers.status, buffers.nit, steps, scaled,
-                   np.array(coefficients, dtype=np.float64), gtol, factor, step, last_step, watch)
+                   buffers.f0, buffers.norm, buffers.status, buffers.nit, steps, scaled, record, gtol, factor, step, last_step,
+                   watch)
 
 
 #: ``verdicts`` entry of a row that had stopped before this step.
@@ -138,12 +143,12 @@ def _compiled_rule(rule: Callable):
 
 @lru_cache(maxsize=64)
 def _gather(n: int):
-    """``gather(table, k)``: the tuple ``(table[0, k], ..., table[n - 1, k])`` (the moments of entry k)."""
-    if n == 0:
-        return numba.njit(inline="always", **JIT_OPTIONS)(lambda table, k: ())
+    """``gather(table, k)``: the tuple ``(table[0, k], ..., table[n - 1, k])``, for
+    optimizers with more than three moments (fewer are read inline in ``settle``,
+    which compiles faster)."""
     template = (0.0,) * n
 
-    @numba.njit(inline="always", **JIT_OPTIONS)
+    @numba.njit(**JIT_OPTIONS)
     def gather(table, k):
         found = template
         for s in range(n):
@@ -154,29 +159,11 @@ def _gather(n: int):
 
 
 @lru_cache(maxsize=64)
-def _scatter(n: int):
-    """``scatter(table, k, values)``: ``table[s, k] = values[s]`` for the ``n`` moments of entry k."""
-    if n == 0:
-        return numba.njit(inline="always", **JIT_OPTIONS)(lambda table, k, values: None)
-
-    @numba.njit(inline="always", **JIT_OPTIONS)
-    def scatter(table, k, values):
-        for s in range(n):
-            table[s, k] = values[s]
-
-    return scatter
-
-
-@lru_cache(maxsize=64)
-def _named(coefficients_type: type):
-    """``named(values)``: the float array ``values`` as a ``coefficients_type`` (read by name in the rule)."""
-    gather = _gather(len(coefficients_type._fields))
-
-    @numba.njit(inline="always", **JIT_OPTIONS)
-    def named(values):
-        return coefficients_type(*gather(values.reshape(-1, 1), 0))
-
-    return named
+def coefficients_dtype(coefficients_type: type) -> np.dtype:
+    """The structured dtype of an optimizer's coefficients: one float64 field per name,
+    so that the compiled rule reads them by name from a record as NumPy's reads them
+    from the NamedTuple."""
+    return np.dtype([(name, np.float64) for name in coefficients_type._fields])
 
 
 @lru_cache(maxsize=64)
@@ -193,13 +180,12 @@ def _settle(rule: Callable, coefficients_type: type, n_moments: int, d: int):
     of rows that stop is a scalar pass skipped when none does.
     """
     rule = _compiled_rule(rule)
-    gather, scatter = _gather(n_moments), _scatter(n_moments)
-    named = _named(coefficients_type)
+    gather = _gather(n_moments) if n_moments > 3 else None
 
     @numba.njit(inline="never", **INTERNAL_JIT_OPTIONS)
     def settle(first, last, values, gradients, verdicts, moved_x, moved, inputs):
         x, moments, status = inputs.x, inputs.moments, inputs.status
-        c = named(inputs.coefficients)
+        c = inputs.coefficients[0]  # a record: the rule reads its fields by name
         dim = np.uint64(d if d > 0 else x.size // inputs.fun.size)
         rows = np.uint64(last - first)
         entries = rows * dim
@@ -225,9 +211,23 @@ def _settle(rule: Callable, coefficients_type: type, n_moments: int, d: int):
             verdict = DIVERGED if diverged else (CONVERGED if squares <= gtol_squared else (MAX_ITER if is_last else RUNNING))
             finite = True
             for j in range(dim):
-                new_x, new_moments = rule(x[row + j], gradients[source + j], gather(moments, row + j), c)
+                k = row + j
+                # The moments of entry k as a tuple (the branches not taken are pruned at compile time).
+                if n_moments == 0:
+                    entry_moments = ()
+                elif n_moments == 1:
+                    entry_moments = (moments[0, k],)
+                elif n_moments == 2:
+                    entry_moments = (moments[0, k], moments[1, k])
+                elif n_moments == 3:
+                    entry_moments = (moments[0, k], moments[1, k], moments[2, k])
+                else:
+                    entry_moments = gather(moments, k)
+                new_x, new_moments = rule(x[k], gradients[source + j], entry_moments, c)
                 moved_x[source + j] = new_x
-                scatter(moved, source + j, new_moments)
+                if n_moments > 0:
+                    for s in range(n_moments):
+                        moved[s, source + j] = new_moments[s]
                 finite = finite and math.isfinite(new_x)
             verdict = DIVERGED if verdict == RUNNING and not finite else verdict  # keep the last finite iterate
             verdict = verdict if status[i] == RUNNING else _FINISHED
@@ -270,7 +270,7 @@ def _settle(rule: Callable, coefficients_type: type, n_moments: int, d: int):
 
 
 @per_owner
-def _fused(call, weights: tuple, d: int, rule: Callable, coefficients_type: type, n_moments: int):
+def _fused(call, *, weights: tuple, d: int, rule: Callable, coefficients_type: type, n_moments: int):
     entry = stencil_entry(call, weights, inline=d > VECTOR_D)
     settle = _settle(rule, coefficients_type, n_moments, d)
     block = max(8, BLOCK_ENTRIES // d)  # rows per block
@@ -334,9 +334,10 @@ def _settle_rows(rule: Callable, coefficients_type: type, n_moments: int):
 def fused_step(call, optimizer, descent: Descent, *, weights: tuple, args: tuple, args_type, threads: int) -> None:
     """f, gradient, verdict and update of every running row, in one launch."""
     n, d = descent.fun.size, descent.steps.size
-    kernel = _fused(call, weights, d, optimizer.rule, optimizer.coefficients_type, optimizer.n_moments)
-    launch(kernel, descent, _DESCENT_TYPE, n, cost=(2 * len(weights) * d + 1) * n * d, threads=threads, args=args,
-           args_type=args_type)
+    kernel = _fused(call, weights=weights, d=d, rule=optimizer.rule, coefficients_type=optimizer.coefficients_type,
+                    n_moments=optimizer.n_moments)
+    launch(kernel, descent, _descent_type(optimizer.coefficients_type), n, cost=(2 * len(weights) * d + 1) * n * d,
+           threads=threads, args=args, args_type=args_type)
 
 
 def settle_step(optimizer, descent: Descent, threads: int) -> None:
@@ -344,4 +345,5 @@ def settle_step(optimizer, descent: Descent, threads: int) -> None:
     n = descent.fun.size
     d = descent.x.size // max(n, 1)
     kernel = _settle_rows(optimizer.rule, optimizer.coefficients_type, optimizer.n_moments)
-    launch(kernel, descent, _DESCENT_TYPE, n, cost=8 * n * d, threads=threads, args=(), args_type=_NO_ARGS_TYPE)
+    launch(kernel, descent, _descent_type(optimizer.coefficients_type), n, cost=8 * n * d, threads=threads, args=(),
+           args_type=_NO_ARGS_TYPE)

@@ -3,7 +3,8 @@
 A rule is a plain function ``rule(x, g, moments, c) -> (x, moments)``: the new
 point from the point ``x``, its gradient ``g`` and the optimizer's moments (a
 tuple of any length: velocity, accumulated squares, ...), with ``c`` the
-step's coefficients, a NamedTuple read by name (each rule's class below).
+step's coefficients, read by name: the NamedTuple of each rule's class below
+in NumPy, a record with the same fields in the compiled kernels.
 
 Every operation is elementwise, so the same function runs on whole arrays in
 :meth:`Optimizer.step <gradjit.optim.Optimizer.step>` and on one float at a
