@@ -9,8 +9,7 @@ calling the public functions (and their checks) again.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -27,9 +26,9 @@ __all__ = ["Spec", "resolve"]
 KINDS = ("gradient", "grid", "hessian", "jacobian", "values")
 
 
-@dataclass(frozen=True, eq=False)
-class Spec:
-    """How to differentiate: the validated options every backend reads.
+class Spec(NamedTuple):
+    """How to differentiate: the validated options every backend reads (immutable; its
+    arrays are shared between calls and never written).
 
     Attributes
     ----------
@@ -153,6 +152,5 @@ def resolve(
     relative = HESSIAN_STEP if kind == "hessian" else row.relative_step(stencil_order)
     steps, scaled = check.steps(h, d, relative)
     one_sided = one_sided_weights(stencil_order)  # of the same order: the side a bounded central stencil turns to
-    weights = row.weights(stencil_order)
-    return Spec(row, stencil_order, weights, one_sided, steps, scaled, lower, upper, bounds is not None, chosen,
-                n_threads, arguments, bool(vectorized), bool(scalar_input))
+    return Spec(row, stencil_order, row.weights(stencil_order), one_sided, steps, scaled, lower, upper, bounds is not None,
+                chosen, n_threads, arguments, bool(vectorized), bool(scalar_input))

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from functools import lru_cache
 from numbers import Integral, Real
 from typing import Any
 
@@ -94,7 +95,7 @@ def steps(h: Any, d: int, relative: float) -> tuple[np.ndarray, bool]:
     shape ``(d,)`` gives absolute steps.
     """
     if h is None:
-        return np.full(d, relative), True
+        return _relative_steps(d, relative), True
     if isinstance(h, bool):
         raise StepError(f"h must be a positive float, an array of shape ({d},) or None; got {h!r}.")
     try:
@@ -110,12 +111,24 @@ def steps(h: Any, d: int, relative: float) -> tuple[np.ndarray, bool]:
     return np.array(arr, dtype=np.float64, order="C"), False
 
 
+@lru_cache(maxsize=256)
+def _unbounded(d: int) -> tuple[np.ndarray, np.ndarray]:
+    # Made once per d: every call without bounds shares them, and nothing writes to them.
+    return np.full(d, -np.inf), np.full(d, np.inf)
+
+
+@lru_cache(maxsize=256)
+def _relative_steps(d: int, relative: float) -> np.ndarray:
+    # Made once per (d, step), shared like _unbounded's arrays (the kernels only read steps).
+    return np.full(d, relative)
+
+
 def bounds(value: Any, points: np.ndarray, name: str = "bounds") -> tuple[np.ndarray, np.ndarray]:
     """``(lower, upper)``, each a number or an array of shape ``(d,)``, as two (d,)
     arrays; ``None`` is unbounded. Every point must lie inside."""
     d = points.shape[1]
     if value is None:
-        return np.full(d, -np.inf), np.full(d, np.inf)
+        return _unbounded(d)
     try:
         lower, upper = (np.broadcast_to(np.asarray(v, dtype=np.float64), (d,)).copy() for v in value)
     except (TypeError, ValueError):
@@ -306,3 +319,16 @@ def limits(name: str, value: Any) -> tuple[float, float]:
     if not (math.isfinite(low) and math.isfinite(high) and low < high):
         raise OptionError(f"{name} must be finite with low < high; got {value!r}.")
     return low, high
+
+
+def box(value: Any, name: str = "bounds") -> np.ndarray:
+    """A finite box given as a sequence of ``(low, high)`` pairs, one per variable: ``(d, 2)``."""
+    try:
+        found = np.array([tuple(map(float, pair)) for pair in value], dtype=np.float64)
+    except (TypeError, ValueError):  # not pairs of numbers, or pairs of unequal lengths
+        found = np.empty((0, 0))
+    if found.ndim != 2 or found.shape[1] != 2 or found.shape[0] == 0 or not np.all(found[:, 0] < found[:, 1]):
+        raise OptionError(f"{name} must be a sequence of (low, high) pairs with low < high; got {value!r}.")
+    if not np.isfinite(found).all():
+        raise OptionError(f"{name} must be finite: find starts on a grid spanning the box; got {value!r}.")
+    return found

@@ -280,8 +280,9 @@ def grid_gradient(
     axes = check.axes(axes)
     indexing = check.indexing(indexing)
     storage = check.result_dtype(dtype)
-    spec = resolve(len(axes), kind="grid", method=method, order=order, h=h, bounds=bounds, points=check.grid_corners(axes),
-                   backend=backend, threads=threads, args=args)
+    corners = None if bounds is None else check.grid_corners(axes)
+    spec = resolve(len(axes), kind="grid", method=method, order=order, h=h, bounds=bounds, points=corners, backend=backend,
+                   threads=threads, args=args)
     return _run.grid(f, axes, indexing, spec, out=out, dtype=storage, progress=progress)
 
 

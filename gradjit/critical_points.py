@@ -219,14 +219,7 @@ def find(
     leave the box are dropped. Each distinct point is classified by
     :func:`classify`.
     """
-    try:
-        box = np.array([tuple(map(float, pair)) for pair in bounds], dtype=np.float64)
-    except (TypeError, ValueError):  # not pairs of numbers, or pairs of unequal lengths
-        box = np.empty((0, 0))
-    if box.ndim != 2 or box.shape[1] != 2 or box.shape[0] == 0 or not np.all(box[:, 0] < box[:, 1]):
-        raise OptionError(f"bounds must be a sequence of (low, high) pairs with low < high; got {bounds!r}.")
-    if not np.isfinite(box).all():
-        raise OptionError(f"bounds must be finite: find starts on a grid spanning the box; got {bounds!r}.")
+    box = check.box(bounds)
     n = check.count("n", n)
     max_iter = check.count("max_iter", max_iter)
     gtol = check.positive("gtol", gtol)

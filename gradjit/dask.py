@@ -38,7 +38,7 @@ import numpy as np
 from . import _objective, _run
 from . import _validation as check
 from ._spec import resolve
-from .errors import OptionError, ShapeError
+from .errors import DTypeError, OptionError, ShapeError
 
 try:
     import dask.array as da
@@ -95,8 +95,9 @@ def grid_gradient(
     storage = check.result_dtype(dtype)
     d = len(axes)
     # Every option is checked now, not when a block runs; the blocks reuse the spec.
-    spec = resolve(d, kind="grid", method=method, order=order, h=h, bounds=bounds, points=check.grid_corners(axes),
-                   backend="numba", threads=threads, args=args)
+    corners = None if bounds is None else check.grid_corners(axes)
+    spec = resolve(d, kind="grid", method=method, order=order, h=h, bounds=bounds, points=corners, backend="numba",
+                   threads=threads, args=args)
     grid_axes = check.grid_axes(d, indexing)  # grid_axes[g]: the axis along grid dimension g
     grid_shape = tuple(axes[a].size for a in grid_axes)
     try:
@@ -167,7 +168,7 @@ def gradient(
     if points.ndim != 2:
         raise ShapeError(f"x must be a Dask array of points of shape (N, d); got shape {points.shape}.")
     if points.dtype.kind not in "biuf":
-        raise OptionError(f"x must hold real numbers; got dtype {points.dtype}.")
+        raise DTypeError(f"x must hold real numbers (bool, int or float); got dtype {points.dtype}.")
     d = points.shape[1]
     # Every option is checked now, not when a block runs; the blocks reuse the spec (and check their bounds).
     spec = resolve(d, method=method, order=order, h=h, bounds=bounds, backend="numba", threads=threads, args=args)

@@ -28,6 +28,7 @@ or one slice per thread), with its inputs named in a NamedTuple:
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -383,7 +384,8 @@ def grid(f, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, indexing: s
     """The gradient on the grid of ``axes`` into ``block``: the grid kernel for central
     differences, else the block's points as a batch."""
     d = len(axes)
-    n_points = int(np.prod([a.size for a in axes]))
+    sizes = [a.size for a in axes]
+    n_points = math.prod(sizes)
     if n_points == 0:
         return
     if spec.formula != "central" or spec.bounded:
@@ -393,8 +395,8 @@ def grid(f, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, indexing: s
         write_block(block, found)
         return
     call, args_type = compiled_call(f, spec.args, points=first_grid_point(axes))
-    lengths = np.array([a.size for a in axes], dtype=np.int64)
-    padded = np.zeros((d, int(lengths.max())))
+    lengths = np.array(sizes, dtype=np.int64)
+    padded = np.zeros((d, max(sizes)))
     for a, axis in enumerate(axes):
         padded[a, :axis.size] = axis
     kernel = _grid(call, spec.weights, d, indexing == "xy" and d >= 2)

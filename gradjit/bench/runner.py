@@ -14,6 +14,8 @@ import numba
 import numpy as np
 
 from .. import __version__, _config
+from .. import _validation as check
+from ..errors import OptionError
 from .competitors import Competitor, classic_loop, competitors
 from .workloads import TIERS, WORKLOADS, Case
 
@@ -108,12 +110,11 @@ def run(
     report : callable
         Receives one line per finished measurement (progress).
     """
-    if tier not in TIERS:
-        raise ValueError(f"tier must be one of {TIERS}; got {tier!r}")
+    check.one_of("tier", tier, TIERS)
     names = list(WORKLOADS) if workloads is None else list(workloads)
     unknown = [n for n in names if n not in WORKLOADS]
     if unknown:
-        raise ValueError(f"unknown workloads {unknown}; choose from {list(WORKLOADS)}")
+        raise OptionError(f"workloads must be names from {list(WORKLOADS)}; got the unknown {unknown}.")
     threads = threads or numba.config.NUMBA_NUM_THREADS
     results = Results(tier, command, machine_info(threads))
     results.machine["load_average_before"] = _load_average()

@@ -9,7 +9,6 @@ optimizer update those rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -310,7 +309,7 @@ class _Run:
                                 threads=spec.threads)
             return
         if args is not spec.args:
-            spec = replace(spec, args=check.arguments(args))
+            spec = spec._replace(args=check.arguments(args))
         active = np.flatnonzero(b.status == _RUNNING)
         everyone = active.size == b.status.size
         x = b.x if everyone else np.ascontiguousarray(b.x[active])

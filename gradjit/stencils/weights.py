@@ -67,6 +67,7 @@ def _exact_weights(order: int) -> tuple[Fraction, ...]:
     return _solve_exactly(rows, [Fraction(1 if i == 1 else 0) for i in range(1, m + 1)])
 
 
+@cache
 def central_weights(order: int) -> tuple[float, ...]:
     """Weights ``w_1 .. w_m`` of the central stencil of the given order.
 
@@ -153,6 +154,7 @@ def _exact_one_sided_weights(order: int) -> tuple[Fraction, ...]:
     return _solve_exactly(rows, [Fraction(1 if m == 1 else 0) for m in range(n)])
 
 
+@cache
 def one_sided_weights(order: int) -> tuple[float, ...]:
     """Weights ``c_0 .. c_p`` of the forward stencil ``f'(x) ≈ (1/h) Σ_k c_k f(x + k h)``.
 
