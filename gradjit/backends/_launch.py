@@ -100,6 +100,24 @@ def _launcher(kernel, inputs_numba_type, args_type):
     return found
 
 
+def _serial(kernel, inputs_numba_type, args_type):
+    """The guarded kernel's compiled entry point for these types, memoised like
+    :func:`_launcher`: calling it skips the dispatcher's type inference of the
+    inputs, which for a NamedTuple of arrays costs several microseconds a call."""
+    memo = memo_of(owner_of(kernel))
+    key = ("_serial", kernel, args_type)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _compiled_guarded(kernel, (inputs_numba_type, types.int64, types.int64, args_type)).entry_point
+    return found
+
+
+def _compiled_guarded(kernel, argument_types: tuple):
+    guarded = _guarded(kernel)
+    guarded.compile(argument_types)
+    return guarded.overloads[argument_types]
+
+
 def _guarded_and_driver(kernel, argument_types: tuple):
     """The guarded kernel as a first-class function value, and its driver.
 
@@ -107,9 +125,7 @@ def _guarded_and_driver(kernel, argument_types: tuple):
     the dispatcher itself would make Numba look its compiled version up again on
     every call, which costs more than a small problem's whole evaluation.
     """
-    guarded = _guarded(kernel)
-    guarded.compile(argument_types)
-    compiled = guarded.overloads[argument_types]
+    compiled = _compiled_guarded(kernel, argument_types)
     driver = _parallel_driver(compiled.signature)
     # The compiled entry point of the driver's only signature: calling it skips
     # the dispatcher's type inference of the arguments.
@@ -133,7 +149,7 @@ def launch(kernel, inputs: tuple, inputs_numba_type: types.Type, n_work: int, *,
     rate_key = ("seconds per cost", kernel)
     if threads == 1 or cost < SERIAL_WORK_THRESHOLD or _contention.contended(_estimate(memo.get(rate_key), cost)):
         cpu_start = time.thread_time()
-        if not _guarded(kernel)(inputs, 0, n_work, args):
+        if not _serial(kernel, inputs_numba_type, args_type)(inputs, 0, n_work, args):
             _reraise(kernel, inputs, [(0, n_work)], args)
         memo[rate_key] = (time.thread_time() - cpu_start) / max(cost, 1)
         return
