@@ -38,7 +38,6 @@ import numpy as np
 from .._config import JIT_OPTIONS, SERIAL_WORK_THRESHOLD
 from .._memo import per_owner
 from .._objective import compiled_call, jitted
-from .._validation import first_grid_point
 from ..stencils.bounds import bounded_column, bounded_entry, bounded_richardson_entry
 from ..stencils.formulas import (
     central_column,
@@ -394,11 +393,15 @@ def grid(f, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, indexing: s
         gradient(f, points, spec, found, errors=np.empty_like(points) if spec.method.error_estimates else None)
         write_block(block, found)
         return
-    call, args_type = compiled_call(f, spec.args, points=first_grid_point(axes))
+    longest = max(sizes)
+    if min(sizes) == longest:
+        padded = np.array(axes)  # one copy, no padding: the common square grid
+    else:
+        padded = np.zeros((d, longest))
+        for a, axis in enumerate(axes):
+            padded[a, :axis.size] = axis
     lengths = np.array(sizes, dtype=np.int64)
-    padded = np.zeros((d, max(sizes)))
-    for a, axis in enumerate(axes):
-        padded[a, :axis.size] = axis
+    call, args_type = compiled_call(f, spec.args, points=padded[:, :1].T)  # the grid's first point, (1, d)
     kernel = _grid(call, spec.weights, d, indexing == "xy" and d >= 2)
     inputs = Grid(padded, lengths, block.out, block.offset, spec.steps, spec.scaled)
     launch(kernel, inputs, _GRID_TYPE, n_points, cost=spec.evaluations * n_points * d * d, threads=spec.threads,
