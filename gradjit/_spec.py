@@ -22,10 +22,6 @@ from .stencils.weights import HESSIAN_STEP, one_sided_weights
 
 __all__ = ["Spec", "resolve"]
 
-#: What each kind of derivative accepts.
-KINDS = ("gradient", "grid", "hessian", "jacobian", "values")
-
-
 class Spec(NamedTuple):
     """How to differentiate: the validated options every backend reads (immutable; its
     arrays are shared between calls and never written).
