@@ -48,7 +48,8 @@ def grid(f: Callable, axes: tuple[np.ndarray, ...], indexing: str, spec: Spec, *
          progress: bool = False) -> Any:
     """The gradient on the grid of validated ``axes`` into ``out`` (new if None), slab by slab."""
     d = len(axes)
-    grid_shape = tuple(axes[a].size for a in check.grid_axes(d, indexing))
+    along = check.grid_axes(d, indexing)  # along[g]: the axis that grid dimension g runs along
+    grid_shape = tuple(axes[a].size for a in along)
     result_shape = (d, *grid_shape)
     out = check.grid_output(out, result_shape)
     if out is None:
@@ -56,7 +57,7 @@ def grid(f: Callable, axes: tuple[np.ndarray, ...], indexing: str, spec: Spec, *
     elif isinstance(out, np.ndarray) and any(np.shares_memory(out, a) for a in axes):
         axes = tuple(a.copy() for a in axes)  # the axes are read while out is written
     direct = isinstance(out, np.ndarray) and out.dtype == np.float64 and out.flags.c_contiguous
-    first = check.grid_axes(d, indexing)[0]  # the axis along the result's first grid dimension, which the slabs split
+    first = along[0]  # the axis along the result's first grid dimension, which the slabs split
 
     def compute(r0: int, r1: int, block: GridBlock) -> None:
         sub_axes = axes[:first] + (axes[first][r0:r1],) + axes[first + 1:]

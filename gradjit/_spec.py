@@ -22,6 +22,7 @@ from .stencils.weights import HESSIAN_STEP, one_sided_weights
 
 __all__ = ["Spec", "resolve"]
 
+
 class Spec(NamedTuple):
     """How to differentiate: the validated options every backend reads (immutable; its
     arrays are shared between calls and never written).

@@ -288,13 +288,30 @@ class AMSGrad(optim.Optimizer):
         return optim.rules.AdamCoefficients(lr, self.b1, self.b2, self.eps, 1.0 - self.b1**count, 1.0 - self.b2**count)
 
 
-def test_an_optimizer_with_three_moments_runs_in_the_compiled_loop():
-    # A third moment is a new rule and a three-tuple: the kernels' inputs do not change.
+def _amsgrad_counting(x, g, moments, c):
+    # AMSGrad with a fourth moment that counts the steps: more than three moments are
+    # gathered by the kernels' generic path.
+    mean = c.b1 * moments[0] + (1.0 - c.b1) * g
+    squares = c.b2 * moments[1] + (1.0 - c.b2) * g * g
+    largest = np.maximum(moments[2], squares)
+    new_x = x - c.lr * (mean / c.bias1) / (np.sqrt(largest / c.bias2) + c.eps)
+    return new_x, (mean, squares, largest, moments[3] + 1.0)
+
+
+@dataclass(frozen=True)
+class CountingAMSGrad(AMSGrad):
+    n_moments: ClassVar[int] = 4
+    rule: ClassVar[Callable] = staticmethod(_amsgrad_counting)
+
+
+@pytest.mark.parametrize("optimizer", [AMSGrad, CountingAMSGrad], ids=["three moments", "four moments"])
+def test_optimizers_with_more_moments_run_in_the_compiled_loop(optimizer):
+    # More moments are a new rule and a longer tuple: the kernels' inputs do not change.
     himmelblau = PROBLEMS["himmelblau"].f
     starts = PROBLEMS["himmelblau"].sample(40, seed=2)
-    compiled = gradjit.minimize(himmelblau, starts, method=AMSGrad(lr=0.05), max_iter=50, gtol=0.0, record=False)
-    x, state, opt = starts.copy(), AMSGrad(lr=0.05).init(starts), AMSGrad(lr=0.05)
+    compiled = gradjit.minimize(himmelblau, starts, method=optimizer(lr=0.05), max_iter=50, gtol=0.0, record=False)
+    x, state, opt = starts.copy(), optimizer(lr=0.05).init(starts), optimizer(lr=0.05)
     for _ in range(50):
         x, state = opt.step(x, gradjit.gradient(himmelblau, x), state)
     np.testing.assert_allclose(compiled.x, x, rtol=1e-12, atol=1e-12)
-    assert len(state.moments) == 3
+    assert len(state.moments) == optimizer.n_moments
