@@ -1,21 +1,32 @@
-"""Where the first call on a new function spends its time: Numba's compile events.
+"""The first call on a new function: the table of the issue's targets, then where
+the time goes.
 
-    python benchmarks/compile_profile.py
+    python benchmarks/compile_profile.py [--rounds 7] [--no-jax]
 
-Compiles one new objective for a point, a batch (parallel), a grid and
-``minimize`` (one start; many starts with Adam), and
-prints the inclusive compile time of each compiled function (nested compiles
-are inside their caller's time), from numba.core.event.
+1. The first call of each entry point on a genuinely new f, per compilation
+   tier (``jit="auto"``, ``"fast-start"``, ``"inline"``), beside JAX's first
+   ``jit(vmap(...))`` call, after the library's own start-up
+   (:mod:`gradjit.bench.first_call`).
+2. Two fresh processes on one new module-level f: import time and first call
+   (the second process loads f from the disk cache).
+3. Compile events: one new objective for a point, a batch (parallel), a grid
+   and ``minimize``, with the inclusive compile time of each compiled function
+   (nested compiles are inside their caller's time), from numba.core.event,
+   on the inlined tier (``jit="inline"``) and on the fast-start tier.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import platform
 import time
 
 import numpy as np
 from numba.core import event
 
 import gradjit
+from gradjit.bench import first_call
 
 
 def profile(label: str, call) -> None:
@@ -37,14 +48,31 @@ def profile(label: str, call) -> None:
             print(f"    {'  ' * depth}{name:14s} {1e3 * (timestamp - stack.pop()):7.0f} ms (inclusive)")
 
 
+def events(jit: str) -> None:
+    print(f"\n## Compile events, jit={jit!r}")
+    gradjit.gradient(lambda x: x[0] * x[1], np.ones((200_000, 2)), jit=jit)  # Numba's once-per-process start
+    profile("point", lambda f: gradjit.gradient(f, [0.5, 0.25], jit=jit))
+    profile("batch (parallel)", lambda f: gradjit.gradient(f, np.ones((200_000, 2)), jit=jit))
+    profile("grid (parallel)", lambda f: gradjit.grid_gradient(f, (np.linspace(0, 1, 500), np.linspace(0, 1, 500)), jit=jit))
+    gradjit.minimize(lambda x: x[0] * x[1], [1.0, 1.0], max_iter=2, jit=jit)  # the loop's own first use
+    profile("minimize, one start", lambda f: gradjit.minimize(f, [1.0, 1.0], max_iter=2, jit=jit))
+    profile("minimize, many starts (parallel), adam",
+            lambda f: gradjit.minimize(f, np.ones((200_000, 2)), method="adam", max_iter=2, jit=jit))
+
+
 def main() -> None:
-    gradjit.gradient(lambda x: x[0] * x[1], np.ones((200_000, 2)))  # Numba's once-per-process start
-    profile("point", lambda f: gradjit.gradient(f, [0.5, 0.25]))
-    profile("batch (parallel)", lambda f: gradjit.gradient(f, np.ones((200_000, 2))))
-    profile("grid (parallel)", lambda f: gradjit.grid_gradient(f, (np.linspace(0, 1, 500), np.linspace(0, 1, 500))))
-    gradjit.minimize(lambda x: x[0] * x[1], [1.0, 1.0], max_iter=2)  # the loop's own first use
-    profile("minimize, one start", lambda f: gradjit.minimize(f, [1.0, 1.0], max_iter=2))
-    profile("minimize, many starts (parallel), adam", lambda f: gradjit.minimize(f, np.ones((200_000, 2)), method="adam", max_iter=2))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--no-jax", action="store_true")
+    options = parser.parse_args()
+    print(f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, gradjit {gradjit.__version__}\n")
+    print(first_call.table(first_call.measure(options.rounds, jax=not options.no_jax)))
+    print("\n| fresh process on a module-level f | import, ms | first gradient (1000 points), ms |\n|---|---|---|")
+    for label, (imported, first) in zip(("first (compiles, fills the cache)", "second (loads from the cache)"),
+                                         first_call.second_process()):
+        print(f"| {label} | {1e3 * imported:.0f} | {1e3 * first:.0f} |")
+    events("inline")
+    events("fast-start")
 
 
 if __name__ == "__main__":

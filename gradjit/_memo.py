@@ -28,6 +28,10 @@ import weakref
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from numba.core.dispatcher import Dispatcher
+
+from . import _cache
+
 __all__ = ["adopt", "memo_of", "owner_of", "per_owner"]
 
 _ATTRIBUTE = "_gradjit_memo"
@@ -95,6 +99,8 @@ def per_owner(factory: Callable[..., T]) -> Callable[..., T]:
         found = memo.get(key)
         if found is None:
             made = factory(obj, *rest, **options)
+            if isinstance(made, Dispatcher):
+                _cache.enable(made, name, _cache.fingerprint(name, obj, rest, sorted(options.items())))
             if owner is not obj or _is_weakly_referenceable(owner):
                 adopt(made, owner)
             found = memo.setdefault(key, made)

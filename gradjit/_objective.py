@@ -27,6 +27,7 @@ itself (:mod:`gradjit._memo`); the failure memo holds code objects and types onl
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import re
 import threading
@@ -35,7 +36,7 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numba
 import numpy as np
@@ -43,12 +44,15 @@ from numba import types
 from numba.core.dispatcher import Dispatcher
 from numba.core.errors import NumbaError
 
+from . import _cache
 from ._blas import calls_blas
 from ._config import CHECKED_JIT_OPTIONS, INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from ._memo import adopt, memo_of, owner_of, per_owner
+from ._native import NativeFunction
 from .errors import CompileError, FrozenArrayWarning, JitDisabled, ObjectiveError, ShapeError
 
-__all__ = ["argument_types", "bind", "check_call", "compiled_call", "evaluate_python", "jitted", "name_of", "python_function"]
+__all__ = ["Compiled", "argument_types", "bind", "check_call", "compiled_call", "evaluate_python", "inline_call", "jitted", "name_of",
+           "native", "native_function", "python_function"]
 
 _VECTOR = types.float64[::1]
 #: Above this many elements in x and the array arguments together, the one-time
@@ -132,10 +136,19 @@ def captured_values(py: Callable) -> tuple[tuple, tuple[str, ...]]:
 
 
 def jitted(f: Callable) -> Dispatcher:
-    """A Numba dispatcher for ``f``, compiled with the values f captures now.
+    """A Numba dispatcher for ``f`` that Python can call, compiled with the values f
+    captures now; one per version of the captured numbers, memoised on ``f``."""
+    return _dispatcher(f, callable_from_python=True)
 
-    One dispatcher per version of the captured numbers, memoised on ``f``.
-    """
+
+def native(f: Callable) -> Dispatcher:
+    """``f`` compiled for the kernels only (no Python or C entry points: about half
+    the compile time of :func:`jitted`), and cached on disk under the fingerprint
+    of its code and everything it reads (:mod:`gradjit._cache`)."""
+    return _dispatcher(f, callable_from_python=False)
+
+
+def _dispatcher(f: Callable, *, callable_from_python: bool) -> Dispatcher:
     if numba.config.DISABLE_JIT:
         raise JitDisabled(name_of(f))
     py = python_function(f)
@@ -145,18 +158,23 @@ def jitted(f: Callable) -> Dispatcher:
                            advice="Wrap it in a function, e.g. def f(x): return obj(x), if obj is itself compilable; "
                                   "else pass backend='numpy'.")
     scalars, arrays = captured_values(py)
-    versions = memo_of(f).setdefault("_versions", OrderedDict())
+    versions = memo_of(f).setdefault("_versions" if callable_from_python else "_native_versions", OrderedDict())
     dispatcher = versions.get(scalars)
     if dispatcher is None:
         options = {**f.targetoptions} if isinstance(f, Dispatcher) else dict(JIT_OPTIONS)
         options.pop("nopython", None)
+        if not callable_from_python:
+            options.update(no_cpython_wrapper=True, no_cfunc_wrapper=True)
+        copy = _copy_of(py)
         try:
-            dispatcher = numba.njit(**options)(_copy_of(py))
+            dispatcher = numba.njit(**options)(copy)
         except (NumbaError, TypeError) as exc:
             raise CompileError(name_of(f), str(exc)) from None
+        if not callable_from_python:
+            _cache.enable(dispatcher, name_of(f), _cache.fingerprint(copy, sorted(options.items())))
         adopt(dispatcher, f)
         with _lock:
-            versions[scalars] = dispatcher
+            dispatcher = versions.setdefault(scalars, dispatcher)
             while len(versions) > _VERSIONS_KEPT:
                 versions.popitem(last=False)
         if arrays and not memo_of(f).get("_warned"):
@@ -167,7 +185,7 @@ def jitted(f: Callable) -> Dispatcher:
                 f"compiled code when f is first compiled, so gradjit will not see later changes to them (the NumPy backend "
                 f"would). Pass them as arguments instead: def f(x, {shown}) and gradjit.gradient(f, x, args=({shown},)).",
                 FrozenArrayWarning,
-                stacklevel=4,
+                stacklevel=5,
             )
     return dispatcher
 
@@ -310,10 +328,23 @@ def _cell_key(value: Any) -> Any:
     return (type(value), code) if isinstance(code, pytypes.CodeType) else type(value)
 
 
+class Compiled(NamedTuple):
+    """The user's function compiled and checked for one call's argument types."""
+
+    native: Dispatcher  # f for the kernels (:func:`native`), compiled for ``signature``
+    signature: tuple  # the Numba types of f's parameters: the point, then args
+    args_type: types.Tuple  # the Numba type of the args tuple
+    scalar_input: bool  # f takes a number, not an array (derivative)
+
+    @property
+    def n_args(self) -> int:
+        return len(self.signature) - 1
+
+
 def compiled_call(f: Callable, args: tuple, *, scalar_input: bool = False, returns: str = "real",
-                  points: np.ndarray | None = None) -> tuple:
-    """``(call, args_type)``: the compiled adapter ``call(x, args)`` for ``f`` (checked
-    for these ``args``) and the Numba type of ``args``.
+                  points: np.ndarray | None = None) -> Compiled:
+    """f compiled and checked for these ``args`` (:class:`Compiled`); the kernels call
+    it through :func:`bind` (inlined) or :func:`native_function` (fast start).
 
     ``returns``: ``"real"`` (f returns a float), ``"complex"`` (f is compiled for a
     complex128 point and must return a complex number: the complex step) or
@@ -337,7 +368,7 @@ def compiled_call(f: Callable, args: tuple, *, scalar_input: bool = False, retur
     if known is not None:
         raise CompileError(*known)
     try:
-        compiled = jitted(f)
+        compiled = native(f)
         signature = _CHECKS[returns](compiled, arg_types, scalar_input)
     except CompileError as exc:
         if not isinstance(exc, JitDisabled):
@@ -355,16 +386,42 @@ def compiled_call(f: Callable, args: tuple, *, scalar_input: bool = False, retur
     _note_blas(compiled, signature)
     if len(memo) >= 64:  # many versions of the captured numbers: start afresh
         memo.clear()
-    found = memo[fast_key] = bind(compiled, len(args), scalar_input), _tuple_type(arg_types)
+    found = memo[fast_key] = Compiled(compiled, signature, _tuple_type(arg_types), scalar_input)
     return found
+
+
+def inline_call(compiled: Compiled) -> Dispatcher:
+    """The adapter ``call(x, args)`` through which the inlined kernels evaluate f."""
+    return bind(compiled.native, compiled.n_args, compiled.scalar_input)
+
+
+@per_owner
+def _native_function(native_f: Dispatcher, signature: tuple) -> NativeFunction:
+    compiled = native_f.overloads[signature]
+    address = compiled.library.get_pointer_to_function(compiled.fndesc.llvm_func_name)
+    return NativeFunction(address, compiled.signature.return_type, signature, compiled)
+
+
+def native_function(compiled: Compiled) -> NativeFunction:
+    """f's compiled code by its address, for the fast-start kernels (:mod:`gradjit._native`)."""
+    return _native_function(compiled.native, compiled.signature)
 
 
 def _note_blas(compiled: Dispatcher, signature: tuple) -> None:
     """Record on f's owner whether its code compiled for ``signature`` calls BLAS (see
     :mod:`gradjit._blas`); once one version does, the owner's kernels limit BLAS's threads."""
     memo = memo_of(owner_of(compiled))
-    if not memo.get("calls_blas"):
-        memo["calls_blas"] = calls_blas(compiled.inspect_llvm(signature))
+    if memo.get("calls_blas"):
+        return
+    library = compiled.overloads[signature].library
+    cache = compiled._cache
+    label = "blas-" + hashlib.sha1(repr(signature).encode()).hexdigest()[:10]
+    if getattr(library, "_disable_inspection", False):  # loaded from the disk cache: no IR left to read
+        memo["calls_blas"] = getattr(cache, "note", lambda label: "1")(label) != "0"
+        return
+    memo["calls_blas"] = calls_blas(library.get_llvm_str())
+    if hasattr(cache, "note"):
+        cache.note(label, "1" if memo["calls_blas"] else "0")
 
 
 @lru_cache(maxsize=1024)
@@ -427,6 +484,13 @@ def check_call(f: Dispatcher, point: np.ndarray, args: tuple, *, arg_types: tupl
     key = ("_index_checked", f, d, arg_types, scalar_input)
     if memo.get(key):
         return
+    # Checked in an earlier process for the same code (f's cache entry): running f in
+    # Python again would compile the @njit helpers it calls, just for the check.
+    cache = getattr(f, "_cache", None)
+    label = "checked-" + hashlib.sha1(repr((d, arg_types, scalar_input)).encode()).hexdigest()[:10]
+    if hasattr(cache, "note") and cache.note(label) == "1":
+        memo[key] = True
+        return
     x = float(point[0]) if scalar_input else point.copy()
     size = d + sum(a.size for a in args if isinstance(a, np.ndarray))
     try:
@@ -437,6 +501,8 @@ def check_call(f: Dispatcher, point: np.ndarray, args: tuple, *, arg_types: tupl
     except Exception:  # noqa: BLE001, S110 - f's own error: the real evaluation raises it
         pass
     memo[key] = True
+    if hasattr(cache, "note"):
+        cache.note(label, "1")
 
 
 def _evaluate_checked(f: Dispatcher, x: Any, args: tuple, size: int) -> None:

@@ -55,6 +55,9 @@ class Spec(NamedTuple):
         The NumPy reference calls f with the whole batch.
     scalar_input : bool
         f takes a float, not an array (:func:`gradjit.derivative`).
+    jit : str
+        Which compiled kernels run the call (:mod:`gradjit._tiers`):
+        ``"auto"``, ``"fast-start"`` or ``"inline"``.
     """
 
     method: Method
@@ -71,6 +74,7 @@ class Spec(NamedTuple):
     args: tuple
     vectorized: bool = False
     scalar_input: bool = False
+    jit: str = "auto"
 
     @property
     def evaluations(self) -> int:
@@ -120,6 +124,7 @@ def resolve(
     vectorized: bool = False,
     full_output: bool = False,
     scalar_input: bool = False,
+    jit: Any = None,
     names: dict[str, str] | None = None,
 ) -> Spec:
     """Validate the options of one differentiation in ``d`` variables and freeze them.
@@ -137,6 +142,7 @@ def resolve(
     chosen = get(backend)
     arguments = check.arguments(args)
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
+    tier = check.jit(jit)
     if full_output and not row.error_estimates:
         makers = " or ".join(f"method={n!r}" for n, m in METHODS.items() if m.error_estimates)
         raise OptionError(f"full_output=True returns error estimates, which method={row.name!r} does not make; use {makers}.")
@@ -150,4 +156,4 @@ def resolve(
     steps, scaled = check.steps(h, d, relative)
     one_sided = one_sided_weights(stencil_order)  # of the same order: the side a bounded central stencil turns to
     return Spec(row, stencil_order, row.weights(stencil_order), one_sided, steps, scaled, lower, upper, bounds is not None,
-                chosen, n_threads, arguments, bool(vectorized), bool(scalar_input))
+                chosen, n_threads, arguments, bool(vectorized), bool(scalar_input), tier)

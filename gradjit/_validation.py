@@ -13,6 +13,7 @@ combined into one spec by :func:`gradjit._spec.resolve`.
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Sequence
 from functools import lru_cache
 from numbers import Integral, Real
@@ -149,6 +150,22 @@ def threads(value: Any, maximum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 1 <= value <= maximum:
         raise OptionError(f"threads must be None or an integer from 1 to {maximum} (this machine's limit); got {value!r}.")
     return int(value)
+
+
+JIT_MODES = ("auto", "fast-start", "inline")
+
+
+def jit(value: Any) -> str:
+    """``None`` means the default: ``GRADJIT_JIT`` if set, else ``"auto"``."""
+    from_environment = value is None
+    if from_environment:
+        value = os.environ.get("GRADJIT_JIT", "").strip().lower() or "auto"
+    if value not in JIT_MODES:
+        where = f"GRADJIT_JIT={value!r}" if from_environment else f"jit={value!r}"
+        raise OptionError(f"{where} is not a compilation mode; use one of {JIT_MODES}: 'fast-start' compiles only f "
+                          "(tens of milliseconds), 'inline' compiles kernels with f inlined (fastest per point, 0.3-1 s to "
+                          "compile), 'auto' starts fast and switches to inline when the work repays it.")
+    return value
 
 
 def arguments(args: Any) -> tuple:

@@ -1,8 +1,9 @@
-"""The ``gradjit`` command: ``gradjit bench``, ``gradjit demo`` and ``gradjit info``."""
+"""The ``gradjit`` command: ``gradjit bench``, ``gradjit demo``, ``gradjit info`` and ``gradjit cache``."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import shlex
 import sys
 from pathlib import Path
@@ -69,7 +70,7 @@ def _demo(options: argparse.Namespace) -> int:
 def _info(options: argparse.Namespace) -> int:
     import numpy as np
 
-    from . import __version__, _config
+    from . import __version__, _cache, _config
     from .bench.runner import machine_info
 
     info = machine_info(numba.config.NUMBA_NUM_THREADS)
@@ -85,10 +86,33 @@ def _info(options: argparse.Namespace) -> int:
         "threading layer": _config.threading_layer(),
         "disk cache of generic kernels": "on" if _config.CACHE_GENERIC_KERNELS else "off (GRADJIT_DISABLE_CACHE)",
         "Numba cache directory": cache_dir,
+        "kernel cache": _cache_line(_cache, _config),
+        "compilation mode (GRADJIT_JIT)": os.environ.get("GRADJIT_JIT") or "auto",
     }
     width = max(map(len, lines))
     for key, value in lines.items():
         print(f"{key:{width}s}  {value}")
+    return 0
+
+
+def _cache_line(cache, config) -> str:
+    if not config.CACHE_GENERIC_KERNELS:
+        return "off (GRADJIT_DISABLE_CACHE)"
+    files, size = cache.cache_size()
+    limit = cache.size_limit() / 2**20
+    return f"{cache.cache_directory()}: {files} files, {size / 2**20:.1f} MiB (limit {limit:.0f} MiB, GRADJIT_CACHE_SIZE_MB)"
+
+
+def _cache_command(options: argparse.Namespace) -> int:
+    from . import _cache
+
+    directory = _cache.cache_directory()
+    if options.action == "clear":
+        files, size = _cache.clear()
+        print(f"Removed {files} files ({size / 2**20:.1f} MiB) from {directory}")
+    else:
+        files, size = _cache.cache_size()
+        print(f"{directory}: {files} files, {size / 2**20:.1f} MiB")
     return 0
 
 
@@ -120,6 +144,11 @@ def parser() -> argparse.ArgumentParser:
 
     info = commands.add_parser("info", help="versions, threading layer, threads and cache directory")
     info.set_defaults(run=_info)
+
+    cache = commands.add_parser("cache", help="the disk cache of compiled kernels: where it is, its size; clear it")
+    cache.add_argument("action", choices=["show", "clear"], nargs="?", default="show",
+                       help="show (default): path and size; clear: delete every cached kernel")
+    cache.set_defaults(run=_cache_command)
     return top
 
 

@@ -12,6 +12,7 @@ import re
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 
 __all__ = [
+    "CacheWarning",
     "CompileError",
     "DTypeError",
     "FrozenArrayWarning",
@@ -99,6 +100,10 @@ class JitDisabled(CompileError):
 
     def __reduce__(self):
         return type(self), (self.function_name,)
+
+
+class CacheWarning(UserWarning):
+    """The kernel cache directory cannot be written: kernels stay in memory for this process."""
 
 
 class FrozenArrayWarning(UserWarning):

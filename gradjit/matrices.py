@@ -23,6 +23,7 @@ def hessian(
     backend: str = "numba",
     threads: int | None = None,
     method: str = "central",
+    jit: str | None = None,
 ) -> np.ndarray:
     """The Hessian of a scalar function at one point or a batch of points.
 
@@ -32,7 +33,7 @@ def hessian(
         ``f(x, *args) -> float``, as for :func:`gradjit.gradient`.
     x : array_like, shape (d,), (N, d) or (..., d)
         The point(s).
-    args, backend, threads
+    args, backend, threads, jit
         As in :func:`gradjit.gradient`.
     h : float, array of shape (d,), or None, optional
         Absolute step(s); ``None`` uses ``eps**(1/4) * max(1, |x_j|)``
@@ -69,7 +70,7 @@ def hessian(
     check.objective(f)
     points, batch_shape = check.points(x)
     d = points.shape[1]
-    spec = resolve(d, kind="hessian", method=method, h=h, backend=backend, threads=threads, args=args)
+    spec = resolve(d, kind="hessian", method=method, h=h, backend=backend, threads=threads, args=args, jit=jit)
     out = _chunks.new_output((points.shape[0], d, d))  # d**2 per point grows fast
     spec.backend.hessian(f, points, spec, out)
     return out.reshape(*batch_shape, d, d)
@@ -86,6 +87,7 @@ def jacobian(
     threads: int | None = None,
     method: str = "central",
     bounds: Any = None,
+    jit: str | None = None,
 ) -> np.ndarray:
     """The Jacobian of a vector function at one point or a batch of points.
 
@@ -96,7 +98,7 @@ def jacobian(
         With ``backend="numba"`` it must compile in nopython mode.
     x : array_like, shape (d,), (N, d) or (..., d)
         The point(s).
-    args, h, order, backend, threads, bounds
+    args, h, order, backend, threads, bounds, jit
         As in :func:`gradjit.gradient`; each column is one stencil applied to
         all m components at once.
     method : {"central", "forward", "backward", "complex"}, optional
@@ -125,7 +127,7 @@ def jacobian(
     points, batch_shape = check.points(x)
     n, d = points.shape
     spec = resolve(d, kind="jacobian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
-                   threads=threads, args=args)
+                   threads=threads, args=args, jit=jit)
     m = spec.backend.jacobian_length(F, points, spec)
     out = _chunks.new_output((n, m, d))
     spec.backend.jacobian(F, points, spec, out)

@@ -135,11 +135,12 @@ def test_kernels_are_compiled_once_and_reused():
     from gradjit.backends import _launch, numba_cpu
 
     X = PROBLEMS["booth"].sample(50_000, seed=1)  # large enough for the parallel driver
-    gradjit.gradient(PROBLEMS["booth"].f, X)
+    gradjit.gradient(PROBLEMS["booth"].f, X, jit="inline")
     memo = gradjit._memo.memo_of(PROBLEMS["booth"].f)  # every kernel compiled for f lives in f's memo
     before = set(memo), len(_launch._drivers)
-    gradjit.gradient(PROBLEMS["booth"].f, X * 2)
+    gradjit.gradient(PROBLEMS["booth"].f, X * 2, jit="inline")
     assert (set(memo), len(_launch._drivers)) == before
-    kernel = numba_cpu._rows(gradjit._objective.bind(gradjit._objective.jitted(PROBLEMS["booth"].f), 0, False), (0.5,), 2)
+    compiled = gradjit._objective.compiled_call(PROBLEMS["booth"].f, ())
+    kernel = numba_cpu._rows(gradjit._objective.inline_call(compiled), (0.5,), 2)
     assert len(_launch._guarded(kernel).signatures) == 1  # one compiled specialisation, not one per call
     assert not kernel.signatures  # the plain kernel is compiled only to re-raise an exception of f

@@ -121,8 +121,8 @@ def test_a_compile_failure_is_remembered_by_code_object(monkeypatch):
             return 1.0
 
     net, attempts = Net(), []
-    real = _objective.jitted
-    monkeypatch.setattr(_objective, "jitted", lambda f: attempts.append(1) or real(f))
+    real = _objective.native
+    monkeypatch.setattr(_objective, "native", lambda f: attempts.append(1) or real(f))
     for _ in range(3):
         with pytest.raises(errors.CompileError):
             gradjit.gradient(lambda W: net.loss() + W[0], [1.0])  # a new lambda each time, as the book writes

@@ -134,7 +134,7 @@ def _guarded_and_driver(kernel, argument_types: tuple):
 
 
 def launch(kernel, inputs: tuple, inputs_numba_type: types.Type, n_work: int, *, cost: int, threads: int, args: tuple,
-           args_type: Any) -> None:
+           args_type: Any, owner: Any = None) -> None:
     """Run ``kernel(inputs, start, stop, args)`` over ``0..n_work``: serially for
     small work, else on ``threads`` threads, one contiguous slice each.
 
@@ -143,9 +143,11 @@ def launch(kernel, inputs: tuple, inputs_numba_type: types.Type, n_work: int, *,
     exception with its message. ``cost`` estimates the work as evaluations of f
     times d (an evaluation of a typical f reads all d coordinates).
     ``inputs_numba_type`` and ``args_type`` are the Numba types of ``inputs`` and
-    ``args`` (cheaper to pass than to infer on every call)."""
+    ``args`` (cheaper to pass than to infer on every call). ``owner``: the compiled
+    objective, whose memo keeps the measured rate and whether f calls BLAS (default:
+    the kernel's owner; a fast-start kernel is shared by every objective)."""
     threads = usable_threads(threads)
-    memo = memo_of(owner_of(kernel))
+    memo = memo_of(owner_of(kernel if owner is None else owner))
     rate_key = ("seconds per cost", kernel)
     if threads == 1 or cost < SERIAL_WORK_THRESHOLD or _contention.contended(_estimate(memo.get(rate_key), cost)):
         cpu_start = time.thread_time()

@@ -35,6 +35,7 @@ from typing import NamedTuple
 import numba
 import numpy as np
 
+from .. import _tiers
 from .._config import JIT_OPTIONS, SERIAL_WORK_THRESHOLD
 from .._memo import per_owner
 from .._objective import compiled_call, jitted
@@ -345,27 +346,42 @@ def _items_inputs(points: np.ndarray, out: np.ndarray, spec, *, errors=_EMPTY, p
     return Items(points.reshape(-1), out.reshape(-1), errors, spec.steps, spec.scaled, spec.lower, spec.upper, pairs, m)
 
 
+def _launch_on_tier(compiled, spec, make_kernel, inputs, inputs_type, n_work: int, cost: int) -> None:
+    """``make_kernel(call)`` launched over ``n_work`` items on the tier that
+    ``spec.jit`` chooses (:mod:`gradjit._tiers`)."""
+
+    def launch_with(kernel, choice) -> None:
+        launch(kernel, inputs, inputs_type, n_work, cost=cost, threads=spec.threads, args=choice.args,
+               args_type=choice.args_type, owner=compiled.native)
+
+    _tiers.run(compiled, spec.jit, cost, spec.args, make_kernel, launch_with)
+
+
 def gradient(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
     """The gradient at every row of ``points`` (N, d) into ``out`` (N, d)."""
     n, d = points.shape
     if n == 0 or d == 0:
         return
-    call, args_type = compiled_call(f, spec.args, scalar_input=spec.scalar_input, returns=spec.returns, points=points)
+    compiled = compiled_call(f, spec.args, scalar_input=spec.scalar_input, returns=spec.returns, points=points)
     cost = spec.evaluations * n * d * d
     if spec.formula == "central" and not spec.bounded:
+        weights = spec.weights
         if _splits_coordinates(n, d, spec.evaluations, spec.threads):
-            kernel, n_work = _items(call, spec.weights), n * d
+            make, n_work = (lambda call: _items(call, weights)), n * d
         elif d <= STACK_D:
-            kernel, n_work = _rows(call, spec.weights, d), n
+            make, n_work = (lambda call: _rows(call, weights, d)), n
         else:
-            kernel, n_work = _rows_heap(call, spec.weights), n
+            make, n_work = (lambda call: _rows_heap(call, weights)), n
         inputs = Rows(points.reshape(-1), out.reshape(-1), spec.steps, spec.scaled)
-        launch(kernel, inputs, _ROWS_TYPE, n_work, cost=cost, threads=spec.threads, args=spec.args, args_type=args_type)
+        _launch_on_tier(compiled, spec, make, inputs, _ROWS_TYPE, n_work, cost)
         return
-    kernel = _coordinate_items(call, method=spec.formula, bounded=spec.bounded, weights=spec.weights, one_sided=spec.one_sided,
-                               direction=spec.direction)
+
+    def make(call):
+        return _coordinate_items(call, method=spec.formula, bounded=spec.bounded, weights=spec.weights,
+                                 one_sided=spec.one_sided, direction=spec.direction)
+
     inputs = _items_inputs(points, out, spec, errors=_EMPTY if errors is None else errors.reshape(-1))
-    launch(kernel, inputs, _ITEMS_TYPE, n * d, cost=cost, threads=spec.threads, args=spec.args, args_type=args_type)
+    _launch_on_tier(compiled, spec, make, inputs, _ITEMS_TYPE, n * d, cost)
 
 
 def values(f, points: np.ndarray, spec, out: np.ndarray) -> None:
@@ -373,10 +389,12 @@ def values(f, points: np.ndarray, spec, out: np.ndarray) -> None:
     n, d = points.shape
     if n == 0:
         return
-    call, args_type = compiled_call(f, spec.args, points=points)
-    kernel = _values(call, d) if 0 < d <= STACK_D else _values_heap(call)
-    launch(kernel, Values(points.reshape(-1), out), _VALUES_TYPE, n, cost=n * max(d, 1), threads=spec.threads,
-           args=spec.args, args_type=args_type)
+    compiled = compiled_call(f, spec.args, points=points)
+
+    def make(call):
+        return _values(call, d) if 0 < d <= STACK_D else _values_heap(call)
+
+    _launch_on_tier(compiled, spec, make, Values(points.reshape(-1), out), _VALUES_TYPE, n, n * max(d, 1))
 
 
 def grid(f, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, indexing: str) -> None:
@@ -401,11 +419,11 @@ def grid(f, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, indexing: s
         for a, axis in enumerate(axes):
             padded[a, :axis.size] = axis
     lengths = np.array(sizes, dtype=np.int64)
-    call, args_type = compiled_call(f, spec.args, points=padded[:, :1].T)  # the grid's first point, (1, d)
-    kernel = _grid(call, spec.weights, d, indexing == "xy" and d >= 2)
+    compiled = compiled_call(f, spec.args, points=padded[:, :1].T)  # the grid's first point, (1, d)
+    swap = indexing == "xy" and d >= 2
     inputs = Grid(padded, lengths, block.out, block.offset, spec.steps, spec.scaled)
-    launch(kernel, inputs, _GRID_TYPE, n_points, cost=spec.evaluations * n_points * d * d, threads=spec.threads,
-           args=spec.args, args_type=args_type)
+    _launch_on_tier(compiled, spec, lambda call: _grid(call, spec.weights, d, swap), inputs, _GRID_TYPE, n_points,
+                    spec.evaluations * n_points * d * d)
 
 
 @lru_cache(maxsize=64)
@@ -422,10 +440,9 @@ def hessian(f, points: np.ndarray, spec, out: np.ndarray) -> None:
     n_items = n * (pairs.size // 2)
     if n_items == 0:
         return
-    call, args_type = compiled_call(f, spec.args, points=points)
+    compiled = compiled_call(f, spec.args, points=points)
     inputs = _items_inputs(points, out, spec, pairs=pairs)
-    launch(_hessian_items(call), inputs, _ITEMS_TYPE, n_items, cost=4 * n_items * d, threads=spec.threads, args=spec.args,
-           args_type=args_type)
+    _launch_on_tier(compiled, spec, _hessian_items, inputs, _ITEMS_TYPE, n_items, 4 * n_items * d)
 
 
 def jacobian_length(f, points: np.ndarray, spec) -> int:
@@ -440,8 +457,11 @@ def jacobian(f, points: np.ndarray, spec, out: np.ndarray) -> None:
     if n * d == 0 or m == 0:
         return
     returns = "complex vector" if spec.method.complex_input else "vector"
-    call, args_type = compiled_call(f, spec.args, returns=returns, points=points)
-    kernel = _jacobian_items(call, method=spec.formula, bounded=spec.bounded, weights=spec.weights, one_sided=spec.one_sided,
-                             direction=spec.direction)
-    launch(kernel, _items_inputs(points, out, spec, m=m), _ITEMS_TYPE, n * d, cost=spec.evaluations * n * d * d,
-           threads=spec.threads, args=spec.args, args_type=args_type)
+    compiled = compiled_call(f, spec.args, returns=returns, points=points)
+
+    def make(call):
+        return _jacobian_items(call, method=spec.formula, bounded=spec.bounded, weights=spec.weights,
+                               one_sided=spec.one_sided, direction=spec.direction)
+
+    _launch_on_tier(compiled, spec, make, _items_inputs(points, out, spec, m=m), _ITEMS_TYPE, n * d,
+                    spec.evaluations * n * d * d)

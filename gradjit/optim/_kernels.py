@@ -39,6 +39,7 @@ import numpy as np
 from numba import types
 from numba.cpython.unsafe.tuple import tuple_setitem
 
+from .. import _tiers
 from .._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from .._memo import per_owner
 from ..backends._compiled import VECTOR_D, stack_buffer, stencil_entry
@@ -331,13 +332,24 @@ def _settle_rows(rule: Callable, coefficients_type: type, n_moments: int):
     return settle_rows
 
 
-def fused_step(call, optimizer, descent: Descent, *, weights: tuple, args: tuple, args_type, threads: int) -> None:
-    """f, gradient, verdict and update of every running row, in one launch."""
+def fused_step(compiled, optimizer, descent: Descent, *, weights: tuple, args: tuple, threads: int, jit: str) -> None:
+    """f, gradient, verdict and update of every running row, in one launch, on the
+    tier ``jit`` chooses (:mod:`gradjit._tiers`; one fast-start kernel per optimizer
+    and d, cached on disk). Raises :class:`~gradjit._native.NativeFailure` when f
+    raised on the fast-start tier (the step moved some rows: it is not re-run)."""
     n, d = descent.fun.size, descent.steps.size
-    kernel = _fused(call, weights=weights, d=d, rule=optimizer.rule, coefficients_type=optimizer.coefficients_type,
-                    n_moments=optimizer.n_moments)
-    launch(kernel, descent, _descent_type(optimizer.coefficients_type), n, cost=(2 * len(weights) * d + 1) * n * d,
-           threads=threads, args=args, args_type=args_type)
+    cost = (2 * len(weights) * d + 1) * n * d
+    inputs_type = _descent_type(optimizer.coefficients_type)
+
+    def make(call):
+        return _fused(call, weights=weights, d=d, rule=optimizer.rule, coefficients_type=optimizer.coefficients_type,
+                      n_moments=optimizer.n_moments)
+
+    def launch_with(kernel, choice) -> None:
+        launch(kernel, descent, inputs_type, n, cost=cost, threads=threads, args=choice.args, args_type=choice.args_type,
+               owner=compiled.native)
+
+    _tiers.run(compiled, jit, cost, args, make, launch_with, repeatable=False)
 
 
 def settle_step(optimizer, descent: Descent, threads: int) -> None:

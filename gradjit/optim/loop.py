@@ -15,9 +15,10 @@ import numpy as np
 
 from .. import _chunks, _objective, _progress, _run
 from .. import _validation as check
+from .._native import NativeFailure
 from .._spec import Spec, resolve
 from ..backends import numba_cpu
-from ..errors import OptionError, ShapeError
+from ..errors import GradjitError, OptionError, ShapeError
 from . import _kernels
 from .optimizers import Optimizer, get
 
@@ -95,6 +96,7 @@ def minimize(
     backend: str = "numba",
     difference: str = "central",
     box: Any = None,
+    jit: str | None = None,
 ) -> OptimizeResult:
     """Minimise ``f`` by gradient descent (or momentum, Nesterov, AdaGrad, RMSprop, Adam).
 
@@ -139,8 +141,9 @@ def minimize(
         (memory: ``max_iter * N * d`` floats).
     progress : bool, optional
         Show a progress bar (tqdm).
-    h, order, backend
-        As in :func:`gradjit.gradient`.
+    h, order, backend, jit
+        As in :func:`gradjit.gradient` (``jit`` also chooses the kernel of the
+        compiled descent step).
     difference : str, optional
         The gradient's difference method, ``method=`` of
         :func:`gradjit.gradient` (``method`` here is the optimizer):
@@ -203,7 +206,7 @@ def minimize(
         raise OptionError("batch_size and seed apply to minibatches: give data=(X, y) too.")
     points = np.atleast_2d(start)
     spec = resolve(points.shape[1], method=difference, order=order, h=h, bounds=box, points=points, backend=backend,
-                   args=args, names={"method": "difference", "bounds": "box"})
+                   args=args, jit=jit, names={"method": "difference", "bounds": "box"})
     run = _Run(f, points, single=start.ndim == 1, optimizer=optimizer, spec=spec, schedule=schedule, max_iter=max_iter,
                gtol=gtol, batches=batches, callback=callback, record=record, progress=progress)
     return run.result()
@@ -304,9 +307,11 @@ class _Run:
         if self.fused:
             if self.compiled is None:  # minibatches are new arrays each step, but of the same types
                 self.compiled = _objective.compiled_call(self.f, args, points=b.x)
-            call, args_type = self.compiled
-            _kernels.fused_step(call, self.optimizer, descent, weights=spec.weights, args=args, args_type=args_type,
-                                threads=spec.threads)
+            try:
+                _kernels.fused_step(self.compiled, self.optimizer, descent, weights=spec.weights, args=args,
+                                    threads=spec.threads, jit=spec.jit)
+            except NativeFailure:
+                self._raise_objective_error(args)
             return
         if args is not spec.args:
             spec = spec._replace(args=check.arguments(args))
@@ -322,6 +327,14 @@ class _Run:
         _kernels.settle_step(self.optimizer, descent, spec.threads)
         if spec.bounded:
             np.clip(b.x, spec.lower, spec.upper, out=b.x)  # projected: every iterate stays in the box
+
+    def _raise_objective_error(self, args: tuple) -> None:
+        """f raised in the fast-start step: evaluate f and the gradient at the current
+        rows on the inlined tier, where f's own exception surfaces with its message."""
+        spec = self.spec._replace(jit="inline", args=check.arguments(args))
+        _run.differentiate(self.f, self.buffers.x, spec, self.buffers.x.shape)
+        _run.evaluate(self.f, self.buffers.x, spec)
+        raise GradjitError("f raised an exception in compiled code that did not recur when re-evaluated.")
 
     def _record(self, x_before: np.ndarray, lr: float) -> None:
         b = self.buffers

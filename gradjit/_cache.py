@@ -1,0 +1,401 @@
+"""The persistent cache of compiled kernels, keyed by what they compute.
+
+Numba's own ``cache=True`` keys a function by its source file and cannot
+cache a kernel made for a user's function (a closure); it also misses a
+change in another module that the function calls. gradjit's kernels are
+cached here instead, each under a key that is a hash of everything its
+machine code depends on (:func:`fingerprint`):
+
+* for a function: its bytecode and constants (nested code included), the
+  values of the closure cells and of the globals it reads (numbers by value,
+  arrays by content), and, recursively, the functions it calls, including
+  functions reached through a module attribute (``mymodule.helper``);
+* for a kernel: the factory that made it and the fingerprints of its arguments;
+* always: gradjit's own source, and the versions of Python, NumPy, Numba and
+  llvmlite (Numba adds the CPU's name and features to every entry).
+
+So editing f, a constant it reads or a function it calls gives a new key, and
+a stale kernel is never loaded. A value whose content cannot be hashed (an
+object of unknown type) makes the function uncacheable: it is compiled in
+memory as before, never cached wrongly.
+
+Where: ``GRADJIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/gradjit``, else
+``~/.cache/gradjit``. Size: at most ``GRADJIT_CACHE_SIZE_MB`` (default 1024);
+the least recently used entries go first. ``GRADJIT_DISABLE_CACHE=1`` turns
+it off. A directory that cannot be written gives one warning and in-memory
+compilation. ``gradjit info`` shows the path and size; ``gradjit cache clear``
+empties it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+import threading
+import types as pytypes
+import warnings
+from enum import Enum
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import llvmlite
+import numba
+import numpy as np
+from numba.core.caching import CompileResultCacheImpl, IndexDataCacheFile, _Cache, _CacheLocator
+from numba.core.dispatcher import Dispatcher
+from numba.core.serialize import dumps
+
+from ._config import CACHE_GENERIC_KERNELS
+from .errors import CacheWarning
+
+__all__ = ["cache_directory", "cache_size", "clear", "enable", "fingerprint", "size_limit"]
+
+#: The attribute under which a dispatcher carries the key it is cached under.
+KEY_ATTRIBUTE = "_gradjit_cache_key"
+_DEFAULT_SIZE_MB = 1024
+_PACKAGE = Path(__file__).resolve().parent
+_STANDARD_LIBRARY = str(Path(os.__file__).resolve().parent)
+
+
+def cache_directory() -> Path:
+    """Where compiled kernels are kept (see the module docstring)."""
+    explicit = os.environ.get("GRADJIT_CACHE_DIR")
+    if explicit:
+        return Path(explicit).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gradjit"
+
+
+def size_limit() -> int:
+    """The cache's size limit in bytes (``GRADJIT_CACHE_SIZE_MB``, default 1024 MiB)."""
+    try:
+        return int(float(os.environ.get("GRADJIT_CACHE_SIZE_MB", _DEFAULT_SIZE_MB)) * 2**20)
+    except ValueError:
+        return _DEFAULT_SIZE_MB * 2**20
+
+
+def _entries(directory: Path) -> list[os.DirEntry]:
+    try:
+        with os.scandir(directory) as found:
+            return [e for e in found if e.is_file() and e.name.endswith((".nbi", ".nbc", ".note"))]
+    except OSError:
+        return []
+
+
+def cache_size() -> tuple[int, int]:
+    """``(files, bytes)`` in the cache directory."""
+    entries = _entries(cache_directory())
+    return len(entries), sum(e.stat().st_size for e in entries)
+
+
+def clear() -> tuple[int, int]:
+    """Delete every cached kernel; returns ``(files, bytes)`` removed."""
+    removed, freed = 0, 0
+    for entry in _entries(cache_directory()):
+        try:
+            size = entry.stat().st_size
+            os.unlink(entry.path)
+        except OSError:
+            continue
+        removed, freed = removed + 1, freed + size
+    return removed, freed
+
+
+def _trim(directory: Path) -> None:
+    """Delete the least recently used entries until the cache is under 80% of its limit."""
+    entries = _entries(directory)
+    stats = [(e, e.stat()) for e in entries]
+    total, limit = sum(s.st_size for _, s in stats), size_limit()
+    if total <= limit:
+        return
+    for entry, stat in sorted(stats, key=lambda pair: max(pair[1].st_atime, pair[1].st_mtime)):
+        if total <= 0.8 * limit:
+            break
+        try:
+            os.unlink(entry.path)
+            total -= stat.st_size
+        except OSError:
+            pass
+
+
+# ---------------------------------------------------------------- fingerprints
+
+
+@lru_cache(maxsize=1)
+def _salt() -> bytes:
+    """gradjit's source and the versions that change generated code."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(str(path.relative_to(_PACKAGE)).encode())
+        digest.update(path.read_bytes())
+    versions = (sys.version, np.__version__, numba.__version__, llvmlite.__version__)
+    digest.update(repr(versions).encode())
+    return digest.digest()
+
+
+class Unhashable(Exception):
+    """A value whose content cannot be fingerprinted: do not cache."""
+
+
+def _is_library(module_name: str | None) -> bool:
+    """Whether a module belongs to gradjit, the standard library or an installed
+    package (covered by the salt's versions), not to the user's own files."""
+    if not module_name:
+        return False
+    if module_name.split(".")[0] in ("gradjit", "numpy", "numba", "math", "cmath", "builtins"):
+        return True
+    module = sys.modules.get(module_name)
+    path = getattr(module, "__file__", None)
+    if path is None:
+        return module is not None  # a built-in module
+    resolved = str(Path(path).resolve())
+    return "site-packages" in resolved or "dist-packages" in resolved or resolved.startswith(_STANDARD_LIBRARY)
+
+
+_SIMPLE = (int, float, complex, bool, str, bytes, type(None), np.number, np.bool_)
+
+
+class _Hasher:
+    """Feeds a value's content into a digest, following functions recursively."""
+
+    def __init__(self) -> None:
+        self.digest = hashlib.sha256()
+        self.seen: set[int] = set()
+
+    def add(self, value: Any) -> None:
+        update = self.digest.update
+        key = getattr(value, KEY_ATTRIBUTE, None) if isinstance(value, Dispatcher) else None
+        if key is not None:
+            update(b"K" + key.encode())
+        elif isinstance(value, _SIMPLE):
+            update(f"S{type(value).__name__}:{value!r};".encode())
+        elif isinstance(value, (tuple, list)):
+            update(f"T{type(value).__name__}{len(value)}(".encode())
+            for item in value:
+                self.add(item)
+            update(b")")
+        elif isinstance(value, np.ndarray):
+            update(f"A{value.dtype.str}{value.shape}".encode())
+            update(np.ascontiguousarray(value).tobytes())
+        elif isinstance(value, np.dtype):
+            update(f"D{value!r}".encode())
+        elif isinstance(value, Enum):
+            update(f"E{type(value).__qualname__}.{value.name}".encode())
+        elif isinstance(value, pytypes.ModuleType):
+            update(f"M{value.__name__};".encode())
+        elif isinstance(value, Dispatcher):
+            update(f"J{sorted(value.targetoptions.items())!r}".encode())
+            self.add(value.py_func)
+        elif isinstance(value, pytypes.FunctionType):
+            self._function(value)
+        elif isinstance(value, type):
+            self._class(value)
+        elif isinstance(value, numba.types.Type):
+            update(f"N{value!r}".encode())
+        elif callable(value) and _is_library(getattr(value, "__module__", None)):
+            # np.sin, math.exp, a Numba intrinsic or overload: fixed by the versions in the salt.
+            update(f"L{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', repr(type(value)))};".encode())
+        else:
+            raise Unhashable(type(value).__name__)
+
+    def _class(self, cls: type) -> None:
+        fields = getattr(cls, "_fields", None)
+        self.digest.update(f"C{cls.__module__}.{cls.__qualname__}{fields!r};".encode())
+
+    def _function(self, function: pytypes.FunctionType) -> None:
+        update = self.digest.update
+        module = function.__module__
+        if _is_library(module):
+            update(f"F{module}.{function.__qualname__};".encode())
+            return
+        if id(function) in self.seen:  # recursion: the name is enough the second time
+            update(f"R{function.__qualname__};".encode())
+            return
+        self.seen.add(id(function))
+        update(f"F{function.__qualname__}".encode())
+        self._code(function.__code__)
+        self.add(function.__defaults__)
+        for cell in function.__closure__ or ():
+            try:
+                self.add(cell.cell_contents)
+            except ValueError:  # an empty cell
+                update(b"_")
+        namespace = function.__globals__
+        names = _names(function.__code__)
+        for name in names:
+            if name in namespace:
+                value = namespace[name]
+                update(f"G{name}=".encode())
+                self.add(value)
+                if isinstance(value, pytypes.ModuleType) and not _is_library(value.__name__):
+                    # module.helper: follow the module's attributes this code reads
+                    for attribute in names:
+                        found = getattr(value, attribute, None)
+                        if isinstance(found, (pytypes.FunctionType, Dispatcher)):
+                            update(f".{attribute}=".encode())
+                            self.add(found)
+
+    def _code(self, code: pytypes.CodeType) -> None:
+        update = self.digest.update
+        update(code.co_code)
+        update(repr((code.co_names, code.co_varnames, code.co_freevars, code.co_argcount, code.co_kwonlyargcount,
+                     code.co_flags)).encode())
+        for const in code.co_consts:
+            if isinstance(const, pytypes.CodeType):
+                self._code(const)
+            else:
+                update(f"c{type(const).__name__}:{const!r};".encode())
+
+
+def _names(code: pytypes.CodeType) -> tuple[str, ...]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, pytypes.CodeType):
+            names |= set(_names(const))
+    return tuple(sorted(names))
+
+
+def fingerprint(*values: Any) -> str | None:
+    """A hex key for the content of ``values``, or None if one cannot be hashed."""
+    hasher = _Hasher()
+    hasher.digest.update(_salt())
+    try:
+        for value in values:
+            hasher.add(value)
+    except (Unhashable, RecursionError):
+        return None
+    return hasher.digest.hexdigest()[:40]
+
+
+# ----------------------------------------------------------------- the cache
+
+_warned = False
+_state_lock = threading.Lock()
+_saves = 0
+
+
+def _warn_unwritable(directory: Path, error: OSError) -> None:
+    global _warned
+    with _state_lock:
+        if _warned:
+            return
+        _warned = True
+    warnings.warn(f"gradjit cannot write its kernel cache in {directory} ({error.strerror or error}); compiled kernels "
+                  "are kept in memory for this process only. Set GRADJIT_CACHE_DIR to a writable directory, or "
+                  "GRADJIT_DISABLE_CACHE=1 to silence this.", CacheWarning, stacklevel=2)
+
+
+class _Locator(_CacheLocator):
+    def __init__(self, directory: Path, key: str) -> None:
+        self._directory, self._key = str(directory), key
+        self._py_file = "<gradjit>"
+
+    def get_cache_path(self) -> str:
+        return self._directory
+
+    def get_source_stamp(self) -> str:
+        return self._key
+
+    def get_disambiguator(self) -> str:
+        return self._key
+
+    @classmethod
+    def from_function(cls, py_func, py_file):  # pragma: no cover - never located from a file
+        return None
+
+
+class _Impl(CompileResultCacheImpl):
+    def __init__(self, locator: _Locator, filename_base: str) -> None:  # no source file to locate
+        self._locator, self._filename_base, self._lineno = locator, filename_base, 0
+
+    def check_cachable(self, cres) -> bool:
+        return not cres.library.has_dynamic_globals and all(x.can_cache for x in cres.lifted)
+
+
+class KeyedCache(_Cache):
+    """Numba's index and data files for one dispatcher, under a content key."""
+
+    def __init__(self, name: str, key: str, directory: Path) -> None:
+        self._name, self._key, self._directory = name, key, directory
+        safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:60]
+        base = f"{safe}-{key}"
+        self._impl = _Impl(_Locator(directory, key), base)
+        self._file = IndexDataCacheFile(cache_path=str(directory), filename_base=base, source_stamp=key)
+        self._enabled = True
+
+    @property
+    def cache_path(self) -> str:
+        return str(self._directory)
+
+    def enable(self) -> None:
+        self._enabled = True
+
+    def disable(self) -> None:
+        self._enabled = False
+
+    def flush(self) -> None:
+        self._file.flush()
+
+    def note(self, label: str, value: str | None = None) -> str | None:
+        """Read (or with ``value``, write) a small fact kept beside the entry, such
+        as one read from the machine code, which a loaded entry no longer shows."""
+        path = self._directory / f"{self._file._index_name[:-4]}.{label}.note"
+        try:
+            if value is None:
+                return path.read_text()
+            path.write_text(value)
+        except OSError:
+            return None
+        return value
+
+    def _index_key(self, sig, codegen) -> tuple:
+        return sig, codegen.magic_tuple()
+
+    def load_overload(self, sig, target_context):
+        if not self._enabled:
+            return None
+        target_context.refresh()
+        try:
+            data = self._file.load(self._index_key(sig, target_context.codegen()))
+            return None if data is None else self._impl.rebuild(target_context, data)
+        except Exception:  # noqa: BLE001 - an unreadable or corrupt entry is a miss
+            return None
+
+    def save_overload(self, sig, cres) -> None:
+        global _saves
+        if not self._enabled or not self._impl.check_cachable(cres):
+            return
+        try:
+            reduced = self._impl.reduce(cres)
+            dumps(reduced)  # before the index names it: a constant of f may not pickle
+        except Exception:  # noqa: BLE001 - something in it cannot be pickled: kept in memory only
+            self._enabled = False
+            return
+        try:
+            self._impl.locator.ensure_cache_path()
+            self._file.save(self._index_key(sig, cres.codegen), reduced)
+        except OSError as error:
+            self._enabled = False
+            _warn_unwritable(self._directory, error)
+            return
+        with _state_lock:
+            _saves += 1
+            due = _saves % 32 == 1
+        if due:
+            _trim(self._directory)
+
+
+def enable(dispatcher: Dispatcher, name: str, key: str | None) -> Dispatcher:
+    """Cache ``dispatcher``'s compilations under ``key`` (no-op with None or when
+    caching is off); the key is also recorded on it, for the fingerprints of
+    kernels built from it."""
+    if key is None:
+        return dispatcher
+    setattr(dispatcher, KEY_ATTRIBUTE, key)
+    if CACHE_GENERIC_KERNELS and not _warned:
+        dispatcher._cache = KeyedCache(name, key, cache_directory())
+    return dispatcher
+
+
