@@ -45,6 +45,7 @@ import numba
 import numpy as np
 from numba.core.caching import CompileResultCacheImpl, IndexDataCacheFile, _Cache, _CacheLocator
 from numba.core.dispatcher import Dispatcher
+from numba.core.extending import _Intrinsic
 from numba.core.serialize import dumps
 
 from ._config import CACHE_GENERIC_KERNELS
@@ -125,12 +126,13 @@ def _trim(directory: Path) -> None:
 
 @lru_cache(maxsize=1)
 def _salt() -> bytes:
-    """gradjit's source and the versions that change generated code."""
+    """gradjit's source, the versions and the Numba settings that change generated code."""
     digest = hashlib.sha256()
     for path in sorted(_PACKAGE.rglob("*.py")):
         digest.update(str(path.relative_to(_PACKAGE)).encode())
         digest.update(path.read_bytes())
-    versions = (sys.version, np.__version__, numba.__version__, llvmlite.__version__)
+    versions = (sys.version, np.__version__, numba.__version__, llvmlite.__version__, numba.config.OPT,
+                numba.config.BOUNDSCHECK)
     digest.update(repr(versions).encode())
     return digest.digest()
 
@@ -139,20 +141,41 @@ class Unhashable(Exception):
     """A value whose content cannot be fingerprinted: do not cache."""
 
 
+#: Packages whose code is fixed by the salt (gradjit's source, the versions).
+_SALTED = ("gradjit", "numpy", "numba", "llvmlite", "math", "cmath", "builtins")
+
+
 def _is_library(module_name: str | None) -> bool:
-    """Whether a module belongs to gradjit, the standard library or an installed
-    package (covered by the salt's versions), not to the user's own files."""
+    """Whether a module's code is fixed by the salt: gradjit, NumPy, Numba, the
+    standard library. (Anything else, an installed package too, is hashed by content:
+    upgrading it must not leave stale kernels.)"""
     if not module_name:
         return False
-    if module_name.split(".")[0] in ("gradjit", "numpy", "numba", "math", "cmath", "builtins"):
+    if module_name.split(".")[0] in _SALTED:
         return True
     module = sys.modules.get(module_name)
     path = getattr(module, "__file__", None)
-    if path is None:
-        return module is not None  # a built-in module
+    if module is None or path is None:
+        return module_name in sys.builtin_module_names
     resolved = str(Path(path).resolve())
-    return "site-packages" in resolved or "dist-packages" in resolved or resolved.startswith(_STANDARD_LIBRARY)
+    return resolved.startswith(_STANDARD_LIBRARY) and "site-packages" not in resolved and "dist-packages" not in resolved
 
+
+def _is_library_function(function: pytypes.FunctionType) -> bool:
+    """A module-level function of a library module, found there by its name: its
+    code is fixed by the salt. (A lambda, a closure or a function made by exec in
+    such a module, a doctest's for one, is hashed like the user's.)"""
+    if function.__closure__ or not _is_library(function.__module__):
+        return False
+    found = sys.modules[function.__module__]
+    for part in function.__qualname__.split("."):
+        found = getattr(found, part, None)
+    return getattr(found, "__code__", None) is function.__code__ or getattr(found, "py_func", None) is function
+
+
+#: Callables hashed by name when a library module defines them (others, such as a
+#: functools.partial, carry state and make the function uncacheable).
+_LIBRARY_CALLABLES = (np.ufunc, pytypes.BuiltinFunctionType, _Intrinsic)
 
 _SIMPLE = (int, float, complex, bool, str, bytes, type(None), np.number, np.bool_)
 
@@ -194,9 +217,12 @@ class _Hasher:
             self._class(value)
         elif isinstance(value, numba.types.Type):
             update(f"N{value!r}".encode())
-        elif callable(value) and _is_library(getattr(value, "__module__", None)):
-            # np.sin, math.exp, a Numba intrinsic or overload: fixed by the versions in the salt.
-            update(f"L{getattr(value, '__module__', '')}.{getattr(value, '__qualname__', repr(type(value)))};".encode())
+        elif isinstance(value, _LIBRARY_CALLABLES):
+            # np.sin, math.exp, scipy.special.gamma, a Numba intrinsic: compiled code,
+            # fixed by its package's version.
+            module = getattr(value, "__module__", None) or "builtins"
+            version = getattr(sys.modules.get(module.split(".")[0]), "__version__", "")
+            update(f"L{module}.{getattr(value, '__name__', repr(type(value)))}@{version};".encode())
         else:
             raise Unhashable(type(value).__name__)
 
@@ -207,7 +233,7 @@ class _Hasher:
     def _function(self, function: pytypes.FunctionType) -> None:
         update = self.digest.update
         module = function.__module__
-        if _is_library(module):
+        if _is_library_function(function):
             update(f"F{module}.{function.__qualname__};".encode())
             return
         if id(function) in self.seen:  # recursion: the name is enough the second time

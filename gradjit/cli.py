@@ -27,6 +27,8 @@ def _bench(options: argparse.Namespace) -> int:
     print()
     print(report.summary_table(results))
     print()
+    if results.first_call:
+        print(report.first_call_section(results))
     if report.disturbance(results):
         print(report.disturbance_note(results))
         print()

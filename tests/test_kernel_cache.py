@@ -3,6 +3,7 @@ an edit, and harmless when its directory cannot be written."""
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import subprocess
@@ -101,6 +102,18 @@ def test_fingerprints_follow_code_constants_callees_and_arrays():
 
     namespace["SCALE"] = Opaque()  # content gradjit cannot hash: never cached, never stale
     assert _cache.fingerprint(namespace["f"]) is None
+
+
+def test_functions_that_differ_never_share_a_key():
+    # Lambdas in one namespace, also one that is gradjit's own (a doctest's): hashed by content.
+    for name in ("__main__", "gradjit.api"):
+        namespace: dict = {"__name__": name}
+        exec("f = lambda t: t ** 3\ng = lambda t: 2 * t\nh = lambda t: 2 * t\n", namespace)  # noqa: S102
+        assert _cache.fingerprint(namespace["f"]) != _cache.fingerprint(namespace["g"])
+        assert _cache.fingerprint(namespace["g"]) == _cache.fingerprint(namespace["h"])
+    factor = functools.partial(max, 3.0)  # state gradjit cannot hash: not cached
+    assert _cache.fingerprint(lambda x: factor(x[0])) is None
+    assert gradjit.derivative(lambda t: t ** 3, 2.0) != gradjit.derivative(lambda t: 2 * t, 2.0)
 
 
 def test_an_unwritable_cache_directory_warns_once_and_keeps_kernels_in_memory(tmp_path, monkeypatch):

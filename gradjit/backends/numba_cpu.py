@@ -38,7 +38,8 @@ import numpy as np
 from .. import _tiers
 from .._config import JIT_OPTIONS, SERIAL_WORK_THRESHOLD
 from .._memo import per_owner
-from .._objective import compiled_call, jitted
+from .._objective import compiled_call, jitted, python_function
+from ..errors import ObjectiveError
 from ..stencils.bounds import bounded_column, bounded_entry, bounded_richardson_entry
 from ..stencils.formulas import (
     central_column,
@@ -446,8 +447,15 @@ def hessian(f, points: np.ndarray, spec, out: np.ndarray) -> None:
 
 
 def jacobian_length(f, points: np.ndarray, spec) -> int:
-    """m, from the compiled F at the first point (0 points: at zeros)."""
-    return vector_length(jitted(f), points, spec.args)
+    """m, from F at the first point (0 points: at zeros): in Python, which compiles
+    nothing; compiled where F does not run in Python."""
+    try:
+        with np.errstate(all="ignore"):
+            return vector_length(python_function(f), points, spec.args)
+    except ObjectiveError:
+        raise
+    except Exception:  # noqa: BLE001 - F runs only compiled (or fails: compiling says why)
+        return vector_length(jitted(f), points, spec.args)
 
 
 def jacobian(f, points: np.ndarray, spec, out: np.ndarray) -> None:

@@ -6,6 +6,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
+from . import first_call
 from .competitors import COMPUTE_FLOOR, GRADJIT, ONE_THREAD, REFERENCE, WRITE_FLOOR
 from .runner import Measurement, Results
 
@@ -176,6 +177,7 @@ def markdown(results: Results) -> str:
         *([disturbance_note(results), ""] if disturbance(results) else []),
         summary_table(results),
         "",
+        *([first_call_section(results)] if results.first_call else []),
         "## Every competitor",
         "",
         markdown_table(results),
@@ -206,7 +208,22 @@ def load(path: Path) -> Results:
     """Results from a ``results.json`` written by :func:`write`."""
     data = json.loads(Path(path).read_text())
     measurements = [Measurement(**m) for m in data["measurements"]]
-    return Results(data["tier"], data["command"], data["machine"], measurements, data["skipped"])
+    return Results(data["tier"], data["command"], data["machine"], measurements, data["skipped"], data.get("first_call", {}))
+
+
+def first_call_section(results: Results) -> str:
+    """The first-call table, or nothing when it was not measured."""
+    if not results.first_call:
+        return ""
+    return "\n".join([
+        "## First call on a new function",
+        "",
+        ("A new f each round, after the library's start-up; `auto` is the default (see the README's "
+         "\"Compilation tiers\"). JAX: `jax.jit(jax.vmap(...))` central differences on its `jax.numpy` twin."),
+        "",
+        first_call.table(results.first_call),
+        "",
+    ])
 
 
 def readme_section(results: Results) -> str:
@@ -220,6 +237,7 @@ def readme_section(results: Results) -> str:
         *([disturbance_note(results), ""] if disturbance(results) else []),
         summary_table(results),
         "",
+        *([first_call_section(results)] if results.first_call else []),
         "<details><summary>Every competitor (median, spread, first call, ratios, peak memory)</summary>",
         "",
         markdown_table(results),

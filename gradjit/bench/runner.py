@@ -16,6 +16,7 @@ import numpy as np
 from .. import __version__, _config
 from .. import _validation as check
 from ..errors import OptionError
+from . import first_call
 from .competitors import Competitor, classic_loop, competitors
 from .workloads import TIERS, WORKLOADS, Case
 
@@ -23,6 +24,8 @@ from .workloads import TIERS, WORKLOADS, Case
 REPEATS = {"smoke": 1, "quick": 10, "full": 30}
 #: Seconds of timing a competitor may take per case before repeats are cut (at least 3 are kept).
 TIME_BUDGET_S = {"smoke": 0.5, "quick": 1.0, "full": 4.0}
+#: Rounds of the first-call measurement (a new f each), per tier.
+FIRST_CALL_ROUNDS = {"smoke": 1, "quick": 3, "full": 7}
 #: Seconds the classic per-point loop may run; beyond, it runs on fewer points and is extrapolated.
 CLASSIC_BUDGET_S = {"smoke": 0.2, "quick": 0.5, "full": 2.0}
 
@@ -54,6 +57,8 @@ class Results:
     machine: dict
     measurements: list[Measurement] = field(default_factory=list)
     skipped: dict[str, str] = field(default_factory=dict)
+    #: First call on a new f: {workload: {jit mode or "JAX jit+vmap": [seconds per round]}}.
+    first_call: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return {
@@ -62,6 +67,7 @@ class Results:
             "machine": self.machine,
             "measurements": [asdict(m) for m in self.measurements],
             "skipped": self.skipped,
+            "first_call": self.first_call,
         }
 
 
@@ -133,8 +139,16 @@ def run(
                     results.measurements.append(m)
                     report(f"{case.workload} {case.label}: {competitor.name:26s} {1e3 * m.median_s:10.3f} ms"
                            + (f" (extrapolated from {m.extrapolated_from} points)" if m.extrapolated_from else ""))
+    report("first call on a new f (jit='auto', 'fast-start', 'inline'; JAX's jit+vmap) ...")
+    results.first_call = first_call.measure(FIRST_CALL_ROUNDS[tier], jax=_jax_installed())
     results.machine["load_average_after"] = _load_average()
     return results
+
+
+def _jax_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("jax") is not None
 
 
 def _load_average() -> float | None:
