@@ -32,6 +32,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
+import tempfile
 import threading
 import types as pytypes
 import warnings
@@ -348,7 +349,7 @@ class KeyedCache(_Cache):
         safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:60]
         base = f"{safe}-{key}"
         self._impl = _Impl(_Locator(directory, key), base)
-        self._file = IndexDataCacheFile(cache_path=str(directory), filename_base=base, source_stamp=key)
+        self._file = _PicklingDone(cache_path=str(directory), filename_base=base, source_stamp=key)
         self._enabled = True
 
     @property
@@ -390,18 +391,20 @@ class KeyedCache(_Cache):
             return None
 
     def save_overload(self, sig, cres) -> None:
+        """Write the entry, pickled once, before the index names it (a constant of f
+        may not pickle). (Writing in a background thread was measured slower on two
+        cores: the pickling holds the interpreter lock while the caller compiles on.)"""
         global _saves
-        if not self._enabled or not self._impl.check_cachable(cres):
-            return
+        if not self._enabled or not self._impl.check_cachable(cres) or cres.fndesc.global_dict is not None:
+            return  # (a function made by exec without a module name: Numba cannot serialise it)
         try:
-            reduced = self._impl.reduce(cres)
-            dumps(reduced)  # before the index names it: a constant of f may not pickle
+            payload = dumps(self._impl.reduce(cres))
         except Exception:  # noqa: BLE001 - something in it cannot be pickled: kept in memory only
             self._enabled = False
             return
         try:
-            self._impl.locator.ensure_cache_path()
-            self._file.save(self._index_key(sig, cres.codegen), reduced)
+            _ensure_writable(self._directory)
+            self._file.save(self._index_key(sig, cres.codegen), payload)
         except OSError as error:
             self._enabled = False
             _warn_unwritable(self._directory, error)
@@ -411,6 +414,26 @@ class KeyedCache(_Cache):
             due = _saves % 32 == 1
         if due:
             _trim(self._directory)
+
+
+class _PicklingDone(IndexDataCacheFile):
+    """Numba's index and data files, given the entry already pickled."""
+
+    def _save_data(self, name: str, data: bytes) -> None:
+        with self._open_for_write(self._data_path(name)) as file:
+            file.write(data)
+
+
+_writable: set[Path] = set()
+
+
+def _ensure_writable(directory: Path) -> None:
+    """Create ``directory`` and check that a file can be written there (once per process)."""
+    if directory in _writable:
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    tempfile.TemporaryFile(dir=directory).close()
+    _writable.add(directory)
 
 
 def enable(dispatcher: Dispatcher, name: str, key: str | None) -> Dispatcher:

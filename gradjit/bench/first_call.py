@@ -14,19 +14,19 @@ the second should only load it.
 
 from __future__ import annotations
 
+import gc
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-__all__ = ["measure", "second_process", "table"]
+__all__ = ["FLOOR", "measure", "second_process", "table"]
 
 _SOURCE = "def f(x):\n    return x[0] * x[0] - 2.0 * x[0] * x[1] + {c!r} * x[1] * x[1]\n"
 _JAX_SOURCE = "def f(x):\n    return x[0] * x[0] - 2.0 * x[0] * x[1] + {c!r} * x[1] * x[1]\n"
@@ -34,7 +34,8 @@ _DERIVATIVE_SOURCE = "def f(t):\n    return t * t * t - {c!r} * t\n"
 
 
 def _new(source: str, rng: np.random.Generator) -> Callable:
-    namespace: dict = {}
+    # In a module, as a user's function is (so it is also written to the disk cache).
+    namespace: dict = {"__name__": "__main__"}
     exec(source.format(c=float(rng.uniform(1, 2))), namespace)  # noqa: S102 - a fixed template
     return namespace["f"]
 
@@ -57,7 +58,7 @@ def _workloads() -> dict[str, tuple[str, Callable]]:
     }
 
 
-def _jax_first_call(rng: np.random.Generator) -> Callable[[], float] | None:
+def _jax_first_call(rng: np.random.Generator) -> Callable[[], None] | None:
     """JAX's first call on a new function: trace, compile and run jit(vmap(central
     differences)) on 1000 points, with gradjit's step rule; None without JAX."""
     try:
@@ -69,7 +70,7 @@ def _jax_first_call(rng: np.random.Generator) -> Callable[[], float] | None:
     points = jax.device_put(np.random.default_rng(1).uniform(-1, 1, size=(1000, 2)))
     eye = jnp.eye(2)
 
-    def run() -> float:
+    def run() -> None:
         f = _new(_JAX_SOURCE, rng)
         on_rows = jax.vmap(f)
 
@@ -77,9 +78,7 @@ def _jax_first_call(rng: np.random.Generator) -> Callable[[], float] | None:
             h = (x + 6.055454e-06 * jnp.maximum(1.0, jnp.abs(x))) - x
             return 0.5 * (on_rows(x + eye * h) - on_rows(x - eye * h)) / h
 
-        start = time.perf_counter()
         jax.jit(jax.vmap(fd))(points).block_until_ready()
-        return time.perf_counter() - start
 
     return run
 
@@ -87,7 +86,7 @@ def _jax_first_call(rng: np.random.Generator) -> Callable[[], float] | None:
 def measure(rounds: int = 5, tiers: tuple[str, ...] = ("auto", "fast-start", "inline"), *, jax: bool = True) -> dict:
     """``{workload: {tier: [seconds per round]}}`` for new functions, after start-up;
     JAX's first call is under ``"JAX jit+vmap"`` of the gradient workload."""
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng()  # new constants every run: nothing in the disk cache either
     workloads = _workloads()
     for source, call in workloads.values():  # the library's own start-up: every kernel family once
         for tier in tiers:
@@ -99,16 +98,48 @@ def measure(rounds: int = 5, tiers: tuple[str, ...] = ("auto", "fast-start", "in
     first = next(iter(workloads))
     if jax_run is not None:
         results[first]["JAX jit+vmap"] = []
+    for name in workloads:
+        results[name][FLOOR] = []
     for _ in range(rounds):
         for name, (source, call) in workloads.items():
             for tier in tiers:
                 f = _new(source, rng)
-                start = time.perf_counter()
-                call(f, tier)
-                results[name][tier].append(time.perf_counter() - start)
+                results[name][tier].append(_timed(lambda: call(f, tier)))  # noqa: B023 - called at once
+            results[name][FLOOR].append(_timed(_compile_alone(_new(source, rng), source)))
         if jax_run is not None:
-            results[first]["JAX jit+vmap"].append(jax_run())
+            results[first]["JAX jit+vmap"].append(_timed(jax_run))
     return results
+
+
+#: The column of the floor: Numba compiling the new f alone, for the kernels only (no
+#: Python or C entry points), what any tier that compiles f must at least spend.
+FLOOR = "Numba compiles f alone"
+
+
+def _compile_alone(f: Callable, source: str) -> Callable[[], None]:
+    import numba
+    from numba import types
+
+    from .._config import JIT_OPTIONS
+
+    point = types.float64 if source == _DERIVATIVE_SOURCE else types.float64[::1]
+    dispatcher = numba.njit(no_cpython_wrapper=True, no_cfunc_wrapper=True, **JIT_OPTIONS)(f)
+    return lambda: dispatcher.compile((point,))
+
+
+def _timed(run: Callable[[], object]) -> float:
+    """Seconds of one call, with the garbage collector run before and paused during it,
+    as :mod:`timeit` does: a collection of the benchmark's own earlier objects (hundreds
+    of compiled kernels by then) is not the call's cost."""
+    gc.collect()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        run()
+        elapsed = time.perf_counter() - start
+    finally:
+        gc.enable()
+    return elapsed
 
 
 _PROCESS_SCRIPT = """
@@ -117,17 +148,22 @@ start = time.perf_counter()
 import numpy as np
 import gradjit
 imported = time.perf_counter()
+from numba.core.registry import cpu_target
+cpu_target.target_context.refresh()  # Numba's own once-per-process start: any @njit function pays it
+numba_started = time.perf_counter()
 from objective_module import f
 points = np.random.default_rng(1).uniform(-1, 1, size=(1000, 2))
 begin = time.perf_counter()
 gradjit.gradient(f, points)
-print(f"{{imported - start}} {{time.perf_counter() - begin}}")
+print(imported - start, numba_started - imported, time.perf_counter() - begin)
 """
 
 
-def second_process(cache_dir: str | None = None) -> list[tuple[float, float]]:
-    """``[(import seconds, first call seconds)]`` of two fresh processes on one new
-    module-level f: the first compiles it, the second loads it from the disk cache."""
+def second_process(cache_dir: str | None = None) -> list[tuple[float, float, float]]:
+    """``[(import, Numba's start, first call)]`` in seconds, of two fresh processes on
+    one new module-level f: the first compiles it, the second loads it from the disk
+    cache. Numba's start (loading its typing registries, which imports SciPy's BLAS
+    where SciPy is installed) is paid once per process by any Numba code."""
     with tempfile.TemporaryDirectory() as folder:
         constant = float(np.random.default_rng(int(time.time())).uniform(1, 2))
         Path(folder, "objective_module.py").write_text(_SOURCE.format(c=constant))
@@ -136,10 +172,10 @@ def second_process(cache_dir: str | None = None) -> list[tuple[float, float]]:
             environment["GRADJIT_CACHE_DIR"] = cache_dir
         found = []
         for _ in range(2):
-            output = subprocess.run([sys.executable, "-c", textwrap.dedent(_PROCESS_SCRIPT.format())], env=environment,
-                                    capture_output=True, text=True, check=True).stdout
-            imported, first = map(float, output.split()[-2:])
-            found.append((imported, first))
+            output = subprocess.run([sys.executable, "-c", _PROCESS_SCRIPT], env=environment, capture_output=True,
+                                    text=True, check=True).stdout
+            imported, numba_start, first = map(float, output.split()[-3:])
+            found.append((imported, numba_start, first))
         return found
 
 
