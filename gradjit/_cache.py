@@ -386,7 +386,9 @@ class KeyedCache(_Cache):
         target_context.refresh()
         try:
             data = self._file.load(self._index_key(sig, target_context.codegen()))
-            return None if data is None else self._impl.rebuild(target_context, data)
+            if data is None or tuple(data[3].args) != tuple(getattr(sig, "args", sig)):
+                return None  # (data[3]: the entry's signature)
+            return self._impl.rebuild(target_context, data)
         except Exception:  # noqa: BLE001 - an unreadable or corrupt entry is a miss
             return None
 
@@ -417,11 +419,20 @@ class KeyedCache(_Cache):
 
 
 class _PicklingDone(IndexDataCacheFile):
-    """Numba's index and data files, given the entry already pickled."""
+    """Numba's index and data files, given the entry already pickled.
 
-    def _save_data(self, name: str, data: bytes) -> None:
+    A data file is named by a hash of its index key and written before the index
+    names it, so two processes saving entries of one function at once can at
+    worst lose an index entry (compiled again later), never point one at the
+    other's code."""
+
+    def save(self, key: tuple, data: bytes) -> None:
+        name = f"{self._index_name[:-4]}.{hashlib.sha1(repr(key).encode()).hexdigest()[:12]}.nbc"
         with self._open_for_write(self._data_path(name)) as file:
             file.write(data)
+        overloads = self._load_index()
+        overloads[key] = name
+        self._save_index(overloads)
 
 
 _writable: set[Path] = set()

@@ -15,11 +15,13 @@ no fast-math in either):
     files).
 ``"auto"`` (the default)
     Tier 1 until the time spent in it for this f and this kind of kernel,
-    plus the estimated time of the call at hand, exceeds the estimated cost
-    of compiling tier 2; then tier 2 from that call on. (The rent-or-buy rule:
-    never more than about twice the time of the better choice made in hindsight,
-    and a single large call switches at once.) A tier-2 kernel already
-    compiled in this process is used at once.
+    plus the estimated time of the call at hand, reaches the estimated cost
+    of compiling tier 2 (the rent-or-buy rule: never much more than twice the
+    time of the better choice made in hindsight). Then tier 2 is compiled in a
+    background thread while the calls go on on tier 1, and used as soon as it
+    is ready; a single call estimated to cost more than the compilation
+    switches at once, in the foreground. A tier-2 kernel already compiled in
+    this process is used at once.
 
 The mode is the ``jit=`` option of every entry point, or the environment
 variable ``GRADJIT_JIT`` for the default.
@@ -39,7 +41,7 @@ from ._memo import memo_of, owner_of
 from ._native import NativeFailure, native_adapter
 from ._objective import Compiled, inline_call, native_function
 
-__all__ = ["Choice", "launches", "run"]
+__all__ = ["Choice", "launches", "run", "wait_for_background_compiles"]
 
 #: How many launches ran on each tier in this process (for tests and diagnostics).
 launches: Counter = Counter()
@@ -71,12 +73,13 @@ def _choice(compiled: Compiled, tier: str, args: tuple) -> Choice:
 
 
 class _Usage:
-    """Tier-1 time spent by one f on one kind of kernel."""
+    """Tier-1 time spent by one f on one kind of kernel, and its switch to tier 2."""
 
-    __slots__ = ("inline", "seconds", "seconds_per_cost")
+    __slots__ = ("background", "inline", "seconds", "seconds_per_cost")
 
     def __init__(self) -> None:
         self.inline, self.seconds, self.seconds_per_cost = False, 0.0, None
+        self.background: threading.Thread | None = None
 
 
 def _usage(compiled: Compiled, family: Any) -> _Usage:
@@ -95,27 +98,28 @@ def _cached_inline(make_kernel: Callable, compiled: Compiled) -> bool:
 
 
 def run(compiled: Compiled, mode: str, cost: int, args: tuple, make_kernel: Callable[[Any], Any],
-        launch_with: Callable[[Any, Choice], None], *, repeatable: bool = True) -> str:
+        launch_with: Callable[[Any, Choice], None], prepare: Callable[[Any, Choice], None], *,
+        repeatable: bool = True) -> str:
     """Launch ``make_kernel(call)`` on the tier ``mode`` chooses; returns the tier used.
 
-    ``launch_with(kernel, choice)`` launches it. A tier-1 launch in which f raised is
-    re-run on tier 2, where f's exception surfaces with its own message; a launch
-    that is not ``repeatable`` (it updates its inputs in place) raises
-    :class:`~gradjit._native.NativeFailure` instead, for the caller to handle.
+    ``launch_with(kernel, choice)`` launches it; ``prepare(kernel, choice)`` only
+    compiles what the launch would (for a compilation in the background). A tier-1
+    launch in which f raised is re-run on tier 2, where f's exception surfaces with
+    its own message; a launch that is not ``repeatable`` (it updates its inputs in
+    place) raises :class:`~gradjit._native.NativeFailure` instead, for the caller.
+
+    With ``"auto"``, a call estimated to cost more on tier 1 than compiling tier 2
+    switches at once. Otherwise, once the time spent on tier 1 plus this call's
+    reaches that cost, tier 2 is compiled in a background thread while the calls go
+    on on tier 1, and used from the first call after it is ready: a loop of small
+    calls never waits for the compilation (measured: 1000-point gradients went on at
+    195 us a call instead of 125 us while a 0.9 s compilation ran beside them).
     """
-    global _compile_seconds, _seconds_per_cost
     tier = mode
     usage = None
     if mode == "auto":
-        family = make_kernel(native_adapter)
-        usage = _usage(compiled, family)
-        if usage.inline or _cached_inline(make_kernel, compiled):
-            tier = "inline"
-        else:
-            rate = usage.seconds_per_cost or _seconds_per_cost
-            tier = "inline" if usage.seconds + rate * cost >= _compile_seconds else "fast-start"
-            if tier == "inline":
-                usage.inline = True
+        usage = _usage(compiled, make_kernel(native_adapter))
+        tier = _auto(usage, compiled, cost, args, make_kernel, prepare)
     if tier == "fast-start":
         choice = _choice(compiled, tier, args)
         kernel = make_kernel(choice.call)
@@ -126,16 +130,11 @@ def run(compiled: Compiled, mode: str, cost: int, args: tuple, make_kernel: Call
         except NativeFailure:
             if not repeatable:
                 raise
-            tier = "inline"
         else:
             kernel._gradjit_launched = True
             launches[tier] += 1
             if usage is not None and warm:
-                seconds = time.perf_counter() - start
-                usage.seconds += seconds
-                usage.seconds_per_cost = seconds / max(cost, 1)
-                with _lock:
-                    _seconds_per_cost = 0.5 * (_seconds_per_cost + usage.seconds_per_cost)
+                _record(usage, time.perf_counter() - start, cost)
             return tier
     choice = _choice(compiled, "inline", args)
     kernel = make_kernel(choice.call)
@@ -147,7 +146,52 @@ def run(compiled: Compiled, mode: str, cost: int, args: tuple, make_kernel: Call
         kernel._gradjit_launched = True
         if usage is not None:  # the compile's cost (less the kernel's own estimated time), for the next estimates
             rate = usage.seconds_per_cost or _seconds_per_cost
-            compile_seconds = max(time.perf_counter() - start - 0.5 * rate * cost, 0.05)
-            with _lock:
-                _compile_seconds = 0.5 * (_compile_seconds + compile_seconds)
-    return tier
+            _record_compile(time.perf_counter() - start - 0.5 * rate * cost)
+    return "inline"
+
+
+def _auto(usage: _Usage, compiled: Compiled, cost: int, args: tuple, make_kernel: Callable, prepare: Callable) -> str:
+    if usage.inline or _cached_inline(make_kernel, compiled):
+        return "inline"
+    estimate = (usage.seconds_per_cost or _seconds_per_cost) * cost
+    if estimate >= _compile_seconds:  # this call alone repays the compilation: now
+        usage.inline = True
+        return "inline"
+    if usage.seconds + estimate >= _compile_seconds and usage.background is None:
+        choice = _choice(compiled, "inline", args)
+        usage.background = threading.Thread(target=_compile_in_background, args=(usage, prepare, make_kernel(choice.call), choice),
+                                             name="gradjit-inline-compile", daemon=True)
+        usage.background.start()
+    return "fast-start"
+
+
+def _compile_in_background(usage: _Usage, prepare: Callable, kernel: Any, choice: Choice) -> None:
+    start = time.perf_counter()
+    try:
+        prepare(kernel, choice)
+    except Exception:  # noqa: BLE001 - tier 2 did not compile: stay on tier 1, which works
+        return
+    _record_compile(time.perf_counter() - start)
+    kernel._gradjit_launched = True
+    usage.inline = True
+
+
+def _record(usage: _Usage, seconds: float, cost: int) -> None:
+    global _seconds_per_cost
+    usage.seconds += seconds
+    usage.seconds_per_cost = seconds / max(cost, 1)
+    with _lock:
+        _seconds_per_cost = 0.5 * (_seconds_per_cost + usage.seconds_per_cost)
+
+
+def _record_compile(seconds: float) -> None:
+    global _compile_seconds
+    with _lock:
+        _compile_seconds = 0.5 * (_compile_seconds + max(seconds, 0.05))
+
+
+def wait_for_background_compiles(compiled: Compiled, make_kernel: Callable) -> None:
+    """Wait for the background compilation of this f and kernel family, if any (tests)."""
+    thread = _usage(compiled, make_kernel(native_adapter)).background
+    if thread is not None:
+        thread.join()

@@ -140,6 +140,27 @@ def test_auto_starts_fast_and_switches_to_inline_when_the_work_repays_it(monkeyp
     assert _tiers.launches["inline"] == before["inline"] + 2
 
 
+def test_a_loop_of_small_calls_switches_after_a_compilation_in_the_background(monkeypatch):
+    namespace: dict = {}
+    exec("def fresh(x):\n    return x[0] * x[1] * x[1] + 0.125 * x[0]\n", namespace)  # noqa: S102 - new code object
+    fresh, small = namespace["fresh"], RNG.normal(size=(10, 2))
+    gradjit.gradient(fresh, small, jit="fast-start")  # the fast-start kernel is warm: its calls are timed
+    monkeypatch.setattr(_tiers, "_compile_seconds", 1e-4)  # more than one call's estimate, less than a few calls
+    monkeypatch.setattr(_tiers, "_seconds_per_cost", 1e-12)
+    before = _tiers.launches.copy()
+    results = [gradjit.gradient(fresh, small) for _ in range(20)]  # tier 1 throughout, a compile starts beside
+    assert _tiers.launches["fast-start"] >= before["fast-start"] + 1
+    compiled = gradjit._objective.compiled_call(fresh, (), points=small)
+    from gradjit.backends import numba_cpu
+
+    _tiers.wait_for_background_compiles(compiled, lambda call: numba_cpu._rows(call, (0.5,), 2))
+    inline_before = _tiers.launches["inline"]
+    results.append(gradjit.gradient(fresh, small))
+    assert _tiers.launches["inline"] == inline_before + 1  # ready: used from the next call on
+    for result in results:
+        np.testing.assert_array_equal(result, results[0])
+
+
 def test_one_large_call_switches_at_once(monkeypatch):
     namespace: dict = {}
     exec("def fresh(x):\n    return x[0] * x[1] - 2.5 * x[1]\n", namespace)  # noqa: S102 - new code object

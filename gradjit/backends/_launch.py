@@ -33,7 +33,7 @@ from .._config import DRIVER_JIT_OPTIONS, JIT_OPTIONS, SERIAL_WORK_THRESHOLD, la
 from .._memo import memo_of, owner_of, per_owner
 from ..errors import GradjitError
 
-__all__ = ["inputs_type", "launch"]
+__all__ = ["compile_for", "inputs_type", "launch"]
 
 
 def inputs_type(example: tuple) -> types.Type:
@@ -176,6 +176,13 @@ def launch(kernel, inputs: tuple, inputs_numba_type: types.Type, n_work: int, *,
     if failed.any():
         slices = [(c * n_work // threads, (c + 1) * n_work // threads) for c in np.flatnonzero(failed)]
         _reraise(kernel, inputs, slices, args)
+
+
+def compile_for(kernel, inputs_numba_type: types.Type, args_type: Any) -> None:
+    """Compile what :func:`launch` runs ``kernel`` with (the guarded kernel, its
+    parallel driver) without running it: for a compilation in the background."""
+    _serial(kernel, inputs_numba_type, args_type)
+    _launcher(kernel, inputs_numba_type, args_type)
 
 
 def _estimate(seconds_per_cost: float | None, cost: int) -> float | None:

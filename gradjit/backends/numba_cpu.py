@@ -53,7 +53,7 @@ from ..stencils.richardson import RICHARDSON_TABLE_SIZE
 from . import GridBlock
 from ._common import grid_points, vector_length, write_block
 from ._compiled import STACK_D, VECTOR_D, compiled_actual_step, load_point, stack_buffer, stencil_entry
-from ._launch import inputs_type, launch
+from ._launch import compile_for, inputs_type, launch
 
 NAME = "numba"
 
@@ -355,7 +355,10 @@ def _launch_on_tier(compiled, spec, make_kernel, inputs, inputs_type, n_work: in
         launch(kernel, inputs, inputs_type, n_work, cost=cost, threads=spec.threads, args=choice.args,
                args_type=choice.args_type, owner=compiled.native)
 
-    _tiers.run(compiled, spec.jit, cost, spec.args, make_kernel, launch_with)
+    def prepare(kernel, choice) -> None:
+        compile_for(kernel, inputs_type, choice.args_type)
+
+    _tiers.run(compiled, spec.jit, cost, spec.args, make_kernel, launch_with, prepare)
 
 
 def gradient(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:

@@ -43,7 +43,7 @@ from .. import _tiers
 from .._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from .._memo import per_owner
 from ..backends._compiled import VECTOR_D, stack_buffer, stencil_entry
-from ..backends._launch import inputs_type, launch
+from ..backends._launch import compile_for, inputs_type, launch
 
 #: Row status codes (scipy's for the finished ones: 0 means success).
 RUNNING, CONVERGED, MAX_ITER, DIVERGED, CALLBACK = -1, 0, 1, 2, 3
@@ -349,7 +349,10 @@ def fused_step(compiled, optimizer, descent: Descent, *, weights: tuple, args: t
         launch(kernel, descent, inputs_type, n, cost=cost, threads=threads, args=choice.args, args_type=choice.args_type,
                owner=compiled.native)
 
-    _tiers.run(compiled, jit, cost, args, make, launch_with, repeatable=False)
+    def prepare(kernel, choice) -> None:
+        compile_for(kernel, inputs_type, choice.args_type)
+
+    _tiers.run(compiled, jit, cost, args, make, launch_with, prepare, repeatable=False)
 
 
 def settle_step(optimizer, descent: Descent, threads: int) -> None:
