@@ -21,11 +21,11 @@ Compiler flags
     count and across backends, and the no-NaN/no-inf flags would be wrong.
 
 On-disk cache
-    Kernels that close over the user's function cannot be cached to disk by
-    Numba (numba issue 6251), so they are compiled once per process. The
-    library's own generic code (the parallel driver, which takes the kernel as
-    a first-class function) is cached on disk by Numba (in ``__pycache__`` or
-    ``NUMBA_CACHE_DIR``); set ``GRADJIT_DISABLE_CACHE=1`` to turn that off.
+    Numba's own ``cache=True`` cannot cache kernels that close over the user's
+    function (numba issue 6251) and keys by source file. gradjit keeps every
+    compiled kernel, driver and objective in its own cache instead, keyed by a
+    fingerprint of what it computes (:mod:`gradjit._cache`); set
+    ``GRADJIT_DISABLE_CACHE=1`` to turn it off.
 """
 
 from __future__ import annotations
@@ -41,7 +41,6 @@ from .errors import OptionError
 __all__ = [
     "CACHE_GENERIC_KERNELS",
     "CHECKED_JIT_OPTIONS",
-    "DRIVER_JIT_OPTIONS",
     "INTERNAL_JIT_OPTIONS",
     "JIT_OPTIONS",
     "PARALLEL_JIT_OPTIONS",
@@ -89,11 +88,8 @@ def environment_flag(name: str) -> bool:
     raise OptionError(f"{name}={os.environ[name]!r} is not understood: use 1 (on) or 0 (off).")
 
 
-#: Whether the generic (objective-independent) kernels are cached on disk.
+#: Whether compiled kernels are cached on disk (:mod:`gradjit._cache`).
 CACHE_GENERIC_KERNELS: bool = not environment_flag("GRADJIT_DISABLE_CACHE")
-
-#: Options of the parallel driver, which does not depend on the objective.
-DRIVER_JIT_OPTIONS: dict = {**PARALLEL_JIT_OPTIONS, "cache": CACHE_GENERIC_KERNELS}
 
 _workqueue_lock = threading.Lock()
 _layer: str | None = None

@@ -86,7 +86,6 @@ def _info(options: argparse.Namespace) -> int:
         "cores": info["cores"],
         "threads (NUMBA_NUM_THREADS)": numba.config.NUMBA_NUM_THREADS,
         "threading layer": _config.threading_layer(),
-        "disk cache of generic kernels": "on" if _config.CACHE_GENERIC_KERNELS else "off (GRADJIT_DISABLE_CACHE)",
         "Numba cache directory": cache_dir,
         "kernel cache": _cache_line(_cache, _config),
         "compilation mode (GRADJIT_JIT)": os.environ.get("GRADJIT_JIT") or "auto",

@@ -27,9 +27,9 @@ import numba
 import numpy as np
 from numba import prange, types
 
-from .. import _contention
+from .. import _cache, _contention
 from .._blas import one_blas_thread
-from .._config import DRIVER_JIT_OPTIONS, JIT_OPTIONS, SERIAL_WORK_THRESHOLD, launch_lock, usable_threads
+from .._config import JIT_OPTIONS, PARALLEL_JIT_OPTIONS, SERIAL_WORK_THRESHOLD, launch_lock, usable_threads
 from .._memo import memo_of, owner_of, per_owner
 from ..errors import GradjitError
 
@@ -84,7 +84,12 @@ def _parallel_driver(kernel_signature):
             kernel_type = types.FunctionType(kernel_signature)
             inputs, args = kernel_signature.args[0], kernel_signature.args[3]
             signature = types.void(kernel_type, inputs, types.int64, types.int64, types.boolean[::1], args)
-            driver = numba.njit(signature, **DRIVER_JIT_OPTIONS)(_drive)
+            # gradjit's disk cache, not Numba's: its entries are named by their key and
+            # checked against the signature on load, so processes compiling drivers of
+            # different signatures at once cannot swap each other's code.
+            driver = numba.njit(**PARALLEL_JIT_OPTIONS)(_drive)
+            _cache.enable(driver, "_drive", _cache.fingerprint(_drive))
+            driver.compile(signature)
             _drivers[kernel_signature] = driver
         return driver
 

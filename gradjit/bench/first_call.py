@@ -120,10 +120,10 @@ def _compile_alone(f: Callable, source: str) -> Callable[[], None]:
     import numba
     from numba import types
 
-    from .._config import JIT_OPTIONS
+    from .._config import INTERNAL_JIT_OPTIONS  # the options gradjit compiles f with for its kernels
 
     point = types.float64 if source == _DERIVATIVE_SOURCE else types.float64[::1]
-    dispatcher = numba.njit(no_cpython_wrapper=True, no_cfunc_wrapper=True, **JIT_OPTIONS)(f)
+    dispatcher = numba.njit(**INTERNAL_JIT_OPTIONS)(f)
     return lambda: dispatcher.compile((point,))
 
 
