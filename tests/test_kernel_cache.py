@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 import warnings
 from pathlib import Path
 
@@ -121,8 +122,9 @@ def test_an_unwritable_cache_directory_warns_once_and_keeps_kernels_in_memory(tm
     blocker.write_text("")
     monkeypatch.setenv("GRADJIT_CACHE_DIR", str(blocker / "cache"))  # under a file: cannot be created, even by root
     monkeypatch.setattr(_cache, "_warned", False)
-    namespace: dict = {}
-    exec("def f(x):\n    return x[0] * x[0] * 4.25 + x[1]\ndef g(x):\n    return x[0] * 1.75 - x[1]\n", namespace)  # noqa: S102
+    namespace: dict = {"__name__": "user_module"}  # functions of a module: Numba can serialise them
+    source = f"def f(x):\n    return x[0] * x[0] * 4.25 + x[1]\ndef g(x):\n    return x[0] * 1.75 - x[1] + {time.time()!r} * 0\n"
+    exec(source, namespace)  # noqa: S102 - new code: compiled (and saved) here, whatever ran before
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         found = gradjit.gradient(namespace["f"], [1.0, 2.0], jit="fast-start")
