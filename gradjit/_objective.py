@@ -335,6 +335,7 @@ class Compiled(NamedTuple):
     signature: tuple  # the Numba types of f's parameters: the point, then args
     args_type: types.Tuple  # the Numba type of the args tuple
     scalar_input: bool  # f takes a number, not an array (derivative)
+    families: dict  # per kernel family, the state of its compilation tiers (gradjit._tiers)
 
     @property
     def n_args(self) -> int:
@@ -386,7 +387,7 @@ def compiled_call(f: Callable, args: tuple, *, scalar_input: bool = False, retur
     _note_blas(compiled, signature)
     if len(memo) >= 64:  # many versions of the captured numbers: start afresh
         memo.clear()
-    found = memo[fast_key] = Compiled(compiled, signature, _tuple_type(arg_types), scalar_input)
+    found = memo[fast_key] = Compiled(compiled, signature, _tuple_type(arg_types), scalar_input, {})
     return found
 
 

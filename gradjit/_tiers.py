@@ -37,11 +37,10 @@ from typing import Any, NamedTuple
 
 from numba import types
 
-from ._memo import memo_of, owner_of
 from ._native import NativeFailure, native_adapter
 from ._objective import Compiled, inline_call, native_function
 
-__all__ = ["Choice", "launches", "run", "wait_for_background_compiles"]
+__all__ = ["Choice", "Kernel", "kernel", "launches", "run", "wait_for_background_compiles"]
 
 #: How many launches ran on each tier in this process (for tests and diagnostics).
 launches: Counter = Counter()
@@ -56,51 +55,57 @@ _compile_seconds = _INITIAL_COMPILE_SECONDS
 _seconds_per_cost = _INITIAL_SECONDS_PER_COST
 
 
+class Kernel(NamedTuple):
+    """A kernel family: ``factory(call, *rest, **options)`` for either tier's ``call``
+    (hashable by content, so each f keeps one state per family)."""
+
+    factory: Callable
+    rest: tuple = ()
+    options: tuple = ()  # sorted (name, value) pairs
+
+    def __call__(self, call: Any) -> Any:
+        return self.factory(call, *self.rest, **dict(self.options))
+
+
+def kernel(factory: Callable, *rest: Any, **options: Any) -> Kernel:
+    """The family ``factory(call, *rest, **options)``."""
+    return Kernel(factory, rest, tuple(sorted(options.items())))
+
+
 class Choice(NamedTuple):
     """What a kernel is launched with on one tier."""
 
     tier: str  # "fast-start" or "inline"
-    call: Any  # the adapter the kernel factory closes over
     args: tuple  # what the kernel receives as args
     args_type: types.Tuple
 
 
-def _choice(compiled: Compiled, tier: str, args: tuple) -> Choice:
-    if tier == "inline":
-        return Choice(tier, inline_call(compiled), args, compiled.args_type)
-    function = native_function(compiled)
-    return Choice(tier, native_adapter, (function, *args), types.Tuple((function.numba_type, *compiled.args_type.types)))
+class _Family:
+    """One f's state for one kernel family: its kernels on each tier (made once),
+    the tier-1 time it has spent, and its switch to tier 2."""
 
+    __slots__ = ("background", "fast", "function", "inline", "inline_kernel", "seconds", "seconds_per_cost")
 
-class _Usage:
-    """Tier-1 time spent by one f on one kind of kernel, and its switch to tier 2."""
-
-    __slots__ = ("background", "inline", "seconds", "seconds_per_cost")
-
-    def __init__(self) -> None:
-        self.inline, self.seconds, self.seconds_per_cost = False, 0.0, None
+    def __init__(self, compiled: Compiled, family: Kernel) -> None:
+        self.function = native_function(compiled)
+        self.fast = family(native_adapter), types.Tuple((self.function.numba_type, *compiled.args_type.types))
+        self.inline_kernel = family(inline_call(compiled))
+        self.inline = bool(getattr(self.inline_kernel, "_gradjit_launched", False))  # compiled in this process
+        self.seconds, self.seconds_per_cost = 0.0, None
         self.background: threading.Thread | None = None
 
 
-def _usage(compiled: Compiled, family: Any) -> _Usage:
-    memo = memo_of(owner_of(compiled.native))
-    key = ("tier usage", family)
-    found = memo.get(key)
+def _family(compiled: Compiled, family: Kernel) -> _Family:
+    found = compiled.families.get(family)
     if found is None:
-        found = memo.setdefault(key, _Usage())
+        found = compiled.families.setdefault(family, _Family(compiled, family))
     return found
 
 
-def _cached_inline(make_kernel: Callable, compiled: Compiled) -> bool:
-    """Whether the tier-2 kernel is compiled already in this process."""
-    kernel = make_kernel(inline_call(compiled))
-    return bool(getattr(kernel, "_gradjit_launched", False))
-
-
-def run(compiled: Compiled, mode: str, cost: int, args: tuple, make_kernel: Callable[[Any], Any],
+def run(compiled: Compiled, mode: str, cost: int, args: tuple, family: Kernel,
         launch_with: Callable[[Any, Choice], None], prepare: Callable[[Any, Choice], None], *,
         repeatable: bool = True) -> str:
-    """Launch ``make_kernel(call)`` on the tier ``mode`` chooses; returns the tier used.
+    """Launch ``family``'s kernel on the tier ``mode`` chooses; returns the tier used.
 
     ``launch_with(kernel, choice)`` launches it; ``prepare(kernel, choice)`` only
     compiles what the launch would (for a compilation in the background). A tier-1
@@ -115,73 +120,68 @@ def run(compiled: Compiled, mode: str, cost: int, args: tuple, make_kernel: Call
     calls never waits for the compilation (measured: 1000-point gradients went on at
     195 us a call instead of 125 us while a 0.9 s compilation ran beside them).
     """
-    tier = mode
-    usage = None
-    if mode == "auto":
-        usage = _usage(compiled, make_kernel(native_adapter))
-        tier = _auto(usage, compiled, cost, args, make_kernel, prepare)
+    state = _family(compiled, family)
+    tier = _auto(state, cost, args, prepare, compiled) if mode == "auto" else mode
     if tier == "fast-start":
-        choice = _choice(compiled, tier, args)
-        kernel = make_kernel(choice.call)
+        kernel, args_type = state.fast
         warm = getattr(kernel, "_gradjit_launched", False)  # a first launch may compile or load the kernel
         start = time.perf_counter()
         try:
-            launch_with(kernel, choice)
+            launch_with(kernel, Choice(tier, (state.function, *args), args_type))
         except NativeFailure:
             if not repeatable:
                 raise
         else:
             kernel._gradjit_launched = True
             launches[tier] += 1
-            if usage is not None and warm:
-                _record(usage, time.perf_counter() - start, cost)
+            if mode == "auto" and warm:
+                _record(state, time.perf_counter() - start, cost)
             return tier
-    choice = _choice(compiled, "inline", args)
-    kernel = make_kernel(choice.call)
+    kernel = state.inline_kernel
     first = not getattr(kernel, "_gradjit_launched", False)
     start = time.perf_counter()
-    launch_with(kernel, choice)
+    launch_with(kernel, Choice("inline", args, compiled.args_type))
     launches["inline"] += 1
     if first:
         kernel._gradjit_launched = True
-        if usage is not None:  # the compile's cost (less the kernel's own estimated time), for the next estimates
-            rate = usage.seconds_per_cost or _seconds_per_cost
+        if mode == "auto":  # the compile's cost (less the kernel's own estimated time), for the next estimates
+            rate = state.seconds_per_cost or _seconds_per_cost
             _record_compile(time.perf_counter() - start - 0.5 * rate * cost)
     return "inline"
 
 
-def _auto(usage: _Usage, compiled: Compiled, cost: int, args: tuple, make_kernel: Callable, prepare: Callable) -> str:
-    if usage.inline or _cached_inline(make_kernel, compiled):
+def _auto(state: _Family, cost: int, args: tuple, prepare: Callable, compiled: Compiled) -> str:
+    if state.inline:
         return "inline"
-    estimate = (usage.seconds_per_cost or _seconds_per_cost) * cost
+    estimate = (state.seconds_per_cost or _seconds_per_cost) * cost
     if estimate >= _compile_seconds:  # this call alone repays the compilation: now
-        usage.inline = True
+        state.inline = True
         return "inline"
-    if usage.seconds + estimate >= _compile_seconds and usage.background is None:
-        choice = _choice(compiled, "inline", args)
-        usage.background = threading.Thread(target=_compile_in_background, args=(usage, prepare, make_kernel(choice.call), choice),
+    if state.seconds + estimate >= _compile_seconds and state.background is None:
+        choice = Choice("inline", args, compiled.args_type)
+        state.background = threading.Thread(target=_compile_in_background, args=(state, prepare, choice),
                                              name="gradjit-inline-compile", daemon=True)
-        usage.background.start()
+        state.background.start()
     return "fast-start"
 
 
-def _compile_in_background(usage: _Usage, prepare: Callable, kernel: Any, choice: Choice) -> None:
+def _compile_in_background(state: _Family, prepare: Callable, choice: Choice) -> None:
     start = time.perf_counter()
     try:
-        prepare(kernel, choice)
+        prepare(state.inline_kernel, choice)
     except Exception:  # noqa: BLE001 - tier 2 did not compile: stay on tier 1, which works
         return
     _record_compile(time.perf_counter() - start)
-    kernel._gradjit_launched = True
-    usage.inline = True
+    state.inline_kernel._gradjit_launched = True
+    state.inline = True
 
 
-def _record(usage: _Usage, seconds: float, cost: int) -> None:
+def _record(state: _Family, seconds: float, cost: int) -> None:
     global _seconds_per_cost
-    usage.seconds += seconds
-    usage.seconds_per_cost = seconds / max(cost, 1)
+    state.seconds += seconds
+    state.seconds_per_cost = seconds / max(cost, 1)
     with _lock:
-        _seconds_per_cost = 0.5 * (_seconds_per_cost + usage.seconds_per_cost)
+        _seconds_per_cost = 0.5 * (_seconds_per_cost + state.seconds_per_cost)
 
 
 def _record_compile(seconds: float) -> None:
@@ -190,8 +190,8 @@ def _record_compile(seconds: float) -> None:
         _compile_seconds = 0.5 * (_compile_seconds + max(seconds, 0.05))
 
 
-def wait_for_background_compiles(compiled: Compiled, make_kernel: Callable) -> None:
+def wait_for_background_compiles(compiled: Compiled, family: Kernel) -> None:
     """Wait for the background compilation of this f and kernel family, if any (tests)."""
-    thread = _usage(compiled, make_kernel(native_adapter)).background
+    thread = _family(compiled, family).background
     if thread is not None:
         thread.join()

@@ -347,8 +347,8 @@ def _items_inputs(points: np.ndarray, out: np.ndarray, spec, *, errors=_EMPTY, p
     return Items(points.reshape(-1), out.reshape(-1), errors, spec.steps, spec.scaled, spec.lower, spec.upper, pairs, m)
 
 
-def _launch_on_tier(compiled, spec, make_kernel, inputs, inputs_type, n_work: int, cost: int) -> None:
-    """``make_kernel(call)`` launched over ``n_work`` items on the tier that
+def _launch_on_tier(compiled, spec, family: _tiers.Kernel, inputs, inputs_type, n_work: int, cost: int) -> None:
+    """The kernel of ``family`` launched over ``n_work`` items on the tier that
     ``spec.jit`` chooses (:mod:`gradjit._tiers`)."""
 
     def launch_with(kernel, choice) -> None:
@@ -358,7 +358,7 @@ def _launch_on_tier(compiled, spec, make_kernel, inputs, inputs_type, n_work: in
     def prepare(kernel, choice) -> None:
         compile_for(kernel, inputs_type, choice.args_type)
 
-    _tiers.run(compiled, spec.jit, cost, spec.args, make_kernel, launch_with, prepare)
+    _tiers.run(compiled, spec.jit, cost, spec.args, family, launch_with, prepare)
 
 
 def gradient(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
@@ -371,19 +371,17 @@ def gradient(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray
     if spec.formula == "central" and not spec.bounded:
         weights = spec.weights
         if _splits_coordinates(n, d, spec.evaluations, spec.threads):
-            make, n_work = (lambda call: _items(call, weights)), n * d
+            make, n_work = _tiers.kernel(_items, weights), n * d
         elif d <= STACK_D:
-            make, n_work = (lambda call: _rows(call, weights, d)), n
+            make, n_work = _tiers.kernel(_rows, weights, d), n
         else:
-            make, n_work = (lambda call: _rows_heap(call, weights)), n
+            make, n_work = _tiers.kernel(_rows_heap, weights), n
         inputs = Rows(points.reshape(-1), out.reshape(-1), spec.steps, spec.scaled)
         _launch_on_tier(compiled, spec, make, inputs, _ROWS_TYPE, n_work, cost)
         return
 
-    def make(call):
-        return _coordinate_items(call, method=spec.formula, bounded=spec.bounded, weights=spec.weights,
-                                 one_sided=spec.one_sided, direction=spec.direction)
-
+    make = _tiers.kernel(_coordinate_items, method=spec.formula, bounded=spec.bounded, weights=spec.weights,
+                         one_sided=spec.one_sided, direction=spec.direction)
     inputs = _items_inputs(points, out, spec, errors=_EMPTY if errors is None else errors.reshape(-1))
     _launch_on_tier(compiled, spec, make, inputs, _ITEMS_TYPE, n * d, cost)
 
@@ -395,9 +393,7 @@ def values(f, points: np.ndarray, spec, out: np.ndarray) -> None:
         return
     compiled = compiled_call(f, spec.args, points=points)
 
-    def make(call):
-        return _values(call, d) if 0 < d <= STACK_D else _values_heap(call)
-
+    make = _tiers.kernel(_values, d) if 0 < d <= STACK_D else _tiers.kernel(_values_heap)
     _launch_on_tier(compiled, spec, make, Values(points.reshape(-1), out), _VALUES_TYPE, n, n * max(d, 1))
 
 
@@ -426,7 +422,7 @@ def grid(f, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, indexing: s
     compiled = compiled_call(f, spec.args, points=padded[:, :1].T)  # the grid's first point, (1, d)
     swap = indexing == "xy" and d >= 2
     inputs = Grid(padded, lengths, block.out, block.offset, spec.steps, spec.scaled)
-    _launch_on_tier(compiled, spec, lambda call: _grid(call, spec.weights, d, swap), inputs, _GRID_TYPE, n_points,
+    _launch_on_tier(compiled, spec, _tiers.kernel(_grid, spec.weights, d, swap), inputs, _GRID_TYPE, n_points,
                     spec.evaluations * n_points * d * d)
 
 
@@ -446,7 +442,7 @@ def hessian(f, points: np.ndarray, spec, out: np.ndarray) -> None:
         return
     compiled = compiled_call(f, spec.args, points=points)
     inputs = _items_inputs(points, out, spec, pairs=pairs)
-    _launch_on_tier(compiled, spec, _hessian_items, inputs, _ITEMS_TYPE, n_items, 4 * n_items * d)
+    _launch_on_tier(compiled, spec, _tiers.kernel(_hessian_items), inputs, _ITEMS_TYPE, n_items, 4 * n_items * d)
 
 
 def jacobian_length(f, points: np.ndarray, spec) -> int:
@@ -470,9 +466,7 @@ def jacobian(f, points: np.ndarray, spec, out: np.ndarray) -> None:
     returns = "complex vector" if spec.method.complex_input else "vector"
     compiled = compiled_call(f, spec.args, returns=returns, points=points)
 
-    def make(call):
-        return _jacobian_items(call, method=spec.formula, bounded=spec.bounded, weights=spec.weights,
-                               one_sided=spec.one_sided, direction=spec.direction)
-
+    make = _tiers.kernel(_jacobian_items, method=spec.formula, bounded=spec.bounded, weights=spec.weights,
+                         one_sided=spec.one_sided, direction=spec.direction)
     _launch_on_tier(compiled, spec, make, _items_inputs(points, out, spec, m=m), _ITEMS_TYPE, n * d,
                     spec.evaluations * n * d * d)

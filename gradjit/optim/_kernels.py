@@ -341,9 +341,8 @@ def fused_step(compiled, optimizer, descent: Descent, *, weights: tuple, args: t
     cost = (2 * len(weights) * d + 1) * n * d
     inputs_type = _descent_type(optimizer.coefficients_type)
 
-    def make(call):
-        return _fused(call, weights=weights, d=d, rule=optimizer.rule, coefficients_type=optimizer.coefficients_type,
-                      n_moments=optimizer.n_moments)
+    make = _tiers.kernel(_fused, weights=weights, d=d, rule=optimizer.rule, coefficients_type=optimizer.coefficients_type,
+                         n_moments=optimizer.n_moments)
 
     def launch_with(kernel, choice) -> None:
         launch(kernel, descent, inputs_type, n, cost=cost, threads=threads, args=choice.args, args_type=choice.args_type,
