@@ -44,7 +44,7 @@ from typing import Any
 import llvmlite
 import numba
 import numpy as np
-from numba.core.caching import CompileResultCacheImpl, IndexDataCacheFile, _Cache, _CacheLocator
+from numba.core.caching import CompileResultCacheImpl, IndexDataCacheFile, _Cache
 from numba.core.dispatcher import Dispatcher
 from numba.core.extending import _Intrinsic
 from numba.core.serialize import dumps
@@ -314,28 +314,11 @@ def _warn_unwritable(directory: Path, error: OSError) -> None:
                   "GRADJIT_DISABLE_CACHE=1 to silence this.", CacheWarning, stacklevel=2)
 
 
-class _Locator(_CacheLocator):
-    def __init__(self, directory: Path, key: str) -> None:
-        self._directory, self._key = str(directory), key
-        self._py_file = "<gradjit>"
-
-    def get_cache_path(self) -> str:
-        return self._directory
-
-    def get_source_stamp(self) -> str:
-        return self._key
-
-    def get_disambiguator(self) -> str:
-        return self._key
-
-    @classmethod
-    def from_function(cls, py_func, py_file):  # pragma: no cover - never located from a file
-        return None
-
-
 class _Impl(CompileResultCacheImpl):
-    def __init__(self, locator: _Locator, filename_base: str) -> None:  # no source file to locate
-        self._locator, self._filename_base, self._lineno = locator, filename_base, 0
+    """Numba's (de)serialisation of a compile result, without its source-file locator."""
+
+    def __init__(self) -> None:  # the parent locates a source file; there is none
+        pass
 
     def check_cachable(self, cres) -> bool:
         return not cres.library.has_dynamic_globals and all(x.can_cache for x in cres.lifted)
@@ -348,7 +331,7 @@ class KeyedCache(_Cache):
         self._name, self._key, self._directory = name, key, directory
         safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:60]
         base = f"{safe}-{key}"
-        self._impl = _Impl(_Locator(directory, key), base)
+        self._impl = _Impl()
         self._file = _PicklingDone(cache_path=str(directory), filename_base=base, source_stamp=key)
         self._enabled = True
 
