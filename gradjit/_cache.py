@@ -52,7 +52,7 @@ from numba.core.serialize import dumps
 from ._config import CACHE_GENERIC_KERNELS
 from .errors import CacheWarning
 
-__all__ = ["cache_directory", "cache_size", "clear", "enable", "fingerprint", "size_limit"]
+__all__ = ["cache_directory", "cache_size", "clear", "enable", "fingerprint", "is_module_level", "size_limit"]
 
 #: The attribute under which a dispatcher carries the key it is cached under.
 KEY_ATTRIBUTE = "_gradjit_cache_key"
@@ -162,16 +162,23 @@ def _is_library(module_name: str | None) -> bool:
     return resolved.startswith(_STANDARD_LIBRARY) and "site-packages" not in resolved and "dist-packages" not in resolved
 
 
-def _is_library_function(function: pytypes.FunctionType) -> bool:
-    """A module-level function of a library module, found there by its name: its
-    code is fixed by the salt. (A lambda, a closure or a function made by exec in
-    such a module, a doctest's for one, is hashed like the user's.)"""
-    if function.__closure__ or not _is_library(function.__module__):
+def is_module_level(function: pytypes.FunctionType) -> bool:
+    """A function found in its module by its qualified name (not a closure, a
+    lambda, a copy or a function made by exec)."""
+    module = sys.modules.get(function.__module__ or "")
+    if function.__closure__ or module is None:
         return False
-    found = sys.modules[function.__module__]
+    found = module
     for part in function.__qualname__.split("."):
         found = getattr(found, part, None)
-    return getattr(found, "__code__", None) is function.__code__ or getattr(found, "py_func", None) is function
+    return found is function or getattr(found, "py_func", None) is function
+
+
+def _is_library_function(function: pytypes.FunctionType) -> bool:
+    """A module-level function of a library module: its code is fixed by the salt.
+    (A lambda, a closure or a function made by exec in such a module, a doctest's
+    for one, is hashed like the user's.)"""
+    return _is_library(function.__module__) and is_module_level(function)
 
 
 #: Callables hashed by name when a library module defines them (others, such as a
@@ -433,10 +440,25 @@ def _ensure_writable(directory: Path) -> None:
 def enable(dispatcher: Dispatcher, name: str, key: str | None) -> Dispatcher:
     """Cache ``dispatcher``'s compilations under ``key`` (no-op with None or when
     caching is off); the key is also recorded on it, for the fingerprints of
-    kernels built from it."""
+    kernels built from it.
+
+    The key also goes into the name of the function Numba compiles, and so into
+    its machine-code symbols. Numba names a symbol by module, qualified name, a
+    per-process counter and the argument types, and links the functions a
+    kernel calls as weak symbols that the JIT resolves by name across
+    everything loaded. Entries compiled in other processes could otherwise bring
+    two different functions of one name into this process (the adapter
+    ``call`` of every objective, the closures a factory makes for different
+    d), and a kernel would run the other one's body. (A module-level function
+    keeps its name: its module and name identify its current code, which the
+    key of every entry that contains it includes.)"""
     if key is None:
         return dispatcher
     setattr(dispatcher, KEY_ATTRIBUTE, key)
+    function = dispatcher.py_func
+    suffix = f"__{key[:16]}"
+    if not is_module_level(function) and not function.__qualname__.endswith(suffix):
+        function.__qualname__ += suffix
     if CACHE_GENERIC_KERNELS and not _warned:
         dispatcher._cache = KeyedCache(name, key, cache_directory())
     return dispatcher

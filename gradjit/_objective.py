@@ -51,7 +51,7 @@ from ._memo import adopt, memo_of, owner_of, per_owner
 from ._native import NativeFunction
 from .errors import CompileError, FrozenArrayWarning, JitDisabled, ObjectiveError, ShapeError
 
-__all__ = ["Compiled", "argument_types", "bind", "check_call", "compiled_call", "evaluate_python", "inline_call", "jitted", "name_of",
+__all__ = ["Compiled", "argument_types", "bind", "check_call", "compiled_call", "copy_of", "evaluate_python", "inline_call", "jitted", "name_of",
            "native", "native_function", "python_function"]
 
 _VECTOR = types.float64[::1]
@@ -165,7 +165,7 @@ def _dispatcher(f: Callable, *, callable_from_python: bool) -> Dispatcher:
         options.pop("nopython", None)
         if not callable_from_python:
             options.update(no_cpython_wrapper=True, no_cfunc_wrapper=True)
-        copy = _copy_of(py)
+        copy = copy_of(py)
         try:
             dispatcher = numba.njit(**options)(copy)
         except (NumbaError, TypeError) as exc:
@@ -190,7 +190,7 @@ def _dispatcher(f: Callable, *, callable_from_python: bool) -> Dispatcher:
     return dispatcher
 
 
-def _copy_of(py: pytypes.FunctionType) -> pytypes.FunctionType:
+def copy_of(py: pytypes.FunctionType) -> pytypes.FunctionType:
     """A new function object with ``py``'s code, globals, defaults and closure cells.
 
     Numba keeps what a dispatcher compiled (which refers to its Python function)

@@ -87,6 +87,48 @@ def test_a_second_process_loads_f_and_an_edit_always_recompiles(tmp_path):
     np.testing.assert_allclose(fourth["gradient"], expected(3.0, 3), rtol=1e-7)
 
 
+# Each process defines one function named f in __main__ and compiles it first: in
+# both, Numba gives it the same symbol name unless the cache key is part of it.
+SAME_NAME = textwrap.dedent("""
+    import json, sys
+    import numpy as np
+    import gradjit
+    exec(sys.argv[1])  # defines f
+    print(json.dumps(gradjit.gradient(f, np.array([[2.0, 3.0]]), jit=sys.argv[2]).tolist()))
+""")
+PRODUCT, SUM_OF_SQUARES = "def f(x):\n    return x[0] * x[1]\n", "def f(x):\n    return x[0] * x[0] + x[1] * x[1]\n"
+
+
+def test_two_cached_functions_of_one_name_never_call_each_other(tmp_path):
+    environment = {**os.environ, "GRADJIT_CACHE_DIR": str(tmp_path)}
+    environment.pop("GRADJIT_DISABLE_CACHE", None)
+
+    def run(source: str, jit: str) -> list:
+        output = subprocess.run([sys.executable, "-c", SAME_NAME, source, jit], env=environment, capture_output=True,
+                                text=True, check=True)
+        return json.loads(output.stdout.strip().splitlines()[-1])
+
+    for jit in ("fast-start", "inline"):  # each fills the cache with its own f
+        assert run(PRODUCT, jit) == [[3.0, 2.0]]
+        assert run(SUM_OF_SQUARES, jit) == [[4.0, 6.0]]
+    # One process loading both from the cache, on both tiers, in both orders.
+    both = textwrap.dedent("""
+        import json
+        import numpy as np
+        import gradjit
+        found = []
+        for source in (PRODUCT, SUM_OF_SQUARES, PRODUCT):
+            namespace = {"__name__": "__main__"}
+            exec(source, namespace)
+            for jit in ("inline", "fast-start"):
+                found.append(gradjit.gradient(namespace["f"], np.array([[2.0, 3.0]]), jit=jit).tolist())
+        print(json.dumps(found))
+    """).replace("PRODUCT", repr(PRODUCT)).replace("SUM_OF_SQUARES", repr(SUM_OF_SQUARES))
+    output = subprocess.run([sys.executable, "-c", both], env=environment, capture_output=True, text=True, check=True)
+    found = json.loads(output.stdout.strip().splitlines()[-1])
+    assert found == [[[3.0, 2.0]]] * 2 + [[[4.0, 6.0]]] * 2 + [[[3.0, 2.0]]] * 2
+
+
 def test_fingerprints_follow_code_constants_callees_and_arrays():
     namespace: dict = {"SCALE": 2.0, "TABLE": np.arange(3.0)}
     exec("def g(t):\n    return SCALE * t\ndef f(x):\n    return g(x[0]) + TABLE[1]\n", namespace)  # noqa: S102

@@ -39,9 +39,10 @@ import numpy as np
 from numba import types
 from numba.cpython.unsafe.tuple import tuple_setitem
 
-from .. import _tiers
+from .. import _cache, _tiers
 from .._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from .._memo import per_owner
+from .._objective import copy_of
 from ..backends._compiled import VECTOR_D, stack_buffer, stencil_entry
 from ..backends._launch import compile_for, inputs_type, launch
 
@@ -139,7 +140,10 @@ _FINISHED = -2
 def _compiled_rule(rule: Callable):
     """The optimizer's rule as a dispatcher, once per rule (it is compiled once per
     argument types, whatever the d of the settle passes that call it)."""
-    return numba.njit(inline="never", **JIT_OPTIONS)(rule)
+    # A rule that is not module-level (a closure, a lambda) is compiled from a copy
+    # named by its content, like the kernels that call it (see gradjit._cache.enable).
+    own = rule if _cache.is_module_level(rule) else copy_of(rule)
+    return _cache.enable(numba.njit(inline="never", **JIT_OPTIONS)(own), "rule", _cache.fingerprint(rule))
 
 
 @lru_cache(maxsize=64)
@@ -156,7 +160,7 @@ def _gather(n: int):
             found = tuple_setitem(found, s, table[s, k])
         return found
 
-    return gather
+    return _cache.enable(gather, "_gather", _cache.fingerprint("_gather", n))  # a name of its own per n
 
 
 @lru_cache(maxsize=64)
@@ -267,7 +271,9 @@ def _settle(rule: Callable, coefficients_type: type, n_moments: int, d: int):
                     status[i] = verdict
                     inputs.nit[i] = inputs.step
 
-    return settle
+    # A name of its own per (rule, coefficients, moments, d): the fused kernels that
+    # call it are cached, and a kernel must not reach another d's settle by name.
+    return _cache.enable(settle, "_settle", _cache.fingerprint("_settle", rule, coefficients_type, n_moments, d))
 
 
 @per_owner
@@ -329,7 +335,7 @@ def _settle_rows(rule: Callable, coefficients_type: type, n_moments: int):
         # f and the gradient are in fun and grad already.
         settle(start, stop, fun[start:stop], grad[start * d:stop * d], verdicts, moved_x, moved, inputs)
 
-    return settle_rows
+    return _cache.enable(settle_rows, "_settle_rows", _cache.fingerprint("_settle_rows", rule, coefficients_type, n_moments))
 
 
 def fused_step(compiled, optimizer, descent: Descent, *, weights: tuple, args: tuple, threads: int, jit: str) -> None:
