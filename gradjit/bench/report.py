@@ -218,8 +218,8 @@ def first_call_section(results: Results) -> str:
     return "\n".join([
         "## First call on a new function",
         "",
-        ("A new f each round, after the library's start-up; `auto` is the default (see the README's "
-         "\"Compilation tiers\"). JAX: `jax.jit(jax.vmap(...))` central differences on its `jax.numpy` twin."),
+        ("A new f each round, after the library's start-up; `auto` is the default (see \"First call\" in the "
+         "README). JAX: `jax.jit(jax.vmap(...))` central differences on its `jax.numpy` twin."),
         "",
         first_call.table(results.first_call),
         "",

@@ -24,8 +24,11 @@ from .workloads import TIERS, WORKLOADS, Case
 REPEATS = {"smoke": 1, "quick": 10, "full": 30}
 #: Seconds of timing a competitor may take per case before repeats are cut (at least 3 are kept).
 TIME_BUDGET_S = {"smoke": 0.5, "quick": 1.0, "full": 4.0}
-#: Rounds of the first-call measurement (a new f each), per tier.
-FIRST_CALL_ROUNDS = {"smoke": 1, "quick": 3, "full": 7}
+#: The first-call measurement per tier: rounds (a new f each), compilation modes, and
+#: whether JAX runs beside (smoke only checks that it runs; quick times what a user
+#: meets, the default mode, against JAX; full adds both tiers forced).
+FIRST_CALL = {"smoke": (1, ("auto",), False), "quick": (3, ("auto",), True),
+              "full": (7, ("auto", "fast-start", "inline"), True)}
 #: Seconds the classic per-point loop may run; beyond, it runs on fewer points and is extrapolated.
 CLASSIC_BUDGET_S = {"smoke": 0.2, "quick": 0.5, "full": 2.0}
 
@@ -140,7 +143,8 @@ def run(
                     report(f"{case.workload} {case.label}: {competitor.name:26s} {1e3 * m.median_s:10.3f} ms"
                            + (f" (extrapolated from {m.extrapolated_from} points)" if m.extrapolated_from else ""))
     report("first call on a new f (jit='auto', 'fast-start', 'inline'; JAX's jit+vmap) ...")
-    results.first_call = first_call.measure(FIRST_CALL_ROUNDS[tier], jax=_jax_installed())
+    rounds, modes, with_jax = FIRST_CALL[tier]
+    results.first_call = first_call.measure(rounds, modes, jax=with_jax and _jax_installed())
     results.machine["load_average_after"] = _load_average()
     return results
 
