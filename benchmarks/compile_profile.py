@@ -13,6 +13,8 @@ the time goes.
    and ``minimize``, with the inclusive compile time of each compiled function
    (nested compiles are inside their caller's time), from numba.core.event,
    on the inlined tier (``jit="inline"``) and on the fast-start tier.
+4. A loop of small calls while another function's inlined kernels compile in a
+   background thread (what ``jit="auto"`` does once the work repays them).
 """
 
 from __future__ import annotations
@@ -61,6 +63,42 @@ def events(jit: str) -> None:
             lambda f: gradjit.minimize(f, np.ones((200_000, 2)), method="adam", max_iter=2, jit=jit))
 
 
+def background_switch() -> None:
+    """A loop of 1000-point gradients on one f (fast start) while the inlined kernels of
+    another new f compile in a background thread, as ``jit="auto"`` does."""
+    import statistics
+    import threading
+
+    from gradjit.bench.first_call import _SOURCE, _new
+
+    rng = np.random.default_rng()
+    points = np.random.default_rng(1).uniform(-1, 1, size=(1000, 2))
+    f = _new(_SOURCE, rng)
+
+    def loop(n: int) -> list[float]:
+        times = []
+        for _ in range(n):
+            start = time.perf_counter()
+            gradjit.gradient(f, points, jit="fast-start")
+            times.append(1e6 * (time.perf_counter() - start))
+        return times
+
+    loop(20)
+    quiet = loop(300)
+    other, done = _new(_SOURCE, rng), threading.Event()
+    worker = threading.Thread(target=lambda: (gradjit.gradient(other, points, jit="inline"), done.set()))
+    start = time.perf_counter()
+    worker.start()
+    during = []
+    while not done.is_set():
+        during += loop(10)
+    worker.join()
+    print(f"\n## A loop of small calls beside a compilation in the background ({1e3 * (time.perf_counter() - start):.0f} ms)")
+    print(f"per call alone: median {statistics.median(quiet):.0f} us, p90 {np.percentile(quiet, 90):.0f} us")
+    print(f"per call beside it: {len(during)} calls, median {statistics.median(during):.0f} us, "
+          f"p90 {np.percentile(during, 90):.0f} us, worst {max(during):.0f} us")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=7)
@@ -73,6 +111,7 @@ def main() -> None:
     for label, (imported, numba_start, first) in zip(("first (compiles f, fills the cache)", "second (loads from the cache)"),
                                                      first_call.second_process()):
         print(f"| {label} | {1e3 * imported:.0f} | {1e3 * numba_start:.0f} | {1e3 * first:.0f} |")
+    background_switch()
     events("inline")
     events("fast-start")
 

@@ -52,7 +52,7 @@ from numba.core.serialize import dumps
 from ._config import CACHE_GENERIC_KERNELS
 from .errors import CacheWarning
 
-__all__ = ["cache_directory", "cache_size", "clear", "enable", "fingerprint", "is_module_level", "size_limit"]
+__all__ = ["cache_directory", "cache_size", "clear", "enable", "fingerprint", "is_module_level", "note", "size_limit"]
 
 #: The attribute under which a dispatcher carries the key it is cached under.
 KEY_ATTRIBUTE = "_gradjit_cache_key"
@@ -435,6 +435,17 @@ def _ensure_writable(directory: Path) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     tempfile.TemporaryFile(dir=directory).close()
     _writable.add(directory)
+
+
+def note(dispatcher: Dispatcher, topic: str, about: Any, value: str | None = None) -> str | None:
+    """Read (or with ``value``, write) a fact about ``dispatcher``'s cache entry, such
+    as one read from machine code that a loaded entry no longer shows; ``about``
+    (a signature, a d) is part of the fact's name. None when it is not cached or
+    the fact was never written."""
+    cache = getattr(dispatcher, "_cache", None)
+    if not isinstance(cache, KeyedCache):
+        return None
+    return cache.note(f"{topic}-{hashlib.sha1(repr(about).encode()).hexdigest()[:10]}", value)
 
 
 def enable(dispatcher: Dispatcher, name: str, key: str | None) -> Dispatcher:

@@ -27,7 +27,6 @@ itself (:mod:`gradjit._memo`); the failure memo holds code objects and types onl
 
 from __future__ import annotations
 
-import hashlib
 import inspect
 import re
 import threading
@@ -415,14 +414,11 @@ def _note_blas(compiled: Dispatcher, signature: tuple) -> None:
     if memo.get("calls_blas"):
         return
     library = compiled.overloads[signature].library
-    cache = compiled._cache
-    label = "blas-" + hashlib.sha1(repr(signature).encode()).hexdigest()[:10]
     if getattr(library, "_disable_inspection", False):  # loaded from the disk cache: no IR left to read
-        memo["calls_blas"] = getattr(cache, "note", lambda label: "1")(label) != "0"
+        memo["calls_blas"] = _cache.note(compiled, "blas", signature) != "0"  # unknown: assume it does
         return
     memo["calls_blas"] = calls_blas(library.get_llvm_str())
-    if hasattr(cache, "note"):
-        cache.note(label, "1" if memo["calls_blas"] else "0")
+    _cache.note(compiled, "blas", signature, "1" if memo["calls_blas"] else "0")
 
 
 @lru_cache(maxsize=1024)
@@ -487,9 +483,8 @@ def check_call(f: Dispatcher, point: np.ndarray, args: tuple, *, arg_types: tupl
         return
     # Checked in an earlier process for the same code (f's cache entry): running f in
     # Python again would compile the @njit helpers it calls, just for the check.
-    cache = getattr(f, "_cache", None)
-    label = "checked-" + hashlib.sha1(repr((d, arg_types, scalar_input)).encode()).hexdigest()[:10]
-    if hasattr(cache, "note") and cache.note(label) == "1":
+    about = (d, arg_types, scalar_input)
+    if _cache.note(f, "checked", about) == "1":
         memo[key] = True
         return
     x = float(point[0]) if scalar_input else point.copy()
@@ -502,8 +497,7 @@ def check_call(f: Dispatcher, point: np.ndarray, args: tuple, *, arg_types: tupl
     except Exception:  # noqa: BLE001, S110 - f's own error: the real evaluation raises it
         pass
     memo[key] = True
-    if hasattr(cache, "note"):
-        cache.note(label, "1")
+    _cache.note(f, "checked", about, "1")
 
 
 def _evaluate_checked(f: Dispatcher, x: Any, args: tuple, size: int) -> None:
