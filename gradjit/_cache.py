@@ -52,7 +52,7 @@ from numba.core.serialize import dumps
 from ._config import CACHE_GENERIC_KERNELS
 from .errors import CacheWarning
 
-__all__ = ["cache_directory", "cache_size", "clear", "enable", "fingerprint", "is_module_level", "note", "size_limit"]
+__all__ = ["cache_directory", "cache_size", "clear", "enable", "fingerprint", "note", "size_limit"]
 
 #: The attribute under which a dispatcher carries the key it is cached under.
 KEY_ATTRIBUTE = "_gradjit_cache_key"
@@ -455,14 +455,18 @@ def enable(dispatcher: Dispatcher, name: str, key: str | None) -> Dispatcher:
 
     The key also goes into the name of the function Numba compiles, and so into
     its machine-code symbols. Numba names a symbol by module, qualified name, a
-    per-process counter and the argument types, and links the functions a
-    kernel calls as weak symbols that the JIT resolves by name across
-    everything loaded. Entries compiled in other processes could otherwise bring
-    two different functions of one name into this process (the adapter
-    ``call`` of every objective, the closures a factory makes for different
-    d), and a kernel would run the other one's body. (A module-level function
-    keeps its name: its module and name identify its current code, which the
-    key of every entry that contains it includes.)"""
+    per-process counter and the argument types, so two processes that compile
+    the same sequence of functions give different objectives (and the closures
+    a factory makes for them) the same names. Numba looks a compiled function's
+    address up by that name when it is first used as a first-class function or
+    through its entry point, and with two definitions of one name loaded (from
+    entries compiled in different processes) the JIT may return the other one:
+    a kernel would run another objective's body (reproduced by
+    ``tests/test_kernel_cache.py``, one f's parallel launch running the other's
+    kernel). A module-level function keeps its name: only gradjit's own reach
+    this function (the user's objectives and optimizer rules are compiled from
+    copies), and the cache's salt fixes their code.
+    """
     if key is None:
         return dispatcher
     setattr(dispatcher, KEY_ATTRIBUTE, key)

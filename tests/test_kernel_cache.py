@@ -87,48 +87,51 @@ def test_a_second_process_loads_f_and_an_edit_always_recompiles(tmp_path):
     np.testing.assert_allclose(fourth["gradient"], expected(3.0, 3), rtol=1e-7)
 
 
-# Each process defines one function named f in __main__ and compiles it first: in
-# both, Numba gives it the same symbol name unless the cache key is part of it. (This
-# guards the property; on Numba 0.68 it also passed before names carried the key, so
-# it does not reproduce the one full-suite failure that led to that change.)
+# Numba names a symbol by module, qualified name, a per-process counter and the
+# argument types, so two processes that compile the same sequence of functions give
+# different objectives, and the kernels made for them, the same names. Numba looks a
+# compiled kernel's address up by name when it is first passed as a first-class
+# function (to the parallel driver), and with two definitions of one name loaded the
+# JIT may return the other one. Before every cached name carried the cache key, one
+# f's first parallel launch below ran the other f's kernel (wrong by 7.8).
 SAME_NAME = textwrap.dedent("""
-    import json, sys
+    import json, sys, types
     import numpy as np
     import gradjit
-    exec(sys.argv[1])  # defines f
-    print(json.dumps(gradjit.gradient(f, np.array([[2.0, 3.0]]), jit=sys.argv[2]).tolist()))
+    jit, sources = sys.argv[1], sys.argv[2:]
+    small = np.array([[2.0, 3.0]])
+    large = np.random.default_rng(0).normal(size=(20000, 2))
+    functions = []
+    for source in sources:  # each loaded (or compiled) and launched serially
+        module = types.ModuleType("objective")
+        exec(source, module.__dict__)
+        functions.append(module.f)
+        gradjit.gradient(module.f, small, jit=jit)
+    errors = []
+    for f in functions:  # the first parallel launch of each
+        found = gradjit.gradient(f, large, jit=jit, threads=2)[:100]
+        errors.append(float(abs(found - gradjit.gradient(f, large[:100], backend="numpy")).max()))
+    print(json.dumps(errors))
 """)
-PRODUCT, SUM_OF_SQUARES = "def f(x):\n    return x[0] * x[1]\n", "def f(x):\n    return x[0] * x[0] + x[1] * x[1]\n"
+# Two objectives that compile the same sequence of functions (with straight-line
+# bodies Numba's counter did not line up, and the failure did not show).
+SUM_OF_SQUARES, THREE_TIMES_SUM = (f"def f(x):\n    total = 0.0\n    for v in x:\n        total += {term}\n    return total\n"
+                                   for term in ("v * v", "v * 3.0"))
 
 
 def test_two_cached_functions_of_one_name_never_call_each_other(tmp_path):
     environment = {**os.environ, "GRADJIT_CACHE_DIR": str(tmp_path)}
     environment.pop("GRADJIT_DISABLE_CACHE", None)
 
-    def run(source: str, jit: str) -> list:
-        output = subprocess.run([sys.executable, "-c", SAME_NAME, source, jit], env=environment, capture_output=True,
-                                text=True, check=True)
+    def run(*sources: str) -> list:
+        output = subprocess.run([sys.executable, "-c", SAME_NAME, "inline", *sources], env=environment,
+                                capture_output=True, text=True, check=True)
         return json.loads(output.stdout.strip().splitlines()[-1])
 
-    for jit in ("fast-start", "inline"):  # each fills the cache with its own f
-        assert run(PRODUCT, jit) == [[3.0, 2.0]]
-        assert run(SUM_OF_SQUARES, jit) == [[4.0, 6.0]]
-    # One process loading both from the cache, on both tiers, in both orders.
-    both = textwrap.dedent("""
-        import json
-        import numpy as np
-        import gradjit
-        found = []
-        for source in (PRODUCT, SUM_OF_SQUARES, PRODUCT):
-            namespace = {"__name__": "__main__"}
-            exec(source, namespace)
-            for jit in ("inline", "fast-start"):
-                found.append(gradjit.gradient(namespace["f"], np.array([[2.0, 3.0]]), jit=jit).tolist())
-        print(json.dumps(found))
-    """).replace("PRODUCT", repr(PRODUCT)).replace("SUM_OF_SQUARES", repr(SUM_OF_SQUARES))
-    output = subprocess.run([sys.executable, "-c", both], env=environment, capture_output=True, text=True, check=True)
-    found = json.loads(output.stdout.strip().splitlines()[-1])
-    assert found == [[[3.0, 2.0]]] * 2 + [[[4.0, 6.0]]] * 2 + [[[3.0, 2.0]]] * 2
+    assert run(SUM_OF_SQUARES) == [0.0]  # each process fills the cache with its own f
+    assert run(THREE_TIMES_SUM) == [0.0]
+    assert run(SUM_OF_SQUARES, THREE_TIMES_SUM) == [0.0, 0.0]  # both loaded into one process
+    # (The fast-start tier looks f's address up when f is loaded, before another can be.)
 
 
 def test_fingerprints_follow_code_constants_callees_and_arrays():

@@ -140,10 +140,9 @@ _FINISHED = -2
 def _compiled_rule(rule: Callable):
     """The optimizer's rule as a dispatcher, once per rule (it is compiled once per
     argument types, whatever the d of the settle passes that call it)."""
-    # A rule that is not module-level (a closure, a lambda) is compiled from a copy
-    # named by its content, like the kernels that call it (see gradjit._cache.enable).
-    own = rule if _cache.is_module_level(rule) else copy_of(rule)
-    return _cache.enable(numba.njit(inline="never", **JIT_OPTIONS)(own), "rule", _cache.fingerprint(rule))
+    # Compiled from a copy named by its content, like the kernels that call it (see
+    # gradjit._cache.enable): a user's module-level rule may be redefined in a session.
+    return _cache.enable(numba.njit(inline="never", **JIT_OPTIONS)(copy_of(rule)), "rule", _cache.fingerprint(rule))
 
 
 @lru_cache(maxsize=64)
