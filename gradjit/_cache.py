@@ -21,7 +21,8 @@ memory as before, never cached wrongly.
 
 Where: ``GRADJIT_CACHE_DIR``, else ``$XDG_CACHE_HOME/gradjit``, else
 ``~/.cache/gradjit``. Size: at most ``GRADJIT_CACHE_SIZE_MB`` (default 1024);
-the least recently used entries go first. ``GRADJIT_DISABLE_CACHE=1`` turns
+the least recently used entries go first, trimmed at most once an hour, in the
+background. ``GRADJIT_DISABLE_CACHE=1`` turns
 it off. A directory that cannot be written gives one warning and in-memory
 compilation. ``gradjit info`` shows the path and size; ``gradjit cache clear``
 empties it.
@@ -34,6 +35,7 @@ import os
 import sys
 import tempfile
 import threading
+import time
 import types as pytypes
 import warnings
 from enum import Enum
@@ -103,6 +105,31 @@ def clear() -> tuple[int, int]:
             continue
         removed, freed = removed + 1, freed + size
     return removed, freed
+
+
+#: Seconds between two trims of one cache directory (by any process).
+TRIM_INTERVAL = 3600.0
+_TRIM_MARKER = "last-trim"
+
+
+def _trim_when_due(directory: Path) -> None:
+    """Start :func:`_trim` in a background thread if no process has trimmed ``directory``
+    in the last :data:`TRIM_INTERVAL` seconds. Trimming reads every entry's metadata
+    (0.2 s for 20,000 files here), which a first call should not wait for; the size
+    limit may be overshot by what an hour of compilations writes."""
+    marker = directory / _TRIM_MARKER
+    try:
+        if time.time() - marker.stat().st_mtime < TRIM_INTERVAL:
+            return
+    except FileNotFoundError:
+        pass
+    except OSError:
+        return
+    try:
+        marker.touch()
+    except OSError:
+        return
+    threading.Thread(target=_trim, args=(directory,), name="gradjit-cache-trim", daemon=True).start()
 
 
 def _trim(directory: Path) -> None:
@@ -307,7 +334,6 @@ def fingerprint(*values: Any) -> str | None:
 
 _warned = False
 _state_lock = threading.Lock()
-_saves = 0
 
 
 def _warn_unwritable(directory: Path, error: OSError) -> None:
@@ -327,15 +353,64 @@ class _Impl(CompileResultCacheImpl):
     def __init__(self) -> None:  # the parent locates a source file; there is none
         pass
 
-    def check_cachable(self, cres) -> bool:
-        return not cres.library.has_dynamic_globals and all(x.can_cache for x in cres.lifted)
+    def check_cachable(self, cres, dispatchers: frozenset = frozenset()) -> bool:
+        """Whether ``cres`` holds nothing that lives only in this process.
+
+        Numba refuses any "dynamic global": an address of this process built into the
+        code. One kind is harmless: the address of a dispatcher passed as an argument
+        (the kernels hand f's adapter to the shared stencil functions). A dispatcher's
+        value is opaque in compiled code, where calls on it are resolved when the
+        caller is compiled; only boxing it for Python or casting it to a first-class
+        function reads it, and no gradjit kernel does either. So addresses of the
+        dispatchers in ``dispatchers`` (ids of those the function can reach) are
+        allowed; any other (a large array f reads, a function pointer) is not.
+        """
+        if not all(x.can_cache for x in cres.lifted):
+            return False
+        return all(_dynamic_address(name) in dispatchers for name in cres.library._dynamic_globals)
+
+
+def _dynamic_address(name: str) -> int | None:
+    """The address in the name Numba gives a dynamic global, ``numba.dynamic.globals.<hex>[.n]``."""
+    try:
+        return int(name.split(".")[3], 16)
+    except (IndexError, ValueError):
+        return None
+
+
+def _reachable_dispatchers(function: Any, limit: int = 256) -> frozenset:
+    """Ids of the dispatchers ``function`` reaches through closure cells, globals it
+    names and the functions those reach (at most ``limit`` functions visited)."""
+    found: set[int] = set()
+    seen: set[int] = set()
+    pending = [function]
+    while pending and len(seen) < limit:
+        item = pending.pop()
+        if id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Dispatcher):
+            found.add(id(item))
+            item = item.py_func
+        code = getattr(item, "__code__", None)
+        if code is None:
+            continue
+        for cell in item.__closure__ or ():
+            try:
+                pending.append(cell.cell_contents)
+            except ValueError:  # an empty cell
+                pass
+        namespace = getattr(item, "__globals__", {})
+        pending.extend(namespace[name] for name in _names(code) if name in namespace)
+    return frozenset(found)
 
 
 class KeyedCache(_Cache):
     """Numba's index and data files for one dispatcher, under a content key."""
 
-    def __init__(self, name: str, key: str, directory: Path) -> None:
+    def __init__(self, name: str, key: str, directory: Path, function: Any = None) -> None:
         self._name, self._key, self._directory = name, key, directory
+        self._function = function  # the Python function compiled, for check_cachable
         safe = "".join(c if c.isalnum() or c in "_-" else "_" for c in name)[:60]
         base = f"{safe}-{key}"
         self._impl = _Impl()
@@ -386,8 +461,8 @@ class KeyedCache(_Cache):
         """Write the entry, pickled once, before the index names it (a constant of f
         may not pickle). (Writing in a background thread was measured slower on two
         cores: the pickling holds the interpreter lock while the caller compiles on.)"""
-        global _saves
-        if not self._enabled or not self._impl.check_cachable(cres) or cres.fndesc.global_dict is not None:
+        if (not self._enabled or cres.fndesc.global_dict is not None
+                or not self._impl.check_cachable(cres, _reachable_dispatchers(self._function))):
             return  # (a function made by exec without a module name: Numba cannot serialise it)
         try:
             payload = dumps(self._impl.reduce(cres))
@@ -401,11 +476,7 @@ class KeyedCache(_Cache):
             self._enabled = False
             _warn_unwritable(self._directory, error)
             return
-        with _state_lock:
-            _saves += 1
-            due = _saves % 32 == 1
-        if due:
-            _trim(self._directory)
+        _trim_when_due(self._directory)
 
 
 class _PicklingDone(IndexDataCacheFile):
@@ -475,7 +546,7 @@ def enable(dispatcher: Dispatcher, name: str, key: str | None) -> Dispatcher:
     if not is_module_level(function) and not function.__qualname__.endswith(suffix):
         function.__qualname__ += suffix
     if CACHE_GENERIC_KERNELS and not _warned:
-        dispatcher._cache = KeyedCache(name, key, cache_directory())
+        dispatcher._cache = KeyedCache(name, key, cache_directory(), function)
     return dispatcher
 
 

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -29,6 +30,8 @@ PROCESS = textwrap.dedent("""
     import objective
     with event.install_recorder("numba:compile") as recorder:
         found = gradjit.gradient(objective.f, np.array([[1.0, 2.0], [0.5, -1.0]]))
+        # Kernels that hand f's adapter to the shared stencil functions are kept too.
+        gradjit.gradient(objective.f, np.array([[1.0, 2.0]]), method="richardson", bounds=(-3.0, 3.0))
     compiled = sorted({e.data["dispatcher"].py_func.__name__ for _, e in recorder.buffer if e.is_start})
     print(json.dumps({"gradient": found.tolist(), "compiled": compiled}))
 """)
@@ -209,3 +212,22 @@ def test_the_cache_is_trimmed_to_its_size_limit(tmp_path, monkeypatch):
     left = sorted(p.name for p in tmp_path.iterdir())
     assert sum((tmp_path / name).stat().st_size for name in left) <= 800
     assert "k9.1.nbc" in left and "k0.1.nbc" not in left
+
+
+def test_trimming_runs_in_the_background_at_most_once_an_interval(tmp_path, monkeypatch):
+    trimmed = []
+    monkeypatch.setattr(_cache, "_trim", trimmed.append)
+
+    def save() -> None:  # what every save does, then wait for the thread it may start
+        _cache._trim_when_due(tmp_path)
+        for thread in threading.enumerate():
+            if thread.name == "gradjit-cache-trim":
+                thread.join()
+
+    for _ in range(3):
+        save()
+    assert trimmed == [tmp_path]  # only the first save in the interval trims
+    past = time.time() - _cache.TRIM_INTERVAL - 1
+    os.utime(tmp_path / _cache._TRIM_MARKER, (past, past))
+    save()
+    assert trimmed == [tmp_path, tmp_path]  # an interval later
