@@ -31,6 +31,8 @@ __all__ = ["FLOOR", "measure", "second_process", "table"]
 _SOURCE = "def f(x):\n    return x[0] * x[0] - 2.0 * x[0] * x[1] + {c!r} * x[1] * x[1]\n"
 _JAX_SOURCE = "def f(x):\n    return x[0] * x[0] - 2.0 * x[0] * x[1] + {c!r} * x[1] * x[1]\n"
 _DERIVATIVE_SOURCE = "def f(t):\n    return t * t * t - {c!r} * t\n"
+_VECTOR_SOURCE = ("import numpy as np\n\ndef f(x):\n"
+                  "    return np.array([x[0] * x[1], x[0] - {c!r} * x[1] * x[1], x[0] * x[0] * x[1]])\n")
 
 
 def _new(source: str, rng: np.random.Generator) -> Callable:
@@ -51,6 +53,10 @@ def _workloads() -> dict[str, tuple[str, Callable]]:
         "gradient, 1000 points, d = 2": (_SOURCE, lambda f, jit: gradjit.gradient(f, points, jit=jit)),
         "grid_gradient, 200^2 grid": (_SOURCE, lambda f, jit: gradjit.grid_gradient(f, axes, jit=jit)),
         "derivative, 1000 points": (_DERIVATIVE_SOURCE, lambda f, jit: gradjit.derivative(f, scalars, jit=jit)),
+        "gradient, Richardson with bounds, 1000 points": (
+            _SOURCE, lambda f, jit: gradjit.gradient(f, points, method="richardson", bounds=(-1.0, 1.0), jit=jit)),
+        "hessian, 1000 points, d = 2": (_SOURCE, lambda f, jit: gradjit.hessian(f, points, jit=jit)),
+        "jacobian, 1000 points, 3 x 2": (_VECTOR_SOURCE, lambda f, jit: gradjit.jacobian(f, points, jit=jit)),
         "minimize, one start (Adam, 100 steps)": (
             _SOURCE, lambda f, jit: gradjit.minimize(f, [0.5, 0.5], method="adam", lr=0.01, max_iter=100, jit=jit)),
         "minimize, 10^4 starts (Adam, 2 steps)": (
@@ -155,15 +161,18 @@ from objective_module import f
 points = np.random.default_rng(1).uniform(-1, 1, size=(1000, 2))
 begin = time.perf_counter()
 gradjit.gradient(f, points)
-print(imported - start, numba_started - imported, time.perf_counter() - begin)
+gradient = time.perf_counter()
+gradjit.gradient(f, points, method="richardson", bounds=(-1.0, 1.0))
+print(imported - start, numba_started - imported, gradient - begin, time.perf_counter() - gradient)
 """
 
 
-def second_process(cache_dir: str | None = None) -> list[tuple[float, float, float]]:
-    """``[(import, Numba's start, first call)]`` in seconds, of two fresh processes on
-    one new module-level f: the first compiles it, the second loads it from the disk
-    cache. Numba's start (loading its typing registries, which imports SciPy's BLAS
-    where SciPy is installed) is paid once per process by any Numba code."""
+def second_process(cache_dir: str | None = None) -> list[tuple[float, float, float, float]]:
+    """``[(import, Numba's start, first gradient, then first Richardson gradient with
+    bounds)]`` in seconds, of two fresh processes on one new module-level f: the first
+    compiles it, the second loads it from the disk cache. Numba's start (loading its
+    typing registries, which imports SciPy's BLAS where SciPy is installed) is paid
+    once per process by any Numba code."""
     with tempfile.TemporaryDirectory() as folder:
         constant = float(np.random.default_rng(int(time.time())).uniform(1, 2))
         Path(folder, "objective_module.py").write_text(_SOURCE.format(c=constant))
@@ -174,8 +183,7 @@ def second_process(cache_dir: str | None = None) -> list[tuple[float, float, flo
         for _ in range(2):
             output = subprocess.run([sys.executable, "-c", _PROCESS_SCRIPT], env=environment, capture_output=True,
                                     text=True, check=True).stdout
-            imported, numba_start, first = map(float, output.split()[-3:])
-            found.append((imported, numba_start, first))
+            found.append(tuple(map(float, output.split()[-4:])))
         return found
 
 
