@@ -117,9 +117,8 @@ def run(compiled: Compiled, mode: str, cost: int, args: tuple, family: Kernel,
     switches at once. Otherwise, once the time spent on tier 1 plus this call's
     reaches that cost, tier 2 is compiled in a background thread while the calls go
     on on tier 1, and used from the first call after it is ready: a loop of small
-    calls never waits for the compilation, though it slows while it runs (see
-    ``benchmarks/compile_profile.py``: 1000-point gradients at a median 149 us a call
-    instead of 79 us beside a 1.1 s compilation).
+    calls never waits for the compilation, though it slows while it runs (about 2x
+    for 1000-point gradients, measured by ``benchmarks/compile_profile.py``).
     """
     state = _family(compiled, family)
     tier = _auto(state, cost, args, prepare, compiled) if mode == "auto" else mode
