@@ -23,10 +23,13 @@ __all__ = ["differentiate", "evaluate", "grid"]
 
 
 def differentiate(f: Callable, points: np.ndarray, spec: Spec, shape: tuple[int, ...], *, out: Any = None,
-                  full_output: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+                  full_output: bool = False, dtype: Any = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The gradient of ``f`` at the rows of ``points`` (N, d), shaped ``shape``; with
-    ``full_output``, also the error estimates (methods that make them)."""
-    out = check.output(out, shape)
+    ``full_output``, also the error estimates (methods that make them). ``dtype``:
+    the storage of the result (float64 or float32, see :func:`_validation.storage`);
+    the arithmetic is float64."""
+    out = check.output(out, shape, check.RESULT_DTYPES)
+    storage = check.storage(dtype, out)
     errors = np.empty(shape) if spec.method.error_estimates else None
 
     def compute(target: np.ndarray) -> None:
@@ -34,7 +37,11 @@ def differentiate(f: Callable, points: np.ndarray, spec: Spec, shape: tuple[int,
         spec.backend.gradient(f, points, spec, target.reshape(points.shape), errors=found)
 
     result = _into(out, shape, compute, points)
-    return (result, errors) if full_output else result
+    if out is None and storage != np.float64:
+        result = result.astype(storage)
+    if not full_output:
+        return result
+    return result, None if errors is None else errors.astype(storage, copy=False)
 
 
 def evaluate(f: Callable, points: np.ndarray, spec: Spec) -> np.ndarray:
@@ -68,9 +75,10 @@ def grid(f: Callable, axes: tuple[np.ndarray, ...], indexing: str, spec: Spec, *
 
 
 def _into(out: np.ndarray | None, shape: tuple[int, ...], compute: Callable[[np.ndarray], None], *inputs: np.ndarray) -> np.ndarray:
-    """Run ``compute`` into ``out`` directly when it is C-contiguous and shares no
-    memory with the inputs, else into a fresh array (copied into ``out`` if given)."""
-    if out is not None and out.flags.c_contiguous and not any(np.shares_memory(out, a) for a in inputs):
+    """Run ``compute`` into ``out`` directly when it is float64, C-contiguous and shares
+    no memory with the inputs, else into a fresh array (copied into ``out`` if given)."""
+    if (out is not None and out.dtype == np.float64 and out.flags.c_contiguous
+            and not any(np.shares_memory(out, a) for a in inputs)):
         compute(out)
         return out
     result = np.empty(shape)

@@ -181,16 +181,18 @@ def objective(f: Any) -> None:
         raise ObjectiveError(f"f must be a callable f(x, *args) -> float; got {type(f).__name__}.")
 
 
-def output(out: Any, shape: tuple[int, ...]) -> np.ndarray | None:
-    """A user-supplied ``out`` array, checked against the result's shape."""
+def output(out: Any, shape: tuple[int, ...], dtypes: tuple[np.dtype, ...] = (np.dtype(np.float64),)) -> np.ndarray | None:
+    """A user-supplied ``out`` array, checked against the result's shape and the
+    storage types the caller accepts."""
+    names = " or ".join(str(dtype) for dtype in dtypes)
     if out is None:
         return None
     if not isinstance(out, np.ndarray):
-        raise OptionError(f"out must be a NumPy array of shape {shape} and dtype float64; got {type(out).__name__}.")
+        raise OptionError(f"out must be a NumPy array of shape {shape} and dtype {names}; got {type(out).__name__}.")
     if out.shape != shape:
         raise ShapeError(f"out must have shape {shape}; got {out.shape}.")
-    if out.dtype != np.float64:
-        raise OptionError(f"out must have dtype float64; got {out.dtype}.")
+    if out.dtype not in dtypes:
+        raise OptionError(f"out must have dtype {names}; got {out.dtype}.")
     if not out.flags.writeable:
         raise OptionError("out must be writeable; got a read-only array.")
     return out
@@ -208,6 +210,17 @@ def result_dtype(value: Any) -> np.dtype:
     if dtype is None or value is None or dtype not in RESULT_DTYPES:  # np.dtype(None) is float64
         raise OptionError(f"dtype must be np.float64 or np.float32 (the storage of the result; the arithmetic is float64); got {value!r}.")
     return dtype
+
+
+def storage(dtype: Any, out: np.ndarray | None) -> np.dtype:
+    """The result's storage type: ``dtype`` (:func:`result_dtype`), else ``out``'s,
+    else float64; a ``dtype`` that contradicts ``out`` is refused."""
+    if dtype is None:
+        return out.dtype if out is not None else np.dtype(np.float64)
+    found = result_dtype(dtype)
+    if out is not None and out.dtype != found:
+        raise OptionError(f"dtype={found} contradicts out, which has dtype {out.dtype}; pass one of them.")
+    return found
 
 
 def grid_output(out: Any, shape: tuple[int, ...]) -> Any:

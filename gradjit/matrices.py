@@ -88,6 +88,7 @@ def jacobian(
     method: str = "central",
     bounds: Any = None,
     jit: str | None = None,
+    dtype: Any = None,
 ) -> np.ndarray:
     """The Jacobian of a vector function at one point or a batch of points.
 
@@ -107,6 +108,9 @@ def jacobian(
         choice among candidates is per entry, not per column). With
         ``"complex"``, F is called with a complex128 array and returns a 1-D
         complex array.
+    dtype : {None, np.float64, np.float32}, optional
+        Storage of the result, float64 by default; the arithmetic is float64
+        (float32 rounds the finished Jacobian).
 
     Returns
     -------
@@ -125,10 +129,11 @@ def jacobian(
     """
     check.objective(F)
     points, batch_shape = check.points(x)
+    storage = check.storage(dtype, None)
     n, d = points.shape
     spec = resolve(d, kind="jacobian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
                    threads=threads, args=args, jit=jit)
     m = spec.backend.jacobian_length(F, points, spec)
     out = _chunks.new_output((n, m, d))
     spec.backend.jacobian(F, points, spec, out)
-    return out.reshape(*batch_shape, m, d)
+    return out.reshape(*batch_shape, m, d).astype(storage, copy=False)

@@ -144,3 +144,29 @@ def test_kernels_are_compiled_once_and_reused():
     kernel = numba_cpu._rows(gradjit._objective.inline_call(compiled), (0.5,), 2)
     assert len(_launch._guarded(kernel).signatures) == 1  # one compiled specialisation, not one per call
     assert not kernel.signatures  # the plain kernel is compiled only to re-raise an exception of f
+
+
+@pytest.mark.parametrize("backend_name", ["numba", "numpy"])
+def test_float32_storage_rounds_the_float64_result(backend_name):
+    """dtype=float32 stores the float64 result rounded (the arithmetic stays float64),
+    for the gradient, its error estimates, an out= array and the Jacobian."""
+    X = np.random.default_rng(3).normal(size=(7, 3)).astype(np.float32)
+
+    def f(x):
+        return x[0] * x[0] * x[1] + np.sin(x[2])
+
+    exact = gradjit.gradient(f, X, backend=backend_name)
+    assert exact.dtype == np.float64
+    stored = gradjit.gradient(f, X, backend=backend_name, dtype=np.float32)
+    assert stored.dtype == np.float32 and np.array_equal(stored, exact.astype(np.float32))
+    out = np.empty((7, 3), np.float32)
+    assert gradjit.gradient(f, X, backend=backend_name, out=out) is out
+    assert np.array_equal(out, stored)
+    found, error = gradjit.gradient(f, X, backend=backend_name, method="richardson", full_output=True, dtype="float32")
+    assert found.dtype == error.dtype == np.float32
+
+    def F(x):
+        return np.array([x[0] * x[1], np.cos(x[2])])
+
+    jacobian = gradjit.jacobian(F, X, backend=backend_name)
+    assert np.array_equal(gradjit.jacobian(F, X, backend=backend_name, dtype=np.float32), jacobian.astype(np.float32))
