@@ -233,6 +233,24 @@ def test_richardson_skips_steps_where_f_is_nan():
     assert np.all(np.isfinite(error))
 
 
+def _log(t):
+    return np.log(t)
+
+
+@pytest.mark.parametrize("x", [1e-9, 1e-6, 1e-3, 0.01])
+def test_richardson_shrinks_its_steps_where_the_large_ones_leave_the_domain(x, backend):
+    # Without bounds every step of the usual sequence (1 down to 0.0013) reaches
+    # below 0 from x <= 1e-3, where log is NaN: the sequence starts at the first
+    # step that gives a finite quotient (measured: relative errors 5e-14 to 1.3e-13).
+    d, error = gradjit.derivative(_log, x, method="richardson", full_output=True, backend=backend)
+    assert abs(d * x - 1.0) < 1e-12 and abs(d - 1.0 / x) <= error
+
+
+def test_richardson_where_f_is_nan_at_every_step_gives_nan_and_an_infinite_estimate(backend):
+    d, error = gradjit.derivative(_log, [-1.0, 0.0], method="richardson", full_output=True, backend=backend)
+    assert np.all(np.isnan(d)) and np.all(error == np.inf)
+
+
 BAD_BOUNDS = [
     (lambda: gradjit.gradient(inside_the_box, [3.0, 0.0], bounds=BOX), "outside \\[0.0, 2.0\\]"),
     (lambda: gradjit.gradient(inside_the_box, [1.0, 0.0], bounds=([1.0, 0.0], [0.5, 1.0])), "lower < upper"),

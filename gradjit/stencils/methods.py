@@ -17,7 +17,9 @@ accepts are stated once. Adding a method is a row here, its formula in
     with the smallest error estimate wins. At most ``2 * RICHARDSON_STEPS``
     evaluations per entry (it stops once no smaller step can change the
     result), errors near 1e-15, and an error estimate per entry
-    (``full_output=True``).
+    (``full_output=True``). Leading steps where the quotient is NaN or infinite
+    (f undefined that far from x) are skipped: the steps start at the first
+    finite one.
 ``"forward"``, ``"backward"``
     One-sided stencils of orders 1 to 6 (:func:`~gradjit.stencils.one_sided_weights`)
     evaluating f only at ``x + k h e_j`` (or ``x - k h e_j``), ``k = 0..order``:

@@ -43,6 +43,10 @@ RICHARDSON_LEVELS = 8
 RICHARDSON_MIN_STEPS = 6
 #: The rounding part of the error estimate: this many ``G_k eps |f(x)| / h``.
 RICHARDSON_ROUNDING = 10.0
+#: Most leading steps skipped where f is NaN or infinite (0.6**60 is 5e-14: beyond that
+#: a step is at the rounding of x). Each costs two evaluations, spent only where the
+#: largest steps leave f's domain.
+RICHARDSON_MAX_SKIPPED = 60
 
 
 def _noise_gains(r: float, one_sided: bool) -> np.ndarray:
@@ -76,7 +80,10 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
 
     The steps are ``base * RICHARDSON_RATIO**i`` for ``i < count``
     (``RICHARDSON_MIN_STEPS <= count <= RICHARDSON_STEPS``), each re-measured as
-    ``(x_j ± s) - x_j``. ``direction`` 0 extrapolates central differences (error
+    ``(x_j ± s) - x_j``. Where the largest steps give a NaN or infinite quotient
+    (f undefined or overflowing that far from ``x``, such as ``log`` at 1e-3),
+    they are skipped and the ``count`` steps start at the first that gives a
+    finite one (at most :data:`RICHARDSON_MAX_SKIPPED` skipped). ``direction`` 0 extrapolates central differences (error
     in even powers of h); +1 / -1 forward / backward ones ``(f(x ± h e_j) - f(x)) / ±h``
     (all powers), for points next to a bound. ``center`` is ``f(x)``; ``table`` is
     scratch space of ``RICHARDSON_TABLE_SIZE`` floats. The candidates and their
@@ -92,16 +99,26 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
     x0 = x[j]
     sign = -1.0 if direction < 0 else 1.0
     step = base
-    for i in range(count):
+    i = skipped = 0
+    while i < count:
         # Step i: a new difference quotient, then the new column of the tableau and its candidates.
         h = (x0 + sign * step) - x0
+        if h == 0.0:
+            break  # below the spacing of floats at x0 (only after many skipped steps)
         x[j] = x0 + h
         plus = call(x, args)
         if direction == 0:
             x[j] = x0 - h
-            table[i] = (plus - call(x, args)) / (2.0 * h)
+            quotient = (plus - call(x, args)) / (2.0 * h)
         else:
-            table[i] = (plus - center) / h
+            quotient = (plus - center) / h
+        if i == 0 and not np.isfinite(quotient) and skipped < RICHARDSON_MAX_SKIPPED:
+            # f is NaN or infinite this far from x (outside its domain, near a pole or an
+            # overflow): the sequence starts at the first step where it is not.
+            skipped += 1
+            step *= RICHARDSON_RATIO
+            continue
+        table[i] = quotient
         table[inverse + i] = 1.0 / abs(h)
         for k in range(1, min(i, RICHARDSON_LEVELS) + 1):
             row, below_row = k * n, (k - 1) * n
@@ -118,6 +135,7 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
         # only grow (smaller steps, higher levels' larger gains): once the best beats
         # the smallest of them, no later step can change the result, so stop early.
         step *= RICHARDSON_RATIO
+        i += 1
         if best_error <= rounding * gains[2] * (1.0 / abs((x0 + sign * step) - x0)):
             break
     x[j] = x0
