@@ -11,7 +11,10 @@ d = 5 where the function allows it) at seeded random points, in one run:
   each gradjit call is made once before it is timed);
 * for the methods with an error estimate, how often it bounds the true error;
 * where each method's worst entry is (function, point, and its error estimate),
-  and how many entries exceed 5e-12.
+  and how many entries exceed 5e-12;
+* on issue 15's kink suite (a ReLU network and a sum of ``|x_j - a_j|``, at random
+  points and at points placed next to a kink), how often Richardson's estimate
+  bounds the error.
 
 Competitors, when installed (``pip install numdifftools``; SciPy >= 1.15 for
 ``scipy.differentiate``): ``numdifftools.Gradient`` (Richardson extrapolation,
@@ -30,7 +33,7 @@ from collections.abc import Callable
 import numpy as np
 
 import gradjit
-from gradjit.problems import PROBLEMS
+from gradjit.problems import PROBLEMS, kink_coverage
 
 #: Issue 7's target for Richardson's worst relative error on the suite.
 TARGET_WORST = 5e-12
@@ -127,6 +130,19 @@ def main() -> None:
     print(f"\nWhere each worst entry is, and how many entries exceed {TARGET_WORST:.0e} (issue 7's worst-case target):")
     for r in rows:
         print(f"  {r['method']}: {r['worst']:.1e} ({r['worst_at']}); {r['above_target']} of {r['entries']} above")
+    kinks(options.seed)
+
+
+def kinks(seed: int) -> None:
+    """Issue 15's kink suite (:func:`gradjit.problems.kink_cases`): how often Richardson's
+    error estimate bounds the error of functions with kinks near the points."""
+    print("\nKinks: Richardson's error estimate where f is not smooth (gradjit.problems.kink_cases)")
+    print("| function | points | entries off by > 1e-6 | of those, bounded by the estimate | all entries bounded |")
+    print("|---|---|---:|---:|---:|")
+    for placed, n in ((False, 20000), (True, 4000)):
+        where = f"{n} random" if not placed else f"{n}, half placed 1e-10 to 0.1 from a kink"
+        for name, (bad, flagged, coverage) in kink_coverage(n, seed, placed).items():
+            print(f"| {name} | {where} | {bad} | {flagged} | {100 * coverage:.1f}% |")
 
 
 if __name__ == "__main__":

@@ -99,7 +99,8 @@ def gradient(
         With a method that makes error estimates (``"richardson"``): also
         return an error estimate per entry (see
         :mod:`gradjit.stencils.richardson`; it bounds the true error in 99.9%
-        of entries on the test suite).
+        of entries or more on the test suite, and grows near a kink of f
+        closer than the smallest step, where the value itself is unreliable).
     bounds : (lower, upper), optional
         Numbers or arrays of shape ``(d,)``: f is never evaluated outside
         ``[lower, upper]``. With ``method="central"`` or ``"richardson"`` a

@@ -248,3 +248,66 @@ def hessian_relative_errors(n: int = 200, seed: int = 5) -> np.ndarray:
         exact = jacobian(lambda x, p=problem: p.gradient(x[None])[0], X, order=8, backend="numpy")
         errors.append((np.abs(hessian(problem.f, X) - exact) / np.maximum(1.0, np.abs(exact))).ravel())
     return np.concatenate(errors)
+
+
+# ------------------------------------------------------------------ kinks
+
+
+def relu_network(x, W1, b1, w2):
+    """``w2 . relu(W1 x + b1)``: piecewise linear, with a kink wherever a unit's input
+    crosses 0 (the non-smooth functions of issue 15's kink suite)."""
+    total = 0.0
+    for k in range(W1.shape[0]):
+        z = b1[k]
+        for j in range(x.shape[0]):
+            z += W1[k, j] * x[j]
+        if z > 0.0:
+            total += w2[k] * z
+    return total
+
+
+def abs_sum(x, a, c):
+    """``sum_j c_j |x_j - a_j|`` over the first three coordinates, plus ``sin(x0 x1)``."""
+    total = math.sin(x[0] * x[1])
+    for j in range(3):
+        total += c[j] * abs(x[j] - a[j])
+    return total
+
+
+def kink_cases(n: int = 4000, seed: int = 0, placed: bool = False) -> list[tuple[str, Callable, np.ndarray, tuple, np.ndarray]]:
+    """``[(name, f, X, args, exact gradient)]``: a seeded ReLU network (d = 4, 16 units)
+    and :func:`abs_sum` (d = 3) at ``n`` random normal points; with ``placed``, half of
+    the points are moved to a distance ``10**U(-10, -1)`` from a kink (of one unit,
+    or of every coordinate's ``|x_j - a_j|``), closer than Richardson's smallest steps."""
+    rng = np.random.default_rng(seed)
+    W1, b1, w2 = rng.normal(size=(16, 4)), rng.normal(size=16), rng.normal(size=16)
+    X = rng.normal(size=(n, 4))
+    if placed:
+        for i in range(n // 2):
+            k = rng.integers(16)
+            distance = 10.0 ** rng.uniform(-10, -1) * rng.choice([-1.0, 1.0])
+            X[i] -= (X[i] @ W1[k] + b1[k] - distance) * W1[k] / (W1[k] @ W1[k])
+    relu_exact = ((X @ W1.T + b1) > 0) @ (w2[:, None] * W1)
+    a, c = rng.normal(size=3), rng.uniform(0.5, 2.0, size=3)
+    Y = rng.normal(size=(n, 3))
+    if placed:
+        Y[: n // 2] = a + 10.0 ** rng.uniform(-10, -1, size=(n // 2, 3)) * rng.choice([-1.0, 1.0], size=(n // 2, 3))
+    abs_exact = np.sign(Y - a) * c
+    abs_exact[:, 0] += np.cos(Y[:, 0] * Y[:, 1]) * Y[:, 1]
+    abs_exact[:, 1] += np.cos(Y[:, 0] * Y[:, 1]) * Y[:, 0]
+    return [("ReLU network", relu_network, X, (W1, b1, w2), relu_exact), ("abs sum", abs_sum, Y, (a, c), abs_exact)]
+
+
+def kink_coverage(n: int = 4000, seed: int = 0, placed: bool = False, backend: str = "numba") -> dict[str, tuple[int, int, float]]:
+    """Per case of :func:`kink_cases`: ``(entries off by more than 1e-6, of those the
+    ones whose Richardson error estimate bounds the error, fraction of all entries
+    whose estimate bounds the error)``."""
+    from .api import gradient
+
+    found = {}
+    for name, f, X, args, exact in kink_cases(n, seed, placed):
+        estimate, error = gradient(f, X, args=args, method="richardson", full_output=True, backend=backend)
+        wrong = np.abs(estimate - exact)
+        bad = wrong > 1e-6
+        found[name] = (int(bad.sum()), int((error[bad] >= wrong[bad]).sum()), float((wrong <= error).mean()))
+    return found

@@ -26,7 +26,9 @@ _EPS = float(np.finfo(np.float64).eps)
 # and the loop stops once no later candidate can win (their estimates are at least
 # their rounding terms, which only grow). Large steps suit functions whose
 # f is large beside their gradient (rounding), small ones fast-varying functions; the
-# sequence spans both, from max(1, |x_j|) down to 0.0013 max(1, |x_j|). The parameters
+# sequence spans both, from max(1, |x_j|) down to 0.0013 max(1, |x_j|). Where f is
+# not smooth within reach of the last steps (a kink of ReLU or abs), the estimate grows
+# to cover the one-sided quotients (_kink_within_reach). The parameters
 # were chosen on the test suite: with python benchmarks/accuracy.py --seed 11 (1, 2, 3)
 # the 99th percentile of the relative error is 2.9e-13 to 3.2e-13, the worst 1.1e-12
 # to 2.5e-12.
@@ -43,6 +45,15 @@ RICHARDSON_LEVELS = 8
 RICHARDSON_MIN_STEPS = 6
 #: The rounding part of the error estimate: this many ``G_k eps |f(x)| / h``.
 RICHARDSON_ROUNDING = 10.0
+#: Kinks (see :func:`_kink_within_reach`): a change of the curvature estimate must exceed
+#: this many ``eps |f(x)| / h**2`` (rounding alone makes the changes grow as h shrinks);
+KINK_ROUNDING = 1000.0
+#: the change before the last two growing ones must be at least this fraction of the next;
+KINK_STEADY = 0.25
+#: a result this many times further from the last central quotient than that quotient's
+#: own error is a kink's work. (Chosen on issue 15's kink suite, gradjit.problems.kink_cases,
+#: with no estimate raised on the smooth suite: see benchmarks/accuracy.py.)
+KINK_DISAGREEMENT = 10.0
 #: Most leading steps skipped where f is NaN or infinite (0.6**60 is 5e-14: beyond that
 #: a step is at the rounding of x). Each costs two evaluations, spent only where the
 #: largest steps leave f's domain.
@@ -75,6 +86,36 @@ RICHARDSON_TABLE_SIZE = (RICHARDSON_LEVELS + 2) * RICHARDSON_STEPS
 
 
 @register_jitable
+def _kink_within_reach(best, table, i, inverse, rounding, center, h, curvature, curvature_before, curvature_earlier,
+                       curvature_first):
+    """Whether f looks non-smooth (a kink or a jump) within reach of the last steps, from
+    what :func:`richardson_entry` evaluated (``i`` steps kept, the last of size ``h``).
+
+    Two signs, either one suffices:
+
+    * The curvature estimates ``((f(x+h) - f(x)) - (f(x) - f(x-h))) / h**2`` of a smooth
+      f converge, ``f'' + f''''h**2/12 + ...``, their changes shrinking by about
+      ``RICHARDSON_RATIO**2`` a step. A kink closer than the steps makes them grow like
+      ``1/h``: the last two changes grew, the one before did not shrink much
+      (:data:`KINK_STEADY`; one growing change is not enough where f'' crosses zero or
+      f oscillates), and the last is beyond rounding (:data:`KINK_ROUNDING`).
+    * The result disagrees with the central quotient at the last step by more than
+      :data:`KINK_DISAGREEMENT` times that quotient's own truncation error (estimated
+      from the step before, as the tableau's first level does) plus rounding: a kink
+      between the last steps and the larger ones polluted every window of the tableau.
+    """
+    change, change_before = abs(curvature - curvature_before), abs(curvature_before - curvature_earlier)
+    if (change > change_before > KINK_STEADY * abs(curvature_earlier - curvature_first)
+            and change > KINK_ROUNDING * _EPS * abs(center) / (h * h)):
+        return True
+    if i < 2:
+        return False
+    last = table[i - 1]
+    truncation = abs(last - table[i - 2]) * _CENTRAL_FACTORS[1] + rounding * table[inverse + i - 1]
+    return abs(best - last) > KINK_DISAGREEMENT * truncation
+
+
+@register_jitable
 def richardson_entry(call, args, x, j, base, count, direction, center, table):
     """``(estimate, error_estimate)`` of ``df/dx_j`` at ``x`` by Richardson extrapolation.
 
@@ -100,6 +141,7 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
     sign = -1.0 if direction < 0 else 1.0
     step = base
     i = skipped = 0
+    curvature = curvature_before = curvature_earlier = curvature_first = np.nan  # at the last four steps
     while i < count:
         # Step i: a new difference quotient, then the new column of the tableau and its candidates.
         h = (x0 + sign * step) - x0
@@ -109,7 +151,11 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
         plus = call(x, args)
         if direction == 0:
             x[j] = x0 - h
-            quotient = (plus - call(x, args)) / (2.0 * h)
+            minus = call(x, args)
+            quotient = (plus - minus) / (2.0 * h)
+            # The forward minus the backward quotient, over h: about f''(x) for a smooth f.
+            curvature_first, curvature_earlier, curvature_before = curvature_earlier, curvature_before, curvature
+            curvature = ((plus - center) - (center - minus)) / (h * h)
         else:
             quotient = (plus - center) / h
         if i == 0 and not np.isfinite(quotient) and skipped < RICHARDSON_MAX_SKIPPED:
@@ -139,4 +185,11 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
         if best_error <= rounding * gains[2] * (1.0 / abs((x0 + sign * step) - x0)):
             break
     x[j] = x0
+    if direction == 0 and _kink_within_reach(best, table, i, inverse, rounding, center, h, curvature, curvature_before,
+                                             curvature_earlier, curvature_first):
+        # The central quotients there average the two sides; the derivative on x's side
+        # is near the forward or the backward quotient at the last step, D +- |curvature|
+        # h / 2 (D the central one). The estimate grows by how far the result is from D,
+        # plus the whole gap between the two (twice what it takes, for the smooth part).
+        best_error += abs(best - table[i - 1]) + abs(curvature * h)
     return best, best_error
