@@ -163,6 +163,7 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
             # overflow): the sequence starts at the first step where it is not.
             skipped += 1
             step *= RICHARDSON_RATIO
+            curvature = curvature_before = curvature_earlier = curvature_first = np.nan  # kept steps only
             continue
         table[i] = quotient
         table[inverse + i] = 1.0 / abs(h)
