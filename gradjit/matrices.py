@@ -129,7 +129,7 @@ def jacobian(
     """
     check.objective(F)
     points, batch_shape = check.points(x)
-    storage = check.storage(dtype, None)
+    storage = np.dtype(np.float64) if dtype is None else check.result_dtype(dtype)
     n, d = points.shape
     spec = resolve(d, kind="jacobian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
                    threads=threads, args=args, jit=jit)

@@ -45,10 +45,10 @@ RICHARDSON_LEVELS = 8
 RICHARDSON_MIN_STEPS = 6
 #: The rounding part of the error estimate: this many ``G_k eps |f(x)| / h``.
 RICHARDSON_ROUNDING = 10.0
-#: Kinks (see :func:`_kink_within_reach`): a change of the curvature estimate must exceed
-#: this many ``eps |f(x)| / h**2`` (rounding alone makes the changes grow as h shrinks);
+#: Kinks (see :func:`_kink_within_reach`): the last change of the curvature estimate must
+#: exceed this many ``eps |f(x)| / h**2`` (rounding alone makes the changes grow as h shrinks);
 KINK_ROUNDING = 1000.0
-#: the change before the last two growing ones must be at least this fraction of the next;
+#: the change before the last must be at least this fraction of its own predecessor;
 KINK_STEADY = 0.25
 #: a result this many times further from the last central quotient than that quotient's
 #: own error is a kink's work. (Chosen on issue 15's kink suite, gradjit.problems.kink_cases,
@@ -96,9 +96,10 @@ def _kink_within_reach(best, table, i, inverse, rounding, center, h, curvature, 
     * The curvature estimates ``((f(x+h) - f(x)) - (f(x) - f(x-h))) / h**2`` of a smooth
       f converge, ``f'' + f''''h**2/12 + ...``, their changes shrinking by about
       ``RICHARDSON_RATIO**2`` a step. A kink closer than the steps makes them grow like
-      ``1/h``: the last two changes grew, the one before did not shrink much
-      (:data:`KINK_STEADY`; one growing change is not enough where f'' crosses zero or
-      f oscillates), and the last is beyond rounding (:data:`KINK_ROUNDING`).
+      ``1/h``: the last change grew over the one before, that one was at least
+      :data:`KINK_STEADY` of its own predecessor (one growing change is not enough where
+      f'' crosses zero or f oscillates), and the last is beyond rounding
+      (:data:`KINK_ROUNDING`).
     * The result disagrees with the central quotient at the last step by more than
       :data:`KINK_DISAGREEMENT` times that quotient's own truncation error (estimated
       from the step before, as the tableau's first level does) plus rounding: a kink
@@ -124,8 +125,9 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
     ``(x_j ± s) - x_j``. Where the largest steps give a NaN or infinite quotient
     (f undefined or overflowing that far from ``x``, such as ``log`` at 1e-3),
     they are skipped and the ``count`` steps start at the first that gives a
-    finite one (at most :data:`RICHARDSON_MAX_SKIPPED` skipped). ``direction`` 0 extrapolates central differences (error
-    in even powers of h); +1 / -1 forward / backward ones ``(f(x ± h e_j) - f(x)) / ±h``
+    finite one (at most :data:`RICHARDSON_MAX_SKIPPED` skipped).
+
+    ``direction`` 0 extrapolates central differences (error in even powers of h); +1 / -1 forward / backward ones ``(f(x ± h e_j) - f(x)) / ±h``
     (all powers), for points next to a bound. ``center`` is ``f(x)``; ``table`` is
     scratch space of ``RICHARDSON_TABLE_SIZE`` floats. The candidates and their
     error estimates are described above. ``x`` is perturbed in place and restored.
