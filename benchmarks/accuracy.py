@@ -14,7 +14,10 @@ d = 5 where the function allows it) at seeded random points, in one run:
   and how many entries exceed 5e-12;
 * on issue 15's kink suite (a ReLU network and a sum of ``|x_j - a_j|``, at random
   points and at points placed next to a kink), how often Richardson's estimate
-  bounds the error.
+  bounds the error;
+* on issue 15's Hessian suite (:func:`gradjit.problems.hessian_cases`: the nine
+  functions at d = 2 and 5 and three outside them), every Hessian method beside
+  ``scipy.differentiate.hessian`` and ``numdifftools.Hessian``.
 
 Competitors, when installed (``pip install numdifftools``; SciPy >= 1.15 for
 ``scipy.differentiate``): ``numdifftools.Gradient`` (Richardson extrapolation,
@@ -33,7 +36,7 @@ from collections.abc import Callable
 import numpy as np
 
 import gradjit
-from gradjit.problems import PROBLEMS, kink_coverage
+from gradjit.problems import PROBLEMS, hessian_cases, kink_coverage
 
 #: Issue 7's target for Richardson's worst relative error on the suite.
 TARGET_WORST = 5e-12
@@ -122,15 +125,20 @@ def main() -> None:
     if importlib.util.find_spec("numdifftools") is not None:
         rows.append(measure("numdifftools.Gradient (a call per point)", numdifftools_with_error, options.slow_points, True,
                             options.seed))
+    _table(rows)
+    print(f"\nWhere each worst entry is, and how many entries exceed {TARGET_WORST:.0e} (issue 7's worst-case target):")
+    for r in rows:
+        print(f"  {r['method']}: {r['worst']:.1e} ({r['worst_at']}); {r['above_target']} of {r['entries']} above")
+    kinks(options.seed)
+    hessians(options.points, options.slow_points, options.seed)
+
+
+def _table(rows: list[dict]) -> None:
     print("| method | median | 99th percentile | worst | s per 10,000 points | estimate bounds the error |")
     print("|---|---:|---:|---:|---:|---:|")
     for r in rows:
         held = "–" if r["bound_holds"] is None else f"{100 * r['bound_holds']:.1f}%"
         print(f"| {r['method']} | {r['median']:.1e} | {r['p99']:.1e} | {r['worst']:.1e} | {r['seconds_per_10k']:.4f} | {held} |")
-    print(f"\nWhere each worst entry is, and how many entries exceed {TARGET_WORST:.0e} (issue 7's worst-case target):")
-    for r in rows:
-        print(f"  {r['method']}: {r['worst']:.1e} ({r['worst_at']}); {r['above_target']} of {r['entries']} above")
-    kinks(options.seed)
 
 
 def kinks(seed: int) -> None:
@@ -143,6 +151,77 @@ def kinks(seed: int) -> None:
         where = f"{n} random" if not placed else f"{n}, half placed 1e-10 to 0.1 from a kink"
         for name, (bad, flagged, coverage) in kink_coverage(n, seed, placed).items():
             print(f"| {name} | {where} | {bad} | {flagged} | {100 * coverage:.1f}% |")
+
+
+# ------------------------------------------------------------------ Hessians
+
+
+def hessian_measure(label: str, run: Callable, points: int, seed: int, with_error: bool = False, repeats: int = 1) -> dict:
+    """Relative errors ``|H - exact| / max(1, |exact|)`` of ``run(f, batched, X)`` over
+    :func:`gradjit.problems.hessian_cases`, time per 10,000 points (the best of ``repeats``
+    calls per case, after a warm-up call), estimate coverage."""
+    errors, held, seconds, count = [], [], 0.0, 0
+    for _, f, batched, X, exact in hessian_cases(points, seed):
+        run(f, batched, X[:2])  # compile / warm up
+        best = np.inf
+        for _ in range(repeats):
+            start = time.perf_counter()
+            result = run(f, batched, X)
+            best = min(best, time.perf_counter() - start)
+        seconds += best
+        count += X.shape[0]
+        estimate, bound = result if with_error else (result, None)
+        errors.append((np.abs(estimate - exact[: len(estimate)]) / np.maximum(1.0, np.abs(exact))).ravel())
+        if bound is not None:
+            held.append((np.abs(estimate - exact) <= bound).ravel())
+    e = np.concatenate(errors)
+    return {"method": label, "median": float(np.median(e)), "p99": float(np.quantile(e, 0.99)), "worst": float(e.max()),
+            "seconds_per_10k": seconds / count * 10_000, "bound_holds": float(np.concatenate(held).mean()) if held else None}
+
+
+def gradjit_hessian_runs() -> list[tuple[str, Callable, bool]]:
+    runs = [(f"gradjit hessian, central order {p}", lambda f, b, X, p=p: gradjit.hessian(f, X, order=p), False)
+            for p in gradjit.stencils.ORDERS]
+    runs.append(("gradjit hessian, richardson",
+                 lambda f, b, X: gradjit.hessian(f, X, method="richardson", full_output=True), True))
+    return runs
+
+
+def numdifftools_hessian(f, batched, X):
+    import numdifftools as nd
+
+    hessian = nd.Hessian(f, full_output=True)
+    values, bounds = [], []
+    for x in X:
+        result = hessian(x)
+        values.append(result.estimate)
+        bounds.append(np.reshape(result.error_estimate, result.estimate.shape))
+    return np.array(values), np.array(bounds)
+
+
+def scipy_hessian(f, batched, X):
+    from scipy.differentiate import hessian
+
+    d = X.shape[1]
+
+    def vectorised(xi):  # xi: (d, ...) -> (...)
+        flat = np.moveaxis(xi, 0, -1).reshape(-1, d)
+        return batched(flat).reshape(xi.shape[1:])
+
+    result = hessian(vectorised, X.T)
+    return np.moveaxis(result.ddf, -1, 0), np.moveaxis(result.error, -1, 0)
+
+
+def hessians(points: int, slow_points: int, seed: int) -> None:
+    """Issue 15's Hessian suite: every method beside scipy.differentiate.hessian and numdifftools.Hessian."""
+    print("\nHessians: relative error |H - exact| / max(1, |exact|) over gradjit.problems.hessian_cases "
+          "(the suite at d = 2 and 5, and three functions outside it)")
+    rows = [hessian_measure(label, run, points, seed, with_error, repeats=3) for label, run, with_error in gradjit_hessian_runs()]
+    if importlib.util.find_spec("scipy.differentiate") is not None:
+        rows.append(hessian_measure("scipy.differentiate.hessian (vectorised)", scipy_hessian, points, seed, True))
+    if importlib.util.find_spec("numdifftools") is not None:
+        rows.append(hessian_measure("numdifftools.Hessian (a call per point)", numdifftools_hessian, slow_points, seed, True))
+    _table(rows)
 
 
 if __name__ == "__main__":

@@ -18,7 +18,8 @@ from . import _validation as check
 from .backends import Backend, get
 from .errors import OptionError
 from .stencils.methods import METHODS, Method
-from .stencils.weights import HESSIAN_STEP, one_sided_weights
+from .stencils.richardson import RICHARDSON_STEPS
+from .stencils.weights import hessian_step, one_sided_weights
 
 __all__ = ["Spec", "resolve"]
 
@@ -84,6 +85,15 @@ class Spec(NamedTuple):
         return self.method.evaluations(self.order)
 
     @property
+    def hessian_evaluations(self) -> int:
+        """The most evaluations of f per Hessian entry (:mod:`gradjit.stencils.second`)."""
+        if self.formula == "richardson":
+            return 4 * RICHARDSON_STEPS
+        if self.bounded:
+            return (self.order + 1) ** 2  # the product of two one-sided stencils
+        return 2 * self.order
+
+    @property
     def formula(self) -> str:
         """The formula the backends run (:attr:`Method.formula`)."""
         return self.method.formula
@@ -103,7 +113,7 @@ class Spec(NamedTuple):
 _ALLOWED = {
     "gradient": tuple(METHODS),
     "grid": tuple(METHODS),
-    "hessian": ("central",),
+    "hessian": ("central", "richardson"),
     "jacobian": tuple(name for name, m in METHODS.items() if m.vector),
     "values": ("central",),
 }
@@ -152,7 +162,7 @@ def resolve(
     if vectorized and (chosen.NAME != "numpy" or row.formula != "central" or bounds is not None):
         raise OptionError("vectorized=True applies to backend='numpy' with method='central' and no bounds.")
     lower, upper = check.bounds(bounds, np.empty((0, d)) if points is None else points, name=names["bounds"])
-    relative = HESSIAN_STEP if kind == "hessian" else row.relative_step(stencil_order)
+    relative = hessian_step(stencil_order) if kind == "hessian" and row.formula == "central" else row.relative_step(stencil_order)
     steps, scaled = check.steps(h, d, relative)
     one_sided = one_sided_weights(stencil_order)  # of the same order: the side a bounded central stencil turns to
     return Spec(row, stencil_order, row.weights(stencil_order), one_sided, steps, scaled, lower, upper, bounds is not None,

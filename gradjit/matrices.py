@@ -20,11 +20,14 @@ def hessian(
     *,
     args: tuple = (),
     h: float | np.ndarray | None = None,
+    order: int = 2,
     backend: str = "numba",
     threads: int | None = None,
     method: str = "central",
+    full_output: bool = False,
+    bounds: Any = None,
     jit: str | None = None,
-) -> np.ndarray:
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The Hessian of a scalar function at one point or a batch of points.
 
     Parameters
@@ -36,27 +39,47 @@ def hessian(
     args, backend, threads, jit
         As in :func:`gradjit.gradient`.
     h : float, array of shape (d,), or None, optional
-        Absolute step(s); ``None`` uses ``eps**(1/4) * max(1, |x_j|)``
-        (:data:`gradjit.stencils.HESSIAN_STEP`), where the truncation and
-        rounding errors of second differences balance at about 1e-8 relative.
-    method : {"central"}, optional
-        Central second differences, the only method for Hessians (the option
-        is there so that every entry point takes the same options; bounds are
-        not supported: every evaluation is within ``2 h`` of ``x``).
+        Absolute step(s); ``None`` uses the automatic step times
+        ``max(1, |x_j|)``: ``c_p * eps**(1/(p+2))`` for the central stencils
+        (:func:`gradjit.stencils.hessian_step`: 1.2e-4 at order 2, 6.8e-3 at
+        order 8), where truncation and rounding balance; Richardson's largest
+        step is ``max(1, |x_j|)`` (``h`` times that when given).
+    order : int, optional
+        Order of the central stencils: 2, 4, 6 or 8; the truncation error is
+        ``O(h**order)``.
+    method : {"central", "richardson"}, optional
+        ``"central"`` (default): the central second differences of ``order``.
+        ``"richardson"``: order-2 second differences at up to 14 geometric
+        steps, extrapolated as the gradient's Richardson is (errors near
+        1e-13 relative to ``max(1, |H|)`` on the test suite, and an error
+        estimate per entry with ``full_output``).
+    full_output : bool, optional
+        With ``method="richardson"``: also return the error estimate of each
+        entry (its estimate does not look for kinks, unlike the gradient's).
+    bounds : (lower, upper), optional
+        As in :func:`gradjit.gradient`: f is never evaluated outside
+        ``[lower, upper]``. A coordinate whose stencil would cross a bound
+        turns one-sided toward the inside (same order, step shrunk to fit);
+        Richardson drops the steps that would cross while six or more remain,
+        else extrapolates one-sided second differences.
 
     Returns
     -------
     ndarray, shape (..., d, d)
         Symmetric by construction: each entry ``(j, k)``, ``j <= k``, is computed
-        once and written to both places.
+        once and written to both places. With ``full_output``, a pair
+        ``(hessian, error_estimate)`` of that shape.
 
     Notes
     -----
-    Central second differences (:func:`gradjit.stencils.hessian_entry`): the
-    diagonal from ``f(x ± h e_j)`` and ``f(x)``, each off-diagonal entry from
-    four points ``x ± hj e_j ± hk e_k``; ``2 d**2 + 1`` evaluations of f per
-    point, error ``O(h**2)``. The work is split over (point, entry) items, so
-    one point with many variables runs in parallel too.
+    The stencils are those of :mod:`gradjit.stencils.second`: on the diagonal
+    the central second difference of ``order``; off it, the same weights along
+    the diagonals ``hj e_j ± hk e_k``, ``2 * order`` evaluations per entry. A
+    pair of variables that f does not couple (a structural zero) has no
+    truncation error, only rounding, ``eps |f| / (hj hk)``: higher orders, with
+    their larger steps, and Richardson, which starts at ``max(1, |x_j|)``,
+    bring such entries to 1e-12 |f| or below. The work is split over
+    (point, entry) items, so one point with many variables runs in parallel too.
 
     Examples
     --------
@@ -66,14 +89,23 @@ def hessian(
     >>> np.round(gradjit.hessian(f, [1.0, 2.0]), 6)
     array([[4., 2.],
            [2., 6.]])
+    >>> H, error = gradjit.hessian(f, [1.0, 2.0], method="richardson", full_output=True)
+    >>> bool(np.all(np.abs(H - [[4.0, 2.0], [2.0, 6.0]]) <= error))
+    True
     """
     check.objective(f)
     points, batch_shape = check.points(x)
     d = points.shape[1]
-    spec = resolve(d, kind="hessian", method=method, h=h, backend=backend, threads=threads, args=args, jit=jit)
-    out = _chunks.new_output((points.shape[0], d, d))  # d**2 per point grows fast
-    spec.backend.hessian(f, points, spec, out)
-    return out.reshape(*batch_shape, d, d)
+    spec = resolve(d, kind="hessian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
+                   threads=threads, args=args, full_output=full_output, jit=jit)
+    shape = (points.shape[0], d, d)
+    out = _chunks.new_output(shape)  # d**2 per point grows fast
+    errors = _chunks.new_output(shape) if spec.method.error_estimates else None
+    spec.backend.hessian(f, points, spec, out, errors=errors)
+    result = out.reshape(*batch_shape, d, d)
+    if full_output:
+        return result, errors.reshape(*batch_shape, d, d)
+    return result
 
 
 def jacobian(

@@ -236,18 +236,84 @@ def richardson_coverage(n: int = 400, seed: int = 11) -> float:
     return float(np.concatenate(held).mean())
 
 
-def hessian_relative_errors(n: int = 200, seed: int = 5) -> np.ndarray:
-    """Relative errors of ``gradjit.hessian`` over every problem (d = 2) at ``n`` seeded
-    random points, against the order-8 Jacobian of the analytic gradient (whose own
-    error, about 1e-13, is far below the Hessian's)."""
-    from .matrices import hessian, jacobian
+def hessian_relative_errors(n: int = 200, seed: int = 5, **options) -> np.ndarray:
+    """Relative errors ``|H - exact| / max(1, |exact|)`` of ``gradjit.hessian(f, X, **options)``
+    over :func:`hessian_cases` at ``n`` seeded random points per case."""
+    from .matrices import hessian
 
-    errors = []
-    for problem in PROBLEMS.values():
-        X = problem.sample(n, 2, seed=seed)
-        exact = jacobian(lambda x, p=problem: p.gradient(x[None])[0], X, order=8, backend="numpy")
-        errors.append((np.abs(hessian(problem.f, X) - exact) / np.maximum(1.0, np.abs(exact))).ravel())
+    errors = [(np.abs(hessian(f, X, **options) - exact) / np.maximum(1.0, np.abs(exact))).ravel()
+              for _, f, _, X, exact in hessian_cases(n, seed)]
     return np.concatenate(errors)
+
+
+def hessian_cases(n: int = 200, seed: int = 5) -> list[tuple[str, Callable, Callable, np.ndarray, np.ndarray]]:
+    """``[(name, f, batched f, X, exact Hessians)]`` at ``n`` seeded random points each: every
+    problem of :data:`PROBLEMS` (d = 2, and d = 5 where the function allows it), its
+    Hessian the order-8 Jacobian of the analytic gradient (whose own error, about
+    1e-13, is far below the targets), and three functions outside the suite with
+    analytic Hessians (:func:`exp_cos`, :func:`inverse_quadratic`, :func:`log_sum_exp`, d = 3)."""
+    from .matrices import jacobian
+
+    cases = []
+    for problem in PROBLEMS.values():
+        for d in [2] if problem.dims else [2, 5]:
+            X = problem.sample(n, d, seed=seed)
+            exact = jacobian(lambda x, p=problem: p.gradient(x[None])[0], X, order=8, backend="numpy")
+            cases.append((f"{problem.name}, d={d}", problem.f, problem.batched, X, exact))
+    X = np.random.default_rng(seed).uniform(-2.0, 2.0, size=(n, 3))
+    outside = (
+        (exp_cos, lambda X: np.exp(0.25 * X[:, 0] * X[:, 1]) * np.cos(X[:, 1] - X[:, 2]) + X[:, 2] ** 4 / 12.0,
+         _exp_cos_hessian),
+        (inverse_quadratic, lambda X: 1.0 / (1.0 + np.sum(X**2, axis=1)), _inverse_quadratic_hessian),
+        (log_sum_exp, lambda X: np.log(np.sum(np.exp(X), axis=1)), _log_sum_exp_hessian),
+    )
+    for f, batched, exact in outside:
+        cases.append((f.__name__, f, batched, X, exact(X)))
+    return cases
+
+
+def exp_cos(x):
+    """``exp(x0 x1 / 4) cos(x1 - x2) + x2**4 / 12``: every pair of variables coupled."""
+    return math.exp(0.25 * x[0] * x[1]) * math.cos(x[1] - x[2]) + x[2] ** 4 / 12.0
+
+
+def _exp_cos_hessian(X):
+    x0, x1, x2 = X.T
+    g, c, s = np.exp(0.25 * x0 * x1), np.cos(x1 - x2), np.sin(x1 - x2)
+    H = np.empty((X.shape[0], 3, 3))
+    H[:, 0, 0] = (x1 / 4) ** 2 * g * c
+    H[:, 0, 1] = H[:, 1, 0] = g * c / 4 + (x0 * x1 / 16) * g * c - (x1 / 4) * g * s
+    H[:, 0, 2] = H[:, 2, 0] = (x1 / 4) * g * s
+    H[:, 1, 1] = (x0 / 4) ** 2 * g * c - (x0 / 2) * g * s - g * c
+    H[:, 1, 2] = H[:, 2, 1] = (x0 / 4) * g * s + g * c
+    H[:, 2, 2] = -g * c + x2**2
+    return H
+
+
+def inverse_quadratic(x):
+    """``1 / (1 + |x|**2)``: a rational bump."""
+    total = 1.0
+    for j in range(x.shape[0]):
+        total += x[j] * x[j]
+    return 1.0 / total
+
+
+def _inverse_quadratic_hessian(X):
+    q = 1.0 + np.sum(X**2, axis=1)
+    return -2.0 * np.eye(X.shape[1]) / q[:, None, None] ** 2 + 8.0 * X[:, :, None] * X[:, None, :] / q[:, None, None] ** 3
+
+
+def log_sum_exp(x):
+    """``log(sum_j exp(x_j))``, the softmax's potential."""
+    total = 0.0
+    for j in range(x.shape[0]):
+        total += math.exp(x[j])
+    return math.log(total)
+
+
+def _log_sum_exp_hessian(X):
+    p = np.exp(X) / np.sum(np.exp(X), axis=1, keepdims=True)
+    return p[:, :, None] * np.eye(X.shape[1]) - p[:, :, None] * p[:, None, :]
 
 
 # ------------------------------------------------------------------ kinks

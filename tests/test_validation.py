@@ -72,7 +72,7 @@ BAD_OPTIONS = [
     (lambda b: gradjit.derivative(lambda t: t, 1.0, order=5, backend=b), errors.OrderError, "order must be one of"),
     (lambda b: gradjit.grid_gradient(sphere, AXES, bounds=(0.5, 1.0), backend=b), errors.OptionError, "outside"),
     (lambda b: gradjit.grid_gradient(sphere, AXES, method="spline", backend=b), errors.OptionError, "method must be"),
-    (lambda b: gradjit.hessian(sphere, [1.0, 2.0], method="richardson", backend=b), errors.OptionError, "for hessian"),
+    (lambda b: gradjit.hessian(sphere, [1.0, 2.0], method="complex", backend=b), errors.OptionError, "for hessian"),
     (lambda b: gradjit.jacobian(vector, [1.0, 2.0], method="richardson", backend=b), errors.OptionError, "for jacobian"),
     (lambda b: gradjit.jacobian(vector, [1.0, 2.0], bounds=(2, 3), backend=b), errors.OptionError, "outside"),
     (lambda b: gradjit.minimize(sphere, [1.0, 2.0], difference="spline", backend=b), errors.OptionError,

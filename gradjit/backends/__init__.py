@@ -69,8 +69,9 @@ class Backend(Protocol):
     def grid(self, f: Callable, axes: tuple[np.ndarray, ...], spec: Spec, block: GridBlock, *, indexing: str) -> None:
         """The gradient at every point of the grid ``np.meshgrid(*axes, indexing=indexing)``."""
 
-    def hessian(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray) -> None:
-        """The Hessian of ``f`` at every row of ``points``."""
+    def hessian(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray, *,
+                errors: np.ndarray | None = None) -> None:
+        """The Hessian of ``f`` at every row of ``points`` (and Richardson's error estimates)."""
 
     def jacobian_length(self, f: Callable, points: np.ndarray, spec: Spec) -> int:
         """``m``, the number of components of the vector function ``f``."""

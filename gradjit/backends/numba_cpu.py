@@ -45,11 +45,12 @@ from ..stencils.formulas import (
     central_column,
     complex_step_column,
     complex_step_entry,
-    hessian_entry,
     one_sided_column,
     one_sided_entry,
 )
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
+from ..stencils.second import bounded_hessian_entry, bounded_richardson_second_entry, second_entry
+from ..stencils.weights import central_weights, one_sided_second_weights, one_sided_weights, second_weights
 from . import GridBlock
 from ._common import grid_points, vector_length, write_block
 from ._compiled import STACK_D, VECTOR_D, compiled_actual_step, load_point, stack_buffer, stencil_entry
@@ -271,14 +272,22 @@ def _coordinate_items(call, *, method: str, bounded: bool, weights: tuple, one_s
 
 
 @per_owner
-def _hessian_items(call):
+def _hessian_items(call, *, method: str, bounded: bool, order: int):
+    """Item = (point i, pair p), pairs (j, k), j <= k, listed in ``inputs.pairs``: one
+    Hessian entry each, written to both places, by the central stencil of ``order``
+    (:func:`second_entry`, :func:`bounded_hessian_entry` with bounds) or Richardson
+    (its error estimates into ``inputs.errors``)."""
+    second, central, one_sided = second_weights(order), central_weights(order), one_sided_weights(order)
+    one_sided_second = one_sided_second_weights(order)
+    table_size = RICHARDSON_TABLE_SIZE if method == "richardson" else 0
+
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
-        # Item = (point i, pair p) with pairs (j, k), j <= k, listed in inputs.pairs.
         x, out, steps, scaled, pairs = inputs.x, inputs.out, inputs.steps, inputs.scaled, inputs.pairs
         d = steps.size
         n_pairs = pairs.size // 2
         buf = np.empty(d)
+        table = np.empty(table_size)
         point, center = -1, 0.0
         for item in range(start, stop):
             i = item // n_pairs
@@ -290,7 +299,16 @@ def _hessian_items(call):
             j, k = pairs[2 * p], pairs[2 * p + 1]
             hj = compiled_actual_step(buf[j], steps[j], scaled)
             hk = compiled_actual_step(buf[k], steps[k], scaled)
-            value = hessian_entry(call, args, buf, j, k, hj, hk, center)
+            if method == "richardson":  # the box is unbounded without bounds: every step fits
+                value, error = bounded_richardson_second_entry(call, args, buf, j, k, hj, hk, inputs.lower, inputs.upper,
+                                                               center, table)
+                inputs.errors[i * d * d + j * d + k] = error
+                inputs.errors[i * d * d + k * d + j] = error
+            elif bounded:
+                value = bounded_hessian_entry(call, args, buf, j, k, hj, hk, inputs.lower, inputs.upper, second, central,
+                                              one_sided, one_sided_second, center)
+            else:
+                value = second_entry(call, args, buf, j, k, hj, hk, second, center)
             out[i * d * d + j * d + k] = value
             out[i * d * d + k * d + j] = value  # symmetric by construction
 
@@ -433,16 +451,18 @@ def _pairs(d: int) -> np.ndarray:
     return np.ascontiguousarray(np.stack([j, k], axis=1).reshape(-1), dtype=np.int64)
 
 
-def hessian(f, points: np.ndarray, spec, out: np.ndarray) -> None:
-    """The Hessian at every row of ``points`` (N, d) into ``out`` (N, d, d)."""
+def hessian(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
+    """The Hessian at every row of ``points`` (N, d) into ``out`` (N, d, d); Richardson's
+    error estimates into ``errors`` (N, d, d)."""
     n, d = points.shape
     pairs = _pairs(d)
     n_items = n * (pairs.size // 2)
     if n_items == 0:
         return
     compiled = compiled_call(f, spec.args, points=points)
-    inputs = _items_inputs(points, out, spec, pairs=pairs)
-    _launch_on_tier(compiled, spec, _tiers.kernel(_hessian_items), inputs, _ITEMS_TYPE, n_items, 4 * n_items * d)
+    inputs = _items_inputs(points, out, spec, pairs=pairs, errors=_EMPTY if errors is None else errors.reshape(-1))
+    make = _tiers.kernel(_hessian_items, method=spec.formula, bounded=spec.bounded, order=spec.order)
+    _launch_on_tier(compiled, spec, make, inputs, _ITEMS_TYPE, n_items, spec.hessian_evaluations * n_items * d)
 
 
 def jacobian_length(f, points: np.ndarray, spec) -> int:

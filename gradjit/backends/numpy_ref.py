@@ -23,12 +23,12 @@ from ..stencils.formulas import (
     central_entry,
     complex_step_column,
     complex_step_entry,
-    hessian_entry,
     one_sided_column,
     one_sided_entry,
 )
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
-from ..stencils.weights import actual_step
+from ..stencils.second import bounded_hessian_entry, bounded_richardson_second_entry, second_entry
+from ..stencils.weights import actual_step, central_weights, one_sided_second_weights, one_sided_weights, second_weights
 from . import GridBlock
 from ._common import grid_points, vector_length, write_block
 
@@ -171,16 +171,30 @@ def _batched_values(f: Callable, points: np.ndarray, args: tuple, n: int) -> np.
     return values
 
 
-def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
-    """The Hessian of ``f`` at every row of ``points`` (N, d) into ``out`` (N, d, d), entry by entry."""
-    call, steps, scaled, args = _scalar_call(f), spec.steps, spec.scaled, spec.args
+def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
+    """The Hessian of ``f`` at every row of ``points`` (N, d) into ``out`` (N, d, d), entry by
+    entry; Richardson's error estimates into ``errors`` (N, d, d)."""
+    call, steps, scaled, args, lower, upper = _scalar_call(f), spec.steps, spec.scaled, spec.args, spec.lower, spec.upper
+    order = spec.order
+    second, central, one_sided = second_weights(order), central_weights(order), one_sided_weights(order)
+    one_sided_second = one_sided_second_weights(order)
+    table = np.empty(RICHARDSON_TABLE_SIZE)
     pairs = list(zip(*np.triu_indices(points.shape[1])))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points):
             center = call(x, args)
             for j, k in pairs:
                 hj, hk = actual_step(x[j], steps[j], scaled), actual_step(x[k], steps[k], scaled)
-                out[i, j, k] = out[i, k, j] = hessian_entry(call, args, x, j, k, hj, hk, center)
+                if spec.formula == "richardson":
+                    value, errors[i, j, k] = bounded_richardson_second_entry(call, args, x, j, k, hj, hk, lower, upper,
+                                                                             center, table)
+                    errors[i, k, j] = errors[i, j, k]
+                elif spec.bounded:
+                    value = bounded_hessian_entry(call, args, x, j, k, hj, hk, lower, upper, second, central, one_sided,
+                                                  one_sided_second, center)
+                else:
+                    value = second_entry(call, args, x, j, k, hj, hk, second, center)
+                out[i, j, k] = out[i, k, j] = value
 
 
 def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:

@@ -8,6 +8,8 @@ The package has one module per concern:
 :mod:`~gradjit.stencils.formulas`
     The difference formulas: one derivative entry at one point, written once
     and run by the NumPy reference and compiled into every kernel.
+:mod:`~gradjit.stencils.second`
+    The Hessian's entries: central orders 2 to 8, next to a bound, Richardson.
 :mod:`~gradjit.stencils.richardson`
     Richardson extrapolation over a geometric sequence of steps.
 :mod:`~gradjit.stencils.bounds`
@@ -37,8 +39,11 @@ from .weights import (
     ORDERS,
     central_weights,
     default_step,
+    hessian_step,
+    one_sided_second_weights,
     one_sided_step,
     one_sided_weights,
+    second_weights,
 )
 
 __all__ = [
@@ -53,6 +58,9 @@ __all__ = [
     "Method",
     "central_weights",
     "default_step",
+    "hessian_step",
+    "one_sided_second_weights",
     "one_sided_step",
     "one_sided_weights",
+    "second_weights",
 ]

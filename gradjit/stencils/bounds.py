@@ -14,7 +14,7 @@ from numba.extending import register_jitable
 from .formulas import central_column, central_entry, one_sided_column, one_sided_entry
 from .richardson import RICHARDSON_MIN_STEPS, RICHARDSON_RATIO, RICHARDSON_STEPS, richardson_entry
 
-__all__ = ["bounded_column", "bounded_entry", "bounded_richardson_entry", "choose_side", "stencil_fits"]
+__all__ = ["bounded_column", "bounded_entry", "bounded_richardson_entry", "choose_side", "fitting_steps", "stencil_fits"]
 
 
 @register_jitable
@@ -65,11 +65,12 @@ def bounded_entry(call, args, x, j, s, lower, upper, weights, one_sided):
 
 
 @register_jitable
-def _fitting_steps(x0, s, direction, lower, upper):
-    """``(base, count)``: the tail of the steps ``s * RICHARDSON_RATIO**i`` that fit
-    inside ``[lower, upper]`` (the steps shrink, so once one fits the rest do)."""
+def fitting_steps(x0, s, direction, lower, upper, reach):
+    """``(base, count)``: the tail of the steps ``s * RICHARDSON_RATIO**i`` whose stencils,
+    reaching ``reach`` steps from ``x0``, fit inside ``[lower, upper]`` (the steps
+    shrink, so once one fits the rest do)."""
     first = 0
-    while first < RICHARDSON_STEPS and not stencil_fits(x0, s, direction, 1, lower, upper):
+    while first < RICHARDSON_STEPS and not stencil_fits(x0, s, direction, reach, lower, upper):
         s *= RICHARDSON_RATIO
         first += 1
     return s, RICHARDSON_STEPS - first
@@ -87,17 +88,17 @@ def bounded_richardson_entry(call, args, x, j, s, lower, upper, center, table):
     that vary on that scale, such as log x near 0). ``(nan, inf)`` where there is no
     room at all."""
     x0 = x[j]
-    base, count = _fitting_steps(x0, s, 0, lower, upper)
+    base, count = fitting_steps(x0, s, 0, lower, upper, 1)
     if count >= RICHARDSON_MIN_STEPS:
         return richardson_entry(call, args, x, j, base, count, 0, center, table)
     down, up = x0 - lower, upper - x0
     direction = 1 if up >= down else -1
-    base, count = _fitting_steps(x0, s, direction, lower, upper)
+    base, count = fitting_steps(x0, s, direction, lower, upper, 1)
     if count < RICHARDSON_MIN_STEPS:
-        base, count = _fitting_steps(x0, max(down, up), direction, lower, upper)
+        base, count = fitting_steps(x0, max(down, up), direction, lower, upper, 1)
     one_sided, one_sided_error = richardson_entry(call, args, x, j, base, count, direction, center, table)
     if min(down, up) > 0.0:
-        base, count = _fitting_steps(x0, min(down, up), 0, lower, upper)
+        base, count = fitting_steps(x0, min(down, up), 0, lower, upper, 1)
         central, central_error = richardson_entry(call, args, x, j, base, count, 0, center, table)
         if central_error < one_sided_error:
             return central, central_error

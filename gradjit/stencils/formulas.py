@@ -13,7 +13,7 @@ from numba.extending import register_jitable
 
 from ..errors import ObjectiveError
 
-__all__ = ["central_column", "central_entry", "complex_step_column", "complex_step_entry", "hessian_entry", "one_sided_column",
+__all__ = ["central_column", "central_entry", "complex_step_column", "complex_step_entry", "one_sided_column",
            "one_sided_entry"]
 
 
@@ -57,41 +57,6 @@ def complex_step_entry(call, args, x, j, step, scaled):
     return value.imag / h
 
 
-
-@register_jitable
-def hessian_entry(call, args, x, j, k, hj, hk, center):
-    """Entry ``(j, k)`` of the Hessian at ``x`` by central second differences.
-
-    ``call(x, args)`` evaluates f; ``center`` is ``f(x)``; ``hj``, ``hk`` are the
-    steps actually taken (:func:`actual_step`). ``x`` is perturbed in place and
-    restored exactly. The diagonal is ``(f(x + h e_j) - 2 f(x) + f(x - h e_j)) / h**2``;
-    an off-diagonal entry is the four-point cross difference divided by
-    ``4 hj hk``, symmetric in ``j`` and ``k``. Compiled by Numba for the kernels
-    and run as it is by the NumPy reference: the one home of the formula.
-    """
-    xj = x[j]
-    if j == k:
-        x[j] = xj + hj
-        plus = call(x, args)
-        x[j] = xj - hj
-        minus = call(x, args)
-        x[j] = xj
-        return (plus - 2.0 * center + minus) / (hj * hj)
-    xk = x[k]
-    x[j] = xj + hj
-    x[k] = xk + hk
-    plus_plus = call(x, args)
-    x[k] = xk - hk
-    plus_minus = call(x, args)
-    x[j] = xj - hj
-    minus_minus = call(x, args)
-    x[k] = xk + hk
-    minus_plus = call(x, args)
-    x[j] = xj
-    x[k] = xk
-    return ((plus_plus - plus_minus) - (minus_plus - minus_minus)) / (4.0 * hj * hk)
-
-
 @register_jitable
 def central_column(call, args, x, j, h, weights, column):
     """Column ``j`` of the Jacobian of a vector function at ``x`` into ``column`` (length m).
@@ -99,7 +64,7 @@ def central_column(call, args, x, j, h, weights, column):
     ``call(x, args)`` returns F(x), a 1-D array; ``h`` is the step actually
     taken; the central stencil with ``weights`` is applied to every component
     at once. ``x`` is perturbed in place and restored exactly. Shared by the
-    kernels and the NumPy reference like :func:`hessian_entry`.
+    kernels and the NumPy reference like :func:`central_entry`.
     """
     x0 = x[j]
     for r in range(column.shape[0]):

@@ -6,7 +6,7 @@ import numpy as np
 from numba.extending import register_jitable
 
 __all__ = ["RICHARDSON_BASE", "RICHARDSON_LEVELS", "RICHARDSON_RATIO", "RICHARDSON_STEPS", "RICHARDSON_TABLE_SIZE",
-           "richardson_entry"]
+           "extend_tableau", "richardson_entry"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -60,17 +60,19 @@ KINK_DISAGREEMENT = 10.0
 RICHARDSON_MAX_SKIPPED = 60
 
 
-def _noise_gains(r: float, one_sided: bool) -> np.ndarray:
+def _noise_gains(r: float, one_sided: bool, power: int = 1) -> np.ndarray:
     """``G_k`` per level ``k``: the rounding error of ``T_k(i)`` in units of
-    ``eps |f| / h_i``. ``T_k(i) = Σ_m w_m D(h_(i-k+m))`` and ``D(h)``'s rounding
-    is ``eps |f| / h`` (central; twice that one-sided), so ``G_k = Σ_m |w_m| h_i / h_(i-k+m)``."""
+    ``eps |f| / h_i**power``. ``T_k(i) = Σ_m w_m D(h_(i-k+m))`` and ``D(h)``'s rounding
+    is ``eps |f| / h**power`` (first differences, power 1: central; twice that one-sided;
+    second differences, power 2, carry their own factor in the rounding term), so
+    ``G_k = Σ_m |w_m| (h_i / h_(i-k+m))**power``."""
     gains = np.empty(RICHARDSON_LEVELS + 1)
     weights = np.array([1.0])
     for k in range(RICHARDSON_LEVELS + 1):
         if k:
             c = 1.0 / (r**k - 1.0)
             weights = np.concatenate([[0.0], (1.0 + c) * weights]) - np.concatenate([c * weights, [0.0]])
-        gains[k] = np.sum(np.abs(weights) * RICHARDSON_RATIO ** np.arange(k, -1, -1))
+        gains[k] = np.sum(np.abs(weights) * RICHARDSON_RATIO ** (power * np.arange(k, -1, -1)))
     return gains * (2.0 if one_sided else 1.0)
 
 
@@ -80,9 +82,39 @@ _CENTRAL_FACTORS = 1.0 / np.maximum(RICHARDSON_RATIO ** (-2.0 * _LEVELS) - 1.0, 
 _ONE_SIDED_FACTORS = 1.0 / np.maximum(RICHARDSON_RATIO ** (-1.0 * _LEVELS) - 1.0, 1e-300)
 _CENTRAL_GAINS = _noise_gains(RICHARDSON_RATIO**-2, one_sided=False)
 _ONE_SIDED_GAINS = _noise_gains(1.0 / RICHARDSON_RATIO, one_sided=True)
+# The same for second differences (rounding ~ 1 / h**2; gradjit.stencils.second).
+SECOND_CENTRAL_GAINS = _noise_gains(RICHARDSON_RATIO**-2, one_sided=False, power=2)
+SECOND_ONE_SIDED_GAINS = _noise_gains(1.0 / RICHARDSON_RATIO, one_sided=False, power=2)
 
 #: Scratch floats :func:`richardson_entry` needs: the tableau and the inverse steps.
 RICHARDSON_TABLE_SIZE = (RICHARDSON_LEVELS + 2) * RICHARDSON_STEPS
+
+
+@register_jitable
+def extend_tableau(table, i, factors, gains, rounding, best, best_error):
+    """Add step ``i`` to the tableau and return the best ``(candidate, error_estimate)`` so far.
+
+    ``table[i]`` holds the new quotient and ``table[inverse + i]`` the inverse of its
+    step's scale (``1 / |h|``, or ``1 / (hj hk)`` for second differences); ``factors``
+    and ``gains`` are the tableau's factors and rounding gains per level, ``rounding``
+    the rounding term's ``RICHARDSON_ROUNDING eps |f|`` (times the formula's own
+    factor). The candidates and their error estimates are described above. Shared by
+    :func:`richardson_entry` and the Hessian's :func:`gradjit.stencils.second.richardson_second_entry`.
+    """
+    n = RICHARDSON_STEPS
+    inverse = (RICHARDSON_LEVELS + 1) * n
+    for k in range(1, min(i, RICHARDSON_LEVELS) + 1):
+        row, below_row = k * n, (k - 1) * n
+        below = table[below_row + i]
+        value = below + (below - table[below_row + i - 1]) * factors[k]
+        table[row + i] = value
+        if k >= 2 and i >= k + 2:
+            error = (abs(value - table[row + i - 1]) + abs(value - below)
+                     + abs(table[row + i - 1] - table[below_row + i - 1])
+                     + rounding * gains[k] * table[inverse + i])
+            if error < best_error:  # a NaN error never wins
+                best, best_error = value, error
+    return best, best_error
 
 
 @register_jitable
@@ -169,17 +201,7 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
             continue
         table[i] = quotient
         table[inverse + i] = 1.0 / abs(h)
-        for k in range(1, min(i, RICHARDSON_LEVELS) + 1):
-            row, below_row = k * n, (k - 1) * n
-            below = table[below_row + i]
-            value = below + (below - table[below_row + i - 1]) * factors[k]
-            table[row + i] = value
-            if k >= 2 and i >= k + 2:
-                error = (abs(value - table[row + i - 1]) + abs(value - below)
-                         + abs(table[row + i - 1] - table[below_row + i - 1])
-                         + rounding * gains[k] * table[inverse + i])
-                if error < best_error:  # a NaN error never wins
-                    best, best_error = value, error
+        best, best_error = extend_tableau(table, i, factors, gains, rounding, best, best_error)
         # Every later candidate's estimate is at least its rounding term, and those
         # only grow (smaller steps, higher levels' larger gains): once the best beats
         # the smallest of them, no later step can change the result, so stop early.

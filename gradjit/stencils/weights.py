@@ -24,6 +24,7 @@ import numpy as np
 __all__ = [
     "COMPLEX_STEP",
     "HESSIAN_STEP",
+    "HESSIAN_STEP_FACTORS",
     "ONE_SIDED_ORDERS",
     "ONE_SIDED_STEP_FACTORS",
     "ORDERS",
@@ -31,8 +32,11 @@ __all__ = [
     "actual_step",
     "central_weights",
     "default_step",
+    "hessian_step",
+    "one_sided_second_weights",
     "one_sided_step",
     "one_sided_weights",
+    "second_weights",
 ]
 
 #: The supported (even) orders of the central stencils.
@@ -134,12 +138,102 @@ def actual_step(x, h, scaled):
     return (x + h * scale) - x
 
 
-#: Relative step of the Hessian's second differences: ``eps ** (1/4)``, about 1.2e-4.
-#: Their truncation error is about ``h**2 |f^(4)| / 12`` and their rounding error
-#: about ``eps |f| / h**2``; the two balance at ``h ~ eps ** (1/4)``, where both
-#: are about ``sqrt(eps)`` (1e-8) relative to the scale of f.
-HESSIAN_STEP = _EPS**0.25
+@cache
+def _exact_second_weights(order: int) -> tuple[Fraction, ...]:
+    # c_1 .. c_m of (1/h^2) [c_0 f(x) + Σ_k c_k (f(x + k h) + f(x - k h))], c_0 = -2 Σ_k c_k (exact
+    # on constants): exactness on x^(2i), i = 1..m, asks Σ_k c_k 2 k^(2i) = 2 [i == 1].
+    m = order // 2
+    rows = [[Fraction(k ** (2 * i)) for k in range(1, m + 1)] for i in range(1, m + 1)]
+    return _solve_exactly(rows, [Fraction(1 if i == 1 else 0) for i in range(1, m + 1)])
 
+
+@cache
+def second_weights(order: int) -> tuple[float, ...]:
+    """Weights ``c_1 .. c_m`` of the central second difference of the given order.
+
+    ``f''(x) ≈ (1/h**2) Σ_k c_k ((f(x + k h) - f(x)) + (f(x - k h) - f(x)))``,
+    exact for polynomials of degree ``order + 1``; truncation error
+    ``O(h**order f^(order+2))``. Order 2 is ``(1,)``, order 4 ``(4/3, -1/12)``.
+
+    Parameters
+    ----------
+    order : int
+        One of :data:`ORDERS`.
+
+    Returns
+    -------
+    tuple of float
+    """
+    return tuple(float(c) for c in _exact_second_weights(order))
+
+
+@cache
+def _exact_one_sided_second_weights(order: int) -> tuple[Fraction, ...]:
+    # c_0 .. c_(p+1) with Σ_k c_k k^m = 2 [m == 2] for m = 0 .. p+1: f'' exact on degree p + 1.
+    n = order + 2
+    rows = [[Fraction(k) ** m for k in range(n)] for m in range(n)]
+    return _solve_exactly(rows, [Fraction(2 if m == 2 else 0) for m in range(n)])
+
+
+@cache
+def one_sided_second_weights(order: int) -> tuple[float, ...]:
+    """Weights ``c_0 .. c_(p+1)`` of the forward second difference ``f''(x) ≈ (1/h**2) Σ_k c_k f(x + k h)``.
+
+    Error ``O(h**p)``; ``-h`` gives the backward one. Order 1 is ``(1, -2, 1)``.
+    Used by Hessians next to a bound (:func:`gradjit.stencils.second.bounded_hessian_entry`).
+
+    Parameters
+    ----------
+    order : int
+        ``p >= 1``.
+
+    Returns
+    -------
+    tuple of float
+        ``p + 2`` weights.
+    """
+    return tuple(float(c) for c in _exact_one_sided_second_weights(order))
+
+
+#: Safety factors of the Hessian's automatic step, per order (see :func:`hessian_step`).
+HESSIAN_STEP_FACTORS = {2: 1.0, 4: 0.25, 6: 0.1, 8: 0.1}
+
+
+def hessian_step(order: int) -> float:
+    """Relative step ``c_p * eps ** (1 / (p + 2))`` of the Hessian's central stencils when ``h`` is None.
+
+    Parameters
+    ----------
+    order : int
+        ``p``, one of :data:`ORDERS`.
+
+    Returns
+    -------
+    float
+        The step relative to ``max(1, |x_j|)``.
+
+    Notes
+    -----
+    A second difference of order ``p`` has truncation error about
+    ``C h**p |f^(p+2)|`` and rounding error about ``eps |f| / h**2`` (the
+    differences of f are divided by ``h**2``, or ``hj hk`` off the diagonal).
+    They balance at ``h ~ eps ** (1 / (p + 2))``, where the error is about
+    ``eps ** (p / (p + 2))``: 1e-8 for order 2 (``h`` = 1.2e-4), 4e-13 for order 8
+    (``h`` = 0.027 times ``c_8``). Structural zeros (a pair of variables that no
+    term of f couples) have no truncation error at all, only rounding,
+    ``eps |f| / (hj hk)``: the larger steps of the higher orders bring them
+    down with it (order 8 about 1e-12 |f|). The factors
+    :data:`HESSIAN_STEP_FACTORS` were chosen on the test suite (``python
+    benchmarks/accuracy.py``), as :data:`STEP_FACTORS` were.
+    """
+    return HESSIAN_STEP_FACTORS[order] * _EPS ** (1.0 / (order + 2))
+
+
+#: Relative step of the Hessian's order-2 second differences (:func:`hessian_step`
+#: at order 2): ``eps ** (1/4)``, about 1.2e-4, where the truncation error
+#: ``h**2 |f^(4)| / 12`` and the rounding error ``eps |f| / h**2`` are both about
+#: ``sqrt(eps)`` (1e-8) relative to the scale of f.
+HESSIAN_STEP = _EPS**0.25
 
 
 #: Orders of the one-sided (forward and backward) stencils.
