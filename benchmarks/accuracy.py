@@ -17,7 +17,10 @@ d = 5 where the function allows it) at seeded random points, in one run:
   bounds the error;
 * on issue 15's Hessian suite (:func:`gradjit.problems.hessian_cases`: the nine
   functions at d = 2 and 5 and three outside them), every Hessian method beside
-  ``scipy.differentiate.hessian`` and ``numdifftools.Hessian``.
+  ``scipy.differentiate.hessian`` and ``numdifftools.Hessian``;
+* on issue 15's scale suite (the suite's functions of ``y = s x``, s = 1e-6, 1,
+  1e6), the relative error of each method with and without ``x_scale``, beside
+  the peers' defaults.
 
 Competitors, when installed (``pip install numdifftools``; SciPy >= 1.15 for
 ``scipy.differentiate``): ``numdifftools.Gradient`` (Richardson extrapolation,
@@ -33,6 +36,7 @@ import importlib.util
 import time
 from collections.abc import Callable
 
+import numba
 import numpy as np
 
 import gradjit
@@ -131,6 +135,7 @@ def main() -> None:
         print(f"  {r['method']}: {r['worst']:.1e} ({r['worst_at']}); {r['above_target']} of {r['entries']} above")
     kinks(options.seed)
     hessians(options.points, options.slow_points, options.seed)
+    units(options.points, options.slow_points, options.seed)
 
 
 def _table(rows: list[dict]) -> None:
@@ -222,6 +227,83 @@ def hessians(points: int, slow_points: int, seed: int) -> None:
     if importlib.util.find_spec("numdifftools") is not None:
         rows.append(hessian_measure("numdifftools.Hessian (a call per point)", numdifftools_hessian, slow_points, seed, True))
     _table(rows)
+
+
+# ------------------------------------------------------------------ units
+
+
+def _in_units(problem):
+    """``(f_s, batched_s)``: the problem as a function of ``y = s x`` (``s`` an argument)."""
+    inner = numba.njit(problem.f)
+
+    def in_units(y, s):
+        return inner(y / s)
+
+    return in_units, lambda Y, s: problem.batched(Y / s)
+
+
+def scale_measure(label: str, run: Callable, points: int, seed: int) -> list[str]:
+    """Per unit ``s``: the relative errors of ``run(f_s, batched_s, s * X, s) * s`` against the
+    exact gradient of the suite (d = 2 and 5), median, 99th percentile and worst."""
+    cells = []
+    for s in UNITS:
+        errors = []
+        for problem, X, exact in _cases(points, seed):
+            f, batched = _in_units(problem)
+            found = run(f, batched, s * X, s) * s
+            errors.append((np.abs(found - exact) / np.maximum(1.0, np.abs(exact))).ravel())
+        e = np.concatenate(errors)
+        cells.append(f"{np.median(e):.0e} / {np.quantile(e, 0.99):.0e} / {e.max():.0e}")
+    return [label, *cells]
+
+
+#: The units of the scale suite: x measured in units of 1/s.
+UNITS = (1e-6, 1.0, 1e6)
+
+
+def scale_runs() -> list[tuple[str, Callable]]:
+    runs = []
+    for name, options in (("central, order 2", {}), ("central, order 8", {"order": 8}),
+                          ("richardson", {"method": "richardson"})):
+        for x_scale in (None, "auto", "s"):
+            label = f"gradjit {name}, x_scale={'s' if x_scale == 's' else repr(x_scale)}"
+            runs.append((label, lambda f, b, Y, s, o=options, x=x_scale: gradjit.gradient(
+                f, Y, args=(s,), x_scale=s if x == "s" else x, **o)))
+    return runs
+
+
+def scipy_units(f, batched, Y, s):
+    from scipy.differentiate import jacobian
+
+    d = Y.shape[1]
+
+    def vectorised(yi):
+        flat = np.moveaxis(yi, 0, -1).reshape(-1, d)
+        return batched(flat, s).reshape(yi.shape[1:])
+
+    return jacobian(vectorised, Y.T).df.T
+
+
+def numdifftools_units(f, batched, Y, s):
+    import numdifftools as nd
+
+    gradient = nd.Gradient(lambda y: batched(y[None], s)[0])
+    return np.array([gradient(y) for y in Y])
+
+
+def units(points: int, slow_points: int, seed: int) -> None:
+    """Issue 15's scale suite: the suite's functions of ``y = s x`` for ``s`` = 1e-6, 1, 1e6."""
+    print("\nUnits: the suite as functions of y = s x; relative error of the gradient (times s) "
+          "median / 99th percentile / worst")
+    print("| method | " + " | ".join(f"s = {s:g}" for s in UNITS) + " |")
+    print("|---|" + "---|" * len(UNITS))
+    rows = [scale_measure(label, run, points, seed) for label, run in scale_runs()]
+    if importlib.util.find_spec("scipy.differentiate") is not None:
+        rows.append(scale_measure("scipy.differentiate.jacobian (defaults)", scipy_units, points, seed))
+    if importlib.util.find_spec("numdifftools") is not None:
+        rows.append(scale_measure("numdifftools.Gradient (defaults)", numdifftools_units, slow_points, seed))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
 
 
 if __name__ == "__main__":

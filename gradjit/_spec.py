@@ -9,6 +9,7 @@ calling the public functions (and their checks) again.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numba
@@ -41,9 +42,11 @@ class Spec(NamedTuple):
         The one-sided weights of the same order, used next to a bound by
         bounded central stencils.
     steps : ndarray, shape (d,)
-        The step per coordinate: relative (times ``max(1, |x_j|)``) when
-        ``scaled``, else absolute.
-    scaled : bool
+        The step per coordinate: relative (times ``max(typical_j, |x_j|)``) or,
+        where ``typical_j < 0``, absolute (:func:`~gradjit.stencils.weights.actual_step`).
+    typical : ndarray, shape (d,)
+        The typical magnitude of each coordinate (``x_scale=``, 1 by default);
+        -1 for absolute steps (``h=`` given).
     lower, upper : ndarray, shape (d,)
         The box f may be evaluated in (``-inf``, ``inf`` when unbounded).
     bounded : bool
@@ -66,7 +69,7 @@ class Spec(NamedTuple):
     weights: tuple[float, ...]
     one_sided: tuple[float, ...]
     steps: np.ndarray
-    scaled: bool
+    typical: np.ndarray
     lower: np.ndarray
     upper: np.ndarray
     bounded: bool
@@ -83,6 +86,11 @@ class Spec(NamedTuple):
         if self.bounded and self.method.formula == "central":
             return max(len(self.one_sided), 2 * len(self.weights))
         return self.method.evaluations(self.order)
+
+    @property
+    def scaled(self) -> bool:
+        """Whether the steps are relative (the automatic rule), not absolute."""
+        return not (self.typical.size and self.typical[0] < 0)
 
     @property
     def hessian_evaluations(self) -> int:
@@ -136,6 +144,7 @@ def resolve(
     scalar_input: bool = False,
     jit: Any = None,
     names: dict[str, str] | None = None,
+    x_scale: Any = None,
 ) -> Spec:
     """Validate the options of one differentiation in ``d`` variables and freeze them.
 
@@ -144,7 +153,8 @@ def resolve(
     an ``(N, d)`` array, must lie inside ``bounds`` when those are given (a
     grid passes its two corners, :func:`gradjit._validation.grid_corners`).
     ``names`` renames options in messages (``minimize`` calls ``method``
-    ``difference`` and ``bounds`` ``box``).
+    ``difference`` and ``bounds`` ``box``). ``x_scale`` (:func:`gradjit._validation.x_scale`)
+    is the typical magnitude of each coordinate; ``"auto"`` reads it from ``points``.
     """
     names = {"method": "method", "bounds": "bounds", **(names or {})}
     row = check.method(method, _ALLOWED[kind], kind if kind in ("hessian", "jacobian") else "", name=names["method"])
@@ -164,6 +174,17 @@ def resolve(
     lower, upper = check.bounds(bounds, np.empty((0, d)) if points is None else points, name=names["bounds"])
     relative = hessian_step(stencil_order) if kind == "hessian" and row.formula == "central" else row.relative_step(stencil_order)
     steps, scaled = check.steps(h, d, relative)
+    if not scaled and x_scale is not None:
+        raise OptionError("x_scale= sets the scale of the automatic steps; with h= the steps are absolute: give one or the other.")
+    typical = check.x_scale(x_scale, d, points) if scaled else _absolute(d)
+    if row.formula != "one-sided" and not scaled:
+        steps = np.abs(steps)  # the symmetric stencils ignore the sign of h
     one_sided = one_sided_weights(stencil_order)  # of the same order: the side a bounded central stencil turns to
-    return Spec(row, stencil_order, row.weights(stencil_order), one_sided, steps, scaled, lower, upper, bounds is not None,
+    return Spec(row, stencil_order, row.weights(stencil_order), one_sided, steps, typical, lower, upper, bounds is not None,
                 chosen, n_threads, arguments, bool(vectorized), bool(scalar_input), tier)
+
+
+@lru_cache(maxsize=256)
+def _absolute(d: int) -> np.ndarray:
+    # typical = -1: the steps are absolute (made once per d; the kernels only read it).
+    return np.full(d, -1.0)

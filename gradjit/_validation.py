@@ -90,10 +90,11 @@ def method(value: Any, allowed: Sequence[str] | None = None, what: str = "", nam
 
 
 def steps(h: Any, d: int, relative: float) -> tuple[np.ndarray, bool]:
-    """The step per coordinate and whether it scales with ``max(1, |x_j|)``.
+    """The step per coordinate and whether it scales with ``max(typical_j, |x_j|)``.
 
     ``None`` gives the automatic ``relative`` step; a number or an array of
-    shape ``(d,)`` gives absolute steps.
+    shape ``(d,)`` gives absolute steps, of either sign (a one-sided method
+    steps toward the sign; the symmetric stencils ignore it).
     """
     if h is None:
         return _relative_steps(d, relative), True
@@ -107,9 +108,46 @@ def steps(h: Any, d: int, relative: float) -> tuple[np.ndarray, bool]:
         arr = np.full(d, float(arr))
     elif arr.shape != (d,):
         raise StepError(f"h must be a float or an array of shape ({d},) (one step per coordinate); got shape {arr.shape}.")
-    if not np.all(np.isfinite(arr) & (arr > 0)):
-        raise StepError(f"every step h must be finite and > 0; got {h!r}.")
+    if not np.all(np.isfinite(arr) & (arr != 0)):
+        raise StepError(f"every step h must be finite and nonzero; got {h!r}.")
     return np.array(arr, dtype=np.float64, order="C"), False
+
+
+def x_scale(value: Any, d: int, points: np.ndarray | None) -> np.ndarray:
+    """The typical magnitude of each coordinate (``x_scale=``), for the automatic steps
+    ``relative * max(typical_j, |x_j|)``: 1 for ``None``; a positive number or an array of
+    shape ``(d,)`` as given; ``"auto"``: the largest finite ``|x_j|`` over ``points`` (N, d),
+    or where a coordinate is 0 at every point the largest ``|x|`` of any coordinate
+    (1 if every coordinate is 0 or there are no points)."""
+    if value is None:
+        return _typical_ones(d)
+    if isinstance(value, str):
+        if value != "auto":
+            raise StepError(f"x_scale must be None, 'auto', a positive float or an array of shape ({d},); got {value!r}.")
+        magnitudes = np.zeros(d) if points is None or points.size == 0 else np.abs(np.where(np.isfinite(points), points, 0.0))
+        per_coordinate = magnitudes.max(axis=0) if magnitudes.ndim == 2 else magnitudes
+        largest = float(per_coordinate.max()) if per_coordinate.size else 0.0
+        fallback = largest if largest > 0.0 else 1.0
+        return np.ascontiguousarray(np.where(per_coordinate > 0.0, per_coordinate, fallback), dtype=np.float64)
+    if isinstance(value, bool):
+        raise StepError(f"x_scale must be None, 'auto', a positive float or an array of shape ({d},); got {value!r}.")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise StepError(f"x_scale must be None, 'auto', a positive float or an array of shape ({d},); got {value!r}.") from None
+    if arr.ndim == 0:
+        arr = np.full(d, float(arr))
+    elif arr.shape != (d,):
+        raise StepError(f"x_scale must be a float or an array of shape ({d},) (one scale per coordinate); got shape {arr.shape}.")
+    if not np.all(np.isfinite(arr) & (arr > 0)):
+        raise StepError(f"every x_scale must be finite and > 0; got {value!r}.")
+    return np.array(arr, dtype=np.float64, order="C")
+
+
+@lru_cache(maxsize=256)
+def _typical_ones(d: int) -> np.ndarray:
+    # The default typical magnitude, shared like _unbounded's arrays (the kernels only read it).
+    return np.ones(d)
 
 
 @lru_cache(maxsize=256)

@@ -36,6 +36,7 @@ def gradient(
     full_output: bool = False,
     bounds: Any = None,
     dtype: Any = None,
+    x_scale: Any = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     r"""Finite-difference gradient of a scalar function at one point or a batch of points.
 
@@ -54,8 +55,10 @@ def gradient(
     args : tuple, optional
         Extra arguments passed unchanged to ``f`` (data arrays, parameters).
     h : float, array of shape (d,), or None, optional
-        Absolute step(s). ``None`` (default) uses the method's automatic step
-        times ``max(1, |x_j|)`` at each point: for central stencils
+        Absolute step(s), nonzero: one-sided methods step toward each
+        coordinate's sign, the symmetric stencils ignore it. ``None`` (default)
+        uses the method's automatic step times ``max(1, |x_j|)`` at each point
+        (``max(x_scale_j, |x_j|)`` with ``x_scale``): for central stencils
         ``c_p * eps**(1/(p+1))`` with ``p = order`` and the safety factor
         ``c_p`` of :data:`gradjit.stencils.weights.STEP_FACTORS` (see Notes and
         :func:`gradjit.stencils.default_step`).
@@ -116,6 +119,15 @@ def gradient(
         is float64, or ``out``'s dtype if ``out`` is given. The arithmetic is
         float64 whatever ``x``'s dtype: float32 rounds the finished result
         (relative error up to 6e-8), it does not compute in single precision.
+    x_scale : None, "auto", float or array of shape (d,), optional
+        The typical magnitude of each coordinate: the automatic steps are the
+        method's relative step times ``max(x_scale_j, |x_j|)``. ``None``
+        (default) is 1, the rule for variables of order 1 (as scipy's and
+        MATLAB's ``TypicalX`` default); give the scale of the units for
+        variables far from it (``x_scale=1e-6`` for positions near a
+        micrometre in metres). ``"auto"``: the largest ``|x_j|`` over the
+        points (see Notes of :func:`gradjit.stencils.default_step` for when that
+        fails). Not with ``h``, whose steps are absolute.
 
     Returns
     -------
@@ -162,7 +174,7 @@ def gradient(
     check.objective(f)
     points, batch_shape = check.points(x)
     spec = resolve(points.shape[1], method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
-                   threads=threads, args=args, vectorized=vectorized, full_output=full_output, jit=jit)
+                   threads=threads, args=args, vectorized=vectorized, full_output=full_output, jit=jit, x_scale=x_scale)
     return _run.differentiate(f, points, spec, (*batch_shape, points.shape[1]), out=out, full_output=full_output,
                               dtype=dtype)
 
@@ -180,6 +192,7 @@ def derivative(
     full_output: bool = False,
     bounds: Any = None,
     jit: str | None = None,
+    x_scale: Any = None,
 ) -> np.ndarray | np.float64 | tuple:
     """Derivative of a function of one variable, elementwise.
 
@@ -190,9 +203,10 @@ def derivative(
         ``method="complex"``).
     x : float or array_like
         The point(s); the derivative is taken at each element independently.
-    args, h, order, backend, threads, method, full_output, bounds, jit
-        As in :func:`gradient` (``h`` is a positive float or None; ``bounds``
-        a pair of numbers).
+    args, h, order, backend, threads, method, full_output, bounds, jit, x_scale
+        As in :func:`gradient` (``h`` is a nonzero float or None; ``bounds``
+        a pair of numbers; ``x_scale`` a positive float or ``"auto"``, the
+        largest ``|x|`` of the elements).
 
     Returns
     -------
@@ -215,7 +229,7 @@ def derivative(
     values = check.as_float_array(x, "x")
     points = values.reshape(-1, 1)
     spec = resolve(1, method=method, order=order, h=h, bounds=bounds, points=points, backend=backend, threads=threads,
-                   args=args, full_output=full_output, scalar_input=True, jit=jit)
+                   args=args, full_output=full_output, scalar_input=True, jit=jit, x_scale=x_scale)
     found = _run.differentiate(f, points, spec, values.shape, full_output=full_output)
     return (found[0][()], found[1][()]) if full_output else found[()]
 
@@ -236,6 +250,7 @@ def grid_gradient(
     method: str = "central",
     bounds: Any = None,
     jit: str | None = None,
+    x_scale: Any = None,
 ) -> Any:
     """The gradient at every point of the grid spanned by ``axes``, never materialised.
 
@@ -249,8 +264,9 @@ def grid_gradient(
     indexing : {"xy", "ij"}, optional
         As in :func:`numpy.meshgrid`: with ``"xy"`` (default) and d >= 2 the
         first two grid dimensions are ``(len(axes[1]), len(axes[0]))``.
-    args, h, order, backend, threads, method, bounds, jit
-        As in :func:`gradient` (every grid point must lie inside ``bounds``).
+    args, h, order, backend, threads, method, bounds, jit, x_scale
+        As in :func:`gradient` (every grid point must lie inside ``bounds``;
+        ``x_scale="auto"`` reads the largest ``|x_j|`` from the axes).
         Central differences without bounds run on the grid kernel, which never
         builds the grid's points; the other methods evaluate each slab's
         points as a batch (two more slab-sized arrays).
@@ -305,14 +321,14 @@ def grid_gradient(
     axes = check.axes(axes)
     indexing = check.indexing(indexing)
     storage = check.result_dtype(dtype)
-    corners = None if bounds is None else check.grid_corners(axes)
+    corners = check.grid_corners(axes)
     spec = resolve(len(axes), kind="grid", method=method, order=order, h=h, bounds=bounds, points=corners, backend=backend,
-                   threads=threads, args=args, jit=jit)
+                   threads=threads, args=args, jit=jit, x_scale=x_scale)
     return _run.grid(f, axes, indexing, spec, out=out, dtype=storage, progress=progress)
 
 
 #: The options :func:`jac` passes on to :func:`gradient`.
-JAC_OPTIONS = ("h", "order", "backend", "threads", "method", "bounds", "jit")
+JAC_OPTIONS = ("h", "order", "backend", "threads", "method", "bounds", "jit", "x_scale")
 
 
 def jac(f: Callable[..., float], **gradient_options: Any) -> Callable[..., np.ndarray]:
@@ -323,8 +339,9 @@ def jac(f: Callable[..., float], **gradient_options: Any) -> Callable[..., np.nd
     f : callable
         ``f(x, *args) -> float``.
     **gradient_options
-        ``h``, ``order``, ``backend``, ``threads``, ``method`` or ``bounds``, as
-        in :func:`gradient`.
+        ``h``, ``order``, ``backend``, ``threads``, ``method``, ``bounds``,
+        ``jit`` or ``x_scale``, as in :func:`gradient` (``x_scale="auto"``
+        reads the scale from the first point scipy passes).
 
     Returns
     -------

@@ -27,6 +27,7 @@ def hessian(
     full_output: bool = False,
     bounds: Any = None,
     jit: str | None = None,
+    x_scale: Any = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The Hessian of a scalar function at one point or a batch of points.
 
@@ -36,11 +37,11 @@ def hessian(
         ``f(x, *args) -> float``, as for :func:`gradjit.gradient`.
     x : array_like, shape (d,), (N, d) or (..., d)
         The point(s).
-    args, backend, threads, jit
+    args, backend, threads, jit, x_scale
         As in :func:`gradjit.gradient`.
     h : float, array of shape (d,), or None, optional
         Absolute step(s); ``None`` uses the automatic step times
-        ``max(1, |x_j|)``: ``c_p * eps**(1/(p+2))`` for the central stencils
+        ``max(1, |x_j|)`` (``max(x_scale_j, |x_j|)`` with ``x_scale``): ``c_p * eps**(1/(p+2))`` for the central stencils
         (:func:`gradjit.stencils.hessian_step`: 1.2e-4 at order 2, 6.8e-3 at
         order 8), where truncation and rounding balance; Richardson's largest
         step is ``max(1, |x_j|)`` (``h`` times that when given).
@@ -97,7 +98,7 @@ def hessian(
     points, batch_shape = check.points(x)
     d = points.shape[1]
     spec = resolve(d, kind="hessian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
-                   threads=threads, args=args, full_output=full_output, jit=jit)
+                   threads=threads, args=args, full_output=full_output, jit=jit, x_scale=x_scale)
     shape = (points.shape[0], d, d)
     out = _chunks.new_output(shape)  # d**2 per point grows fast
     errors = _chunks.new_output(shape) if spec.method.error_estimates else None
@@ -121,6 +122,7 @@ def jacobian(
     bounds: Any = None,
     jit: str | None = None,
     dtype: Any = None,
+    x_scale: Any = None,
 ) -> np.ndarray:
     """The Jacobian of a vector function at one point or a batch of points.
 
@@ -131,7 +133,7 @@ def jacobian(
         With ``backend="numba"`` it must compile in nopython mode.
     x : array_like, shape (d,), (N, d) or (..., d)
         The point(s).
-    args, h, order, backend, threads, bounds, jit
+    args, h, order, backend, threads, bounds, jit, x_scale
         As in :func:`gradjit.gradient`; each column is one stencil applied to
         all m components at once.
     method : {"central", "forward", "backward", "complex"}, optional
@@ -164,7 +166,7 @@ def jacobian(
     storage = np.dtype(np.float64) if dtype is None else check.result_dtype(dtype)
     n, d = points.shape
     spec = resolve(d, kind="jacobian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
-                   threads=threads, args=args, jit=jit)
+                   threads=threads, args=args, jit=jit, x_scale=x_scale)
     m = spec.backend.jacobian_length(F, points, spec)
     out = _chunks.new_output((n, m, d))
     spec.backend.jacobian(F, points, spec, out)

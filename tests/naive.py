@@ -45,9 +45,10 @@ def forward_weights(order: int) -> np.ndarray:
 # Steps -------------------------------------------------------------------------
 
 
-def taken_step(x0: float, step: float, scaled: bool) -> float:
-    """The step f actually sees: (x0 + s) - x0, with s = step * max(1, |x0|) when scaled."""
-    s = step * max(1.0, abs(x0)) if scaled else step
+def taken_step(x0: float, step: float, typical: float) -> float:
+    """The step f actually sees: (x0 + s) - x0, with s = step * max(typical, |x0|) (the
+    coordinate's typical magnitude, 1 by default), or step itself for typical < 0."""
+    s = step * max(typical, abs(x0)) if typical >= 0 else step
     return (x0 + s) - x0
 
 
@@ -60,13 +61,13 @@ def _at(f, x: np.ndarray, j: int, value: float, args: tuple):
 # Gradients ---------------------------------------------------------------------
 
 
-def central(f, X: np.ndarray, steps: np.ndarray, scaled: bool, order: int, args: tuple = ()) -> np.ndarray:
+def central(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, order: int, args: tuple = ()) -> np.ndarray:
     """The central difference of the given order at every row of X (N, d)."""
     w = central_weights(order)
     out = np.empty(X.shape)
     for i, x in enumerate(X):
         for j in range(x.size):
-            h = taken_step(x[j], steps[j], scaled)
+            h = taken_step(x[j], steps[j], typical[j])
             total = 0.0
             for k in range(1, w.size + 1):
                 total += w[k - 1] * (_at(f, x, j, x[j] + k * h, args) - _at(f, x, j, x[j] - k * h, args))
@@ -74,23 +75,23 @@ def central(f, X: np.ndarray, steps: np.ndarray, scaled: bool, order: int, args:
     return out
 
 
-def one_sided(f, X: np.ndarray, steps: np.ndarray, scaled: bool, order: int, direction: float, args: tuple = ()) -> np.ndarray:
+def one_sided(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, order: int, direction: float, args: tuple = ()) -> np.ndarray:
     """Forward (direction +1) or backward (-1) differences of the given order."""
     c = forward_weights(order)
     out = np.empty(X.shape)
     for i, x in enumerate(X):
         for j in range(x.size):
-            h = taken_step(x[j], direction * steps[j], scaled)
+            h = taken_step(x[j], direction * steps[j], typical[j])
             out[i, j] = sum(c[k] * _at(f, x, j, x[j] + k * h, args) for k in range(c.size)) / h
     return out
 
 
-def complex_step(f, X: np.ndarray, steps: np.ndarray, scaled: bool, args: tuple = ()) -> np.ndarray:
+def complex_step(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, args: tuple = ()) -> np.ndarray:
     """Im f(x + i h e_j) / h."""
     out = np.empty(X.shape)
     for i, x in enumerate(X):
         for j in range(x.size):
-            h = steps[j] * max(1.0, abs(x[j])) if scaled else steps[j]
+            h = steps[j] * max(typical[j], abs(x[j])) if typical[j] >= 0 else steps[j]
             out[i, j] = np.imag(_at(f, x.astype(np.complex128), j, x[j] + 1j * h, args)) / h
     return out
 
@@ -141,14 +142,14 @@ def _tableau_entry(f, x, j, fx, base, count, direction, *, ratio, levels, roundi
     return best, best_error
 
 
-def richardson(f, X: np.ndarray, steps: np.ndarray, scaled: bool, *, ratio: float, count: int, levels: int,
+def richardson(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, *, ratio: float, count: int, levels: int,
                rounding: float, args: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
     """Richardson extrapolation of central differences from the taken step down, at every row of X."""
     out, errors = np.empty(X.shape), np.empty(X.shape)
     for i, x in enumerate(X):
         fx = f(x, *args)
         for j in range(x.size):
-            out[i, j], errors[i, j] = _tableau_entry(f, x, j, fx, taken_step(x[j], steps[j], scaled), count, 0, ratio=ratio,
+            out[i, j], errors[i, j] = _tableau_entry(f, x, j, fx, taken_step(x[j], steps[j], typical[j]), count, 0, ratio=ratio,
                                                      levels=levels, rounding=rounding, args=args)
     return out, errors
 
@@ -161,7 +162,7 @@ def _inside(x0, s, direction, lo, hi) -> bool:
     return lo <= x0 + h <= hi
 
 
-def bounded_richardson(f, X: np.ndarray, steps: np.ndarray, scaled: bool, lower: np.ndarray, upper: np.ndarray, *,
+def bounded_richardson(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
                        ratio: float, count: int, levels: int, rounding: float, min_steps: int,
                        args: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
     """Richardson extrapolation that never evaluates f outside [lower, upper], by the rule
@@ -185,7 +186,7 @@ def bounded_richardson(f, X: np.ndarray, steps: np.ndarray, scaled: bool, lower:
                     dropped += 1
                 return s, count - dropped
 
-            s = taken_step(x0, steps[j], scaled)
+            s = taken_step(x0, steps[j], typical[j])
             base, n = fitting(s, 0)
             if n >= min_steps:
                 out[i, j], errors[i, j] = _tableau_entry(f, x, j, fx, base, n, 0, **options)
@@ -208,17 +209,17 @@ def bounded_richardson(f, X: np.ndarray, steps: np.ndarray, scaled: bool, lower:
 # Bounds ------------------------------------------------------------------------
 
 
-def bounded_central(f, X: np.ndarray, steps: np.ndarray, scaled: bool, order: int, lower: np.ndarray, upper: np.ndarray,
+def bounded_central(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, order: int, lower: np.ndarray, upper: np.ndarray,
                     args: tuple = ()) -> np.ndarray:
     """Central differences that never evaluate f outside [lower, upper]: where the
     stencil would cross a bound, the forward (or backward) stencil of the same order
     toward the side with more room, its step shrunk to fit."""
     m, c = order // 2, forward_weights(order)
     out = np.empty(X.shape)
-    central_rows = central(f, X, steps, scaled, order, args)
+    central_rows = central(f, X, steps, typical, order, args)
     for i, x in enumerate(X):
         for j in range(x.size):
-            s = steps[j] * max(1.0, abs(x[j])) if scaled else steps[j]
+            s = steps[j] * max(typical[j], abs(x[j])) if typical[j] >= 0 else steps[j]
             h = (x[j] + s) - x[j]
             if x[j] + m * h <= upper[j] and x[j] - m * h >= lower[j]:
                 out[i, j] = central_rows[i, j]
@@ -238,14 +239,14 @@ def bounded_central(f, X: np.ndarray, steps: np.ndarray, scaled: bool, order: in
 # Second derivatives and vector functions ---------------------------------------
 
 
-def hessian(f, X: np.ndarray, steps: np.ndarray, scaled: bool, args: tuple = ()) -> np.ndarray:
+def hessian(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, args: tuple = ()) -> np.ndarray:
     """Second differences: (f(x+h) - 2 f(x) + f(x-h)) / h^2 on the diagonal, the
     four-point cross difference / (4 hj hk) off it."""
     n, d = X.shape
     out = np.empty((n, d, d))
     for i, x in enumerate(X):
         fx = f(x, *args)
-        h = [taken_step(x[j], steps[j], scaled) for j in range(d)]
+        h = [taken_step(x[j], steps[j], typical[j]) for j in range(d)]
         for j in range(d):
             for k in range(d):
                 if j == k:
@@ -277,20 +278,20 @@ def jacobian(F, X: np.ndarray, gradient, *args) -> np.ndarray:
 # Every method of gradjit.stencils.METHODS, by name -----------------------------
 
 
-def _richardson_values(f, X, steps, scaled, order, args=()):
+def _richardson_values(f, X, steps, typical, order, args=()):
     from gradjit.stencils import richardson as parameters  # the method's parameters, not its formulas
 
-    return richardson(f, X, steps, scaled, ratio=parameters.RICHARDSON_RATIO, count=parameters.RICHARDSON_STEPS,
+    return richardson(f, X, steps, typical, ratio=parameters.RICHARDSON_RATIO, count=parameters.RICHARDSON_STEPS,
                       levels=parameters.RICHARDSON_LEVELS, rounding=parameters.RICHARDSON_ROUNDING, args=args)[0]
 
 
-#: ``GRADIENTS[method](f, X, steps, scaled, order)``: the oracle of each method. The
+#: ``GRADIENTS[method](f, X, steps, typical, order)``: the oracle of each method. The
 #: oracle tests run every method of the table against its entry here, so a new
 #: method without a textbook twin fails them.
 GRADIENTS = {
     "central": central,
-    "forward": lambda f, X, steps, scaled, order, args=(): one_sided(f, X, steps, scaled, order, 1.0, args),
-    "backward": lambda f, X, steps, scaled, order, args=(): one_sided(f, X, steps, scaled, order, -1.0, args),
-    "complex": lambda f, X, steps, scaled, order, args=(): complex_step(f, X, steps, scaled, args),
+    "forward": lambda f, X, steps, typical, order, args=(): one_sided(f, X, steps, typical, order, 1.0, args),
+    "backward": lambda f, X, steps, typical, order, args=(): one_sided(f, X, steps, typical, order, -1.0, args),
+    "complex": lambda f, X, steps, typical, order, args=(): complex_step(f, X, steps, typical, args),
     "richardson": _richardson_values,
 }

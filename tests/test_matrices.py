@@ -109,7 +109,7 @@ BAD = [
     (lambda: gradjit.jacobian(ragged, [[0.0, 1.0], [1.0, 2.0]], backend="numpy"), errors.ObjectiveError, "length 2 at every point"),
     (lambda: gradjit.jacobian(lambda x: np.ones((2, 2)), [1.0, 2.0]), errors.ObjectiveError, "1-D array"),
     (lambda: gradjit.jacobian(F, [1.0, 2.0, 3.0], order=3), errors.OrderError, "order"),
-    (lambda: gradjit.hessian(cubic, [1.0, 2.0, 3.0], h=-1.0), errors.StepError, "h must be finite and > 0|every step h"),
+    (lambda: gradjit.hessian(cubic, [1.0, 2.0, 3.0], h=0.0), errors.StepError, "every step h must be finite and nonzero"),
     (lambda: gradjit.hessian(cubic, 1.0), errors.ShapeError, "scalar"),
     (lambda: gradjit.hessian(lambda x: np.ones(2), [1.0, 2.0]), errors.ObjectiveError, "real scalar"),
 ]

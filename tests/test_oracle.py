@@ -52,7 +52,7 @@ def test_every_method_matches_its_textbook_twin(backend, method, order):
     assert method in naive.GRADIENTS, f"tests/naive.py has no oracle for method {method!r}"
     spec = resolve(3, method=method, order=order)
     got = gradjit.gradient(analytic, POINTS, method=method, order=order, backend=backend)
-    expected = naive.GRADIENTS[method](analytic, POINTS, spec.steps, spec.scaled, order)
+    expected = naive.GRADIENTS[method](analytic, POINTS, spec.steps, spec.typical, order)
     # Rounding of f is amplified by 1/h where values are subtracted (not by the complex step).
     h = spec.steps.min() if METHODS[method].formula in ("central", "one-sided") else 1.0
     assert_matches(got, expected, f_scale(analytic, POINTS), h)
@@ -65,7 +65,7 @@ def test_central_gradient(backend, name, order):
     X = problem.sample(5, 3, seed=order)
     spec = resolve(X.shape[1], order=order)
     got = gradjit.gradient(problem.f, X, order=order, backend=backend)
-    assert_matches(got, naive.central(problem.f, X, spec.steps, spec.scaled, order), f_scale(problem.f, X), spec.steps.min())
+    assert_matches(got, naive.central(problem.f, X, spec.steps, spec.typical, order), f_scale(problem.f, X), spec.steps.min())
 
 
 @pytest.mark.parametrize("method", ["forward", "backward"])
@@ -73,18 +73,18 @@ def test_central_gradient(backend, name, order):
 def test_one_sided_gradient(backend, method, order):
     spec = resolve(3, method=method, order=order)
     got = gradjit.gradient(analytic, POINTS, method=method, order=order, backend=backend)
-    expected = naive.one_sided(analytic, POINTS, spec.steps, spec.scaled, order, -1.0 if method == "backward" else 1.0)
+    expected = naive.one_sided(analytic, POINTS, spec.steps, spec.typical, order, -1.0 if method == "backward" else 1.0)
     assert_matches(got, expected, f_scale(analytic, POINTS), spec.steps.min())
 
 
 def test_complex_step_gradient(backend):
     spec = resolve(3, method="complex")
     got = gradjit.gradient(analytic, POINTS, method="complex", backend=backend)
-    np.testing.assert_allclose(got, naive.complex_step(analytic, POINTS, spec.steps, spec.scaled), rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(got, naive.complex_step(analytic, POINTS, spec.steps, spec.typical), rtol=1e-13, atol=1e-15)
 
 
-def richardson_oracle(f, X, steps, scaled):
-    return naive.richardson(f, X, steps, scaled, ratio=richardson_parameters.RICHARDSON_RATIO,
+def richardson_oracle(f, X, steps, typical):
+    return naive.richardson(f, X, steps, typical, ratio=richardson_parameters.RICHARDSON_RATIO,
                             count=richardson_parameters.RICHARDSON_STEPS, levels=richardson_parameters.RICHARDSON_LEVELS,
                             rounding=richardson_parameters.RICHARDSON_ROUNDING)
 
@@ -95,7 +95,7 @@ def test_richardson_gradient_and_error_estimates(backend, name):
     X = POINTS[:4]
     spec = resolve(3, method="richardson")
     got, errors = gradjit.gradient(f, X, method="richardson", full_output=True, backend=backend)
-    expected, expected_errors = richardson_oracle(f, X, spec.steps, spec.scaled)
+    expected, expected_errors = richardson_oracle(f, X, spec.steps, spec.typical)
     # The same candidate wins on both sides: the results agree to rounding.
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
     # The estimates add differences of nearly equal tableau entries, which round differently.
@@ -108,7 +108,7 @@ def test_bounded_central_gradient(backend, order):
     X = np.array([[-1.0, 0.0, 0.5], [0.999999, 5e-4, -2.0], [0.2, 1e-3, 1.9999999], [0.0, 2e-4, 0.0]])
     spec = resolve(3, order=order, bounds=(lower, upper), points=X)
     got = gradjit.gradient(analytic, X, order=order, bounds=(lower, upper), backend=backend)
-    expected = naive.bounded_central(analytic, X, spec.steps, spec.scaled, order, lower, upper)
+    expected = naive.bounded_central(analytic, X, spec.steps, spec.typical, order, lower, upper)
     assert_matches(got, expected, f_scale(analytic, X), 1e-6, rtol=1e-7)
 
 
@@ -117,7 +117,7 @@ def test_hessian(backend):
     spec = resolve(3, kind="hessian")
     got = gradjit.hessian(analytic, X, backend=backend)
     h = spec.steps.min()
-    np.testing.assert_allclose(got, naive.hessian(analytic, X, spec.steps, spec.scaled), rtol=1e-7,
+    np.testing.assert_allclose(got, naive.hessian(analytic, X, spec.steps, spec.typical), rtol=1e-7,
                                atol=256 * EPS * f_scale(analytic, X) / h**2)
 
 
@@ -125,7 +125,7 @@ def test_hessian(backend):
 def test_jacobian(backend, order):
     spec = resolve(3, order=order)
     got = gradjit.jacobian(vector, POINTS, order=order, backend=backend)
-    expected = naive.jacobian(vector, POINTS, naive.central, spec.steps, spec.scaled, order)
+    expected = naive.jacobian(vector, POINTS, naive.central, spec.steps, spec.typical, order)
     assert_matches(got, expected, 30.0, spec.steps.min())
 
 
@@ -134,7 +134,7 @@ def test_bounded_jacobian(backend):
     X = np.array([[-1.0, 0.0, 0.5], [0.999999, 5e-4, -2.0], [0.2, 1e-3, 1.9999999], [0.0, 2e-4, 0.0]])
     spec = resolve(3, order=4, bounds=(lower, upper), points=X)
     got = gradjit.jacobian(vector, X, order=4, bounds=(lower, upper), backend=backend)
-    expected = naive.jacobian(vector, X, naive.bounded_central, spec.steps, spec.scaled, 4, lower, upper)
+    expected = naive.jacobian(vector, X, naive.bounded_central, spec.steps, spec.typical, 4, lower, upper)
     assert_matches(got, expected, 30.0, 1e-6, rtol=1e-7)
 
 
@@ -144,7 +144,7 @@ def test_bounded_richardson(backend):
     spec = resolve(3, method="richardson", bounds=(lower, upper), points=X)
     got, errors = gradjit.gradient(analytic, X, method="richardson", bounds=(lower, upper), full_output=True, backend=backend)
     expected, expected_errors = naive.bounded_richardson(
-        analytic, X, spec.steps, spec.scaled, lower, upper, ratio=richardson_parameters.RICHARDSON_RATIO,
+        analytic, X, spec.steps, spec.typical, lower, upper, ratio=richardson_parameters.RICHARDSON_RATIO,
         count=richardson_parameters.RICHARDSON_STEPS, levels=richardson_parameters.RICHARDSON_LEVELS,
         rounding=richardson_parameters.RICHARDSON_ROUNDING, min_steps=richardson_parameters.RICHARDSON_MIN_STEPS)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
@@ -160,10 +160,10 @@ def test_jacobian_other_methods(backend, method):
             return complex_vector(x)[r]
 
         if method == "complex":
-            expected = naive.complex_step(component, POINTS, spec.steps, spec.scaled)
+            expected = naive.complex_step(component, POINTS, spec.steps, spec.typical)
             np.testing.assert_allclose(got[:, r], expected, rtol=1e-13, atol=1e-15)
         else:
-            expected = naive.one_sided(component, POINTS, spec.steps, spec.scaled, 2, -1.0 if method == "backward" else 1.0)
+            expected = naive.one_sided(component, POINTS, spec.steps, spec.typical, 2, -1.0 if method == "backward" else 1.0)
             assert_matches(got[:, r], expected, 30.0, spec.steps.min())
 
 
@@ -174,13 +174,13 @@ def test_grid_gradient(backend, method):
     mesh = np.stack([m.ravel() for m in np.meshgrid(*axes, indexing="ij")], axis=-1)
     spec = resolve(3, method=method)
     if method == "richardson":
-        expected = richardson_oracle(analytic, mesh, spec.steps, spec.scaled)[0]
+        expected = richardson_oracle(analytic, mesh, spec.steps, spec.typical)[0]
         np.testing.assert_allclose(got.reshape(3, -1).T, expected, rtol=1e-12, atol=1e-12)
         return
     if method == "forward":
-        expected = naive.one_sided(analytic, mesh, spec.steps, spec.scaled, 2, 1.0)
+        expected = naive.one_sided(analytic, mesh, spec.steps, spec.typical, 2, 1.0)
     else:
-        expected = naive.central(analytic, mesh, spec.steps, spec.scaled, 2)
+        expected = naive.central(analytic, mesh, spec.steps, spec.typical, 2)
     assert_matches(got.reshape(3, -1).T, expected, f_scale(analytic, mesh), spec.steps.min())
 
 
@@ -196,7 +196,7 @@ def test_derivative(backend):
     def on_points(x):
         return np.sin(x[0])
 
-    expected = naive.central(on_points, t.reshape(-1, 1), spec.steps, spec.scaled, 4)[:, 0]
+    expected = naive.central(on_points, t.reshape(-1, 1), spec.steps, spec.typical, 4)[:, 0]
     assert_matches(got, expected, 1.0, spec.steps.min())
 
 
@@ -215,5 +215,5 @@ def test_the_oracle_is_right_on_its_own():
     def cubic(x):
         return x[0] ** 3 + 2.0 * x[0] * x[1]
 
-    got = naive.central(cubic, X, np.array([1e-2, 1e-2]), False, 4)
+    got = naive.central(cubic, X, np.array([1e-2, 1e-2]), np.array([-1.0, -1.0]), 4)
     np.testing.assert_allclose(got, [[3 * 0.25 - 2.0, 1.0]], rtol=1e-10)

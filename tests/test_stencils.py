@@ -56,10 +56,10 @@ def test_default_step_grows_with_the_order():
 
 def test_actual_step_is_representable_and_scaled():
     x = np.array([0.0, 3.0, -250.0, 1e20])
-    h = weights.actual_step(x, 1e-5, True)
+    h = weights.actual_step(x, 1e-5, 1.0)
     assert np.all((x + h) - x == h)
     assert h[2] == pytest.approx(250e-5, rel=1e-10)
-    assert weights.actual_step(1e20, 1e-4, False) == 0.0  # vanishes: the quotient is NaN, not 0
+    assert weights.actual_step(1e20, 1e-4, -1.0) == 0.0  # vanishes: the quotient is NaN, not 0
     assert np.isnan(gradjit.gradient(lambda v: v[0] * 2.0, [1e20], h=1e-4, backend="numpy")[0])
 
 

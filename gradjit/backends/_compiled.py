@@ -54,13 +54,13 @@ def load_point(x_flat, buf, i):
 
 @per_owner
 def stencil_entry(call, weights: tuple[float, ...], inline: bool):
-    """``entry(buf, j, step, scaled, args)``: one central entry of f (``call``) at the
-    point in ``buf``, with the step rule applied to ``step``."""
+    """``entry(buf, j, step, typical, args)``: one central entry of f (``call``) at the
+    point in ``buf``, with the step rule applied to ``step`` (:func:`actual_step`)."""
     # inline=True merges the entry into the kernel at Numba's IR level, which lets
     # LLVM optimise a loop inside f together with the kernel (1.4x faster for
     # Rosenbrock, d = 10) but stops it vectorising across points (see VECTOR_D).
     @numba.njit(inline="always" if inline else "never", **INTERNAL_JIT_OPTIONS)
-    def entry(buf, j, step, scaled, args):
-        return _central_entry(call, args, buf, j, compiled_actual_step(buf[j], step, scaled), weights)
+    def entry(buf, j, step, typical, args):
+        return _central_entry(call, args, buf, j, compiled_actual_step(buf[j], step, typical), weights)
 
     return entry

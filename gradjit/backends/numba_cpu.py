@@ -68,7 +68,7 @@ class Rows(NamedTuple):
     x: np.ndarray  # (N * d,) the points, flat
     out: np.ndarray  # (N * d,) the gradient, flat
     steps: np.ndarray  # (d,)
-    scaled: bool
+    typical: np.ndarray  # (d,) the typical magnitude of each coordinate; < 0: absolute steps
 
 
 class Values(NamedTuple):
@@ -86,7 +86,7 @@ class Grid(NamedTuple):
     out: np.ndarray  # (d, P): component j of grid point p at out[j, offset + p]
     offset: int
     steps: np.ndarray  # (d,)
-    scaled: bool
+    typical: np.ndarray  # (d,) the typical magnitude of each coordinate; < 0: absolute steps
 
 
 class Items(NamedTuple):
@@ -96,17 +96,17 @@ class Items(NamedTuple):
     out: np.ndarray  # the result, flat: (N * d), (N * d * d) for Hessians, (N * m * d) for Jacobians
     errors: np.ndarray  # (N * d,) Richardson's error estimates, else empty
     steps: np.ndarray  # (d,)
-    scaled: bool
+    typical: np.ndarray  # (d,) the typical magnitude of each coordinate; < 0: absolute steps
     lower: np.ndarray  # (d,) the box f may be evaluated in
     upper: np.ndarray
     pairs: np.ndarray  # the Hessian's (j, k), j <= k, flattened (int64), else empty
     m: int  # the Jacobian's number of components, else 0
 
 
-_ROWS_TYPE = inputs_type(Rows(_EMPTY, _EMPTY, _EMPTY, True))
+_ROWS_TYPE = inputs_type(Rows(_EMPTY, _EMPTY, _EMPTY, _EMPTY))
 _VALUES_TYPE = inputs_type(Values(_EMPTY, _EMPTY))
-_GRID_TYPE = inputs_type(Grid(np.zeros((1, 1)), _NO_PAIRS, np.zeros((1, 1)), 0, _EMPTY, True))
-_ITEMS_TYPE = inputs_type(Items(_EMPTY, _EMPTY, _EMPTY, _EMPTY, True, _EMPTY, _EMPTY, _NO_PAIRS, 0))
+_GRID_TYPE = inputs_type(Grid(np.zeros((1, 1)), _NO_PAIRS, np.zeros((1, 1)), 0, _EMPTY, _EMPTY))
+_ITEMS_TYPE = inputs_type(Items(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _NO_PAIRS, 0))
 
 
 @per_owner
@@ -117,14 +117,14 @@ def _rows(call, weights, d: int):
     def rows(inputs, start, stop, args):
         # Unpacked in Rows' field order: a new function's first call on a point compiles
         # about 50 ms faster than with four attribute reads (benchmarks/compile_profile.py).
-        x, out, steps, scaled = inputs
+        x, out, steps, typical = inputs
         buf = numba.carray(stack_buffer(d), d)
         for i in range(np.uint64(start), np.uint64(stop)):
             base = i * np.uint64(d)
             for j in range(d):
                 buf[j] = x[base + np.uint64(j)]
             for j in range(d):
-                out[base + np.uint64(j)] = entry(buf, j, steps[j], scaled, args)
+                out[base + np.uint64(j)] = entry(buf, j, steps[j], typical[j], args)
 
     return rows
 
@@ -135,14 +135,14 @@ def _rows_heap(call, weights):
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def rows_heap(inputs, start, stop, args):
-        x, out, steps, scaled = inputs
+        x, out, steps, typical = inputs
         d = steps.size
         buf = np.empty(d)
         for i in range(start, stop):
             for j in range(d):
                 buf[j] = x[i * d + j]
             for j in range(d):
-                out[i * d + j] = entry(buf, j, steps[j], scaled, args)
+                out[i * d + j] = entry(buf, j, steps[j], typical[j], args)
 
     return rows_heap
 
@@ -153,14 +153,14 @@ def _items(call, weights):
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
-        x, out, steps, scaled = inputs
+        x, out, steps, typical = inputs
         d = steps.size
         buf = np.empty(d)
         point = start // d
         j = start - point * d
         load_point(x, buf, point)
         for item in range(start, stop):
-            out[item] = entry(buf, j, steps[j], scaled, args)
+            out[item] = entry(buf, j, steps[j], typical[j], args)
             j += 1
             if j == d and item + 1 < stop:
                 j = 0
@@ -179,7 +179,7 @@ def _grid(call, weights, d: int, swap_first_two: bool):
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def grid(inputs, start, stop, args):
-        axes, lengths, out, steps, scaled = inputs.axes, inputs.lengths, inputs.out, inputs.steps, inputs.scaled
+        axes, lengths, out, steps, typical = inputs.axes, inputs.lengths, inputs.out, inputs.steps, inputs.typical
         buf = numba.carray(stack_buffer(d), d)
         last_axis = axes[last]
         row_length = lengths[last]
@@ -196,7 +196,7 @@ def _grid(call, weights, d: int, swap_first_two: bool):
             for t in range(np.uint64(max(start - first, 0)), np.uint64(min(stop - first, row_length))):
                 buf[last] = last_axis[t]
                 for j in range(d):
-                    out[j, base + t] = entry(buf, j, steps[j], scaled, args)
+                    out[j, base + t] = entry(buf, j, steps[j], typical[j], args)
             row += 1
 
     return grid
@@ -243,7 +243,7 @@ def _coordinate_items(call, *, method: str, bounded: bool, weights: tuple, one_s
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
-        x, out, steps, scaled, lower, upper = inputs.x, inputs.out, inputs.steps, inputs.scaled, inputs.lower, inputs.upper
+        x, out, steps, typical, lower, upper = inputs.x, inputs.out, inputs.steps, inputs.typical, inputs.lower, inputs.upper
         d = steps.size
         buf = np.empty(d, dtype=dtype)
         table = np.empty(table_size if needs_center else 0)
@@ -257,15 +257,15 @@ def _coordinate_items(call, *, method: str, bounded: bool, weights: tuple, one_s
                     center = call(buf, args)
             j = item - i * d
             if method == "complex":
-                out[item] = complex_step_entry(call, args, buf, j, steps[j], scaled)
+                out[item] = complex_step_entry(call, args, buf, j, steps[j], typical[j])
             elif method == "richardson":
-                s = compiled_actual_step(buf[j], steps[j], scaled)
+                s = compiled_actual_step(buf[j], steps[j], typical[j])
                 out[item], inputs.errors[item] = bounded_richardson_entry(call, args, buf, j, s, lower[j], upper[j], center, table)
             elif bounded:
-                s = compiled_actual_step(buf[j], steps[j], scaled)
+                s = compiled_actual_step(buf[j], steps[j], typical[j])
                 out[item] = bounded_entry(call, args, buf, j, s, lower[j], upper[j], weights, one_sided)
             else:
-                h = compiled_actual_step(buf[j], direction * steps[j], scaled)
+                h = compiled_actual_step(buf[j], direction * steps[j], typical[j])
                 out[item] = one_sided_entry(call, args, buf, j, h, weights)
 
     return items
@@ -283,7 +283,7 @@ def _hessian_items(call, *, method: str, bounded: bool, order: int):
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
-        x, out, steps, scaled, pairs = inputs.x, inputs.out, inputs.steps, inputs.scaled, inputs.pairs
+        x, out, steps, typical, pairs = inputs.x, inputs.out, inputs.steps, inputs.typical, inputs.pairs
         d = steps.size
         n_pairs = pairs.size // 2
         buf = np.empty(d)
@@ -297,8 +297,8 @@ def _hessian_items(call, *, method: str, bounded: bool, order: int):
                 center = call(buf, args)
             p = item - i * n_pairs
             j, k = pairs[2 * p], pairs[2 * p + 1]
-            hj = compiled_actual_step(buf[j], steps[j], scaled)
-            hk = compiled_actual_step(buf[k], steps[k], scaled)
+            hj = compiled_actual_step(buf[j], steps[j], typical[j])
+            hk = compiled_actual_step(buf[k], steps[k], typical[k])
             if method == "richardson":  # the box is unbounded without bounds: every step fits
                 value, error = bounded_richardson_second_entry(call, args, buf, j, k, hj, hk, inputs.lower, inputs.upper,
                                                                center, table)
@@ -323,7 +323,7 @@ def _jacobian_items(call, *, method: str, bounded: bool, weights: tuple, one_sid
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
-        x, out, steps, scaled, m = inputs.x, inputs.out, inputs.steps, inputs.scaled, inputs.m
+        x, out, steps, typical, m = inputs.x, inputs.out, inputs.steps, inputs.typical, inputs.m
         d = steps.size
         buf = np.empty(d, dtype=dtype)
         column = np.empty(m)
@@ -335,14 +335,14 @@ def _jacobian_items(call, *, method: str, bounded: bool, weights: tuple, one_sid
                 load_point(x, buf, i)
             j = item - i * d
             if method == "complex":
-                complex_step_column(call, args, buf, j, steps[j], scaled, column)
+                complex_step_column(call, args, buf, j, steps[j], typical[j], column)
             elif bounded:
-                s = compiled_actual_step(buf[j], steps[j], scaled)
+                s = compiled_actual_step(buf[j], steps[j], typical[j])
                 bounded_column(call, args, buf, j, s, inputs.lower[j], inputs.upper[j], weights, one_sided, column)
             elif method == "central":
-                central_column(call, args, buf, j, compiled_actual_step(buf[j], steps[j], scaled), weights, column)
+                central_column(call, args, buf, j, compiled_actual_step(buf[j], steps[j], typical[j]), weights, column)
             else:
-                one_sided_column(call, args, buf, j, compiled_actual_step(buf[j], direction * steps[j], scaled), weights,
+                one_sided_column(call, args, buf, j, compiled_actual_step(buf[j], direction * steps[j], typical[j]), weights,
                                  column)
             for r in range(m):
                 out[i * m * d + r * d + j] = column[r]
@@ -362,7 +362,7 @@ def uses_row_kernel(n: int, d: int, spec) -> bool:
 
 
 def _items_inputs(points: np.ndarray, out: np.ndarray, spec, *, errors=_EMPTY, pairs=_NO_PAIRS, m: int = 0) -> Items:
-    return Items(points.reshape(-1), out.reshape(-1), errors, spec.steps, spec.scaled, spec.lower, spec.upper, pairs, m)
+    return Items(points.reshape(-1), out.reshape(-1), errors, spec.steps, spec.typical, spec.lower, spec.upper, pairs, m)
 
 
 def _launch_on_tier(compiled, spec, family: _tiers.Kernel, inputs, inputs_type, n_work: int, cost: int) -> None:
@@ -394,7 +394,7 @@ def gradient(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray
             make, n_work = _tiers.kernel(_rows, weights, d), n
         else:
             make, n_work = _tiers.kernel(_rows_heap, weights), n
-        inputs = Rows(points.reshape(-1), out.reshape(-1), spec.steps, spec.scaled)
+        inputs = Rows(points.reshape(-1), out.reshape(-1), spec.steps, spec.typical)
         _launch_on_tier(compiled, spec, make, inputs, _ROWS_TYPE, n_work, cost)
         return
 
@@ -439,7 +439,7 @@ def grid(f, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, indexing: s
     lengths = np.array(sizes, dtype=np.int64)
     compiled = compiled_call(f, spec.args, points=padded[:, :1].T)  # the grid's first point, (1, d)
     swap = indexing == "xy" and d >= 2
-    inputs = Grid(padded, lengths, block.out, block.offset, spec.steps, spec.scaled)
+    inputs = Grid(padded, lengths, block.out, block.offset, spec.steps, spec.typical)
     _launch_on_tier(compiled, spec, _tiers.kernel(_grid, spec.weights, d, swap), inputs, _GRID_TYPE, n_points,
                     spec.evaluations * n_points * d * d)
 

@@ -110,7 +110,7 @@ def batch_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, in
     and every entry is restored to its exact original value, as the classic code
     does, so that an ``f`` reading the array through a closure sees the change.
     """
-    call, steps, scaled, weights, args = _scalar_call(f), spec.steps, spec.scaled, spec.weights, spec.args
+    call, steps, typical, weights, args = _scalar_call(f), spec.steps, spec.typical, spec.weights, spec.args
     private = np.empty(points.shape[1])
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i in range(points.shape[0]):
@@ -125,7 +125,7 @@ def batch_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, in
                 # that x0 + h is the point f actually sees.
                 step = x.dtype.type(steps[j])
                 try:
-                    out[i, j] = central_entry(call, args, x, j, actual_step(x0, step, scaled), weights)
+                    out[i, j] = central_entry(call, args, x, j, actual_step(x0, step, x.dtype.type(typical[j])), weights)
                 finally:
                     x[j] = x0  # restored even when f raises (in_place: the caller's own array)
 
@@ -136,12 +136,12 @@ def batch_gradient_vectorized(f: Callable, points: np.ndarray, spec, out: np.nda
     One batched call per stencil point and coordinate: ``2 * (order/2) * d`` calls.
     """
     n, d = points.shape
-    steps, scaled, weights, args = spec.steps, spec.scaled, spec.weights, spec.args
+    steps, typical, weights, args = spec.steps, spec.typical, spec.weights, spec.args
     shifted = points.copy()
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for j in range(d):
             column = points[:, j]
-            h = actual_step(column, steps[j], scaled)
+            h = actual_step(column, steps[j], typical[j])
             total = np.zeros(n)
             for k, w in enumerate(weights, start=1):
                 shifted[:, j] = column + k * h
@@ -174,7 +174,7 @@ def _batched_values(f: Callable, points: np.ndarray, args: tuple, n: int) -> np.
 def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
     """The Hessian of ``f`` at every row of ``points`` (N, d) into ``out`` (N, d, d), entry by
     entry; Richardson's error estimates into ``errors`` (N, d, d)."""
-    call, steps, scaled, args, lower, upper = _scalar_call(f), spec.steps, spec.scaled, spec.args, spec.lower, spec.upper
+    call, steps, typical, args, lower, upper = _scalar_call(f), spec.steps, spec.typical, spec.args, spec.lower, spec.upper
     order = spec.order
     second, central, one_sided = second_weights(order), central_weights(order), one_sided_weights(order)
     one_sided_second = one_sided_second_weights(order)
@@ -184,7 +184,7 @@ def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: n
         for i, x in _private_rows(points):
             center = call(x, args)
             for j, k in pairs:
-                hj, hk = actual_step(x[j], steps[j], scaled), actual_step(x[k], steps[k], scaled)
+                hj, hk = actual_step(x[j], steps[j], typical[j]), actual_step(x[k], steps[k], typical[k])
                 if spec.formula == "richardson":
                     value, errors[i, j, k] = bounded_richardson_second_entry(call, args, x, j, k, hj, hk, lower, upper,
                                                                              center, table)
@@ -199,7 +199,7 @@ def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: n
 
 def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """The Jacobian of the vector function ``f`` at every row of ``points`` (N, d) into ``out`` (N, m, d)."""
-    m, formula, steps, scaled, args = out.shape[1], spec.formula, spec.steps, spec.scaled, spec.args
+    m, formula, steps, typical, args = out.shape[1], spec.formula, spec.steps, spec.typical, spec.args
     complex_input = spec.method.complex_input
 
     def call(x, call_args):
@@ -220,24 +220,24 @@ def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
             for j in range(x.size):
                 column = out[i, :, j]
                 if complex_input:
-                    complex_step_column(call, args, x, j, steps[j], scaled, column)
+                    complex_step_column(call, args, x, j, steps[j], typical[j], column)
                 elif spec.bounded:
-                    s = actual_step(x[j], steps[j], scaled)
+                    s = actual_step(x[j], steps[j], typical[j])
                     bounded_column(call, args, x, j, s, spec.lower[j], spec.upper[j], spec.weights, spec.one_sided, column)
                 elif formula == "central":
-                    central_column(call, args, x, j, actual_step(x[j], steps[j], scaled), spec.weights, column)
+                    central_column(call, args, x, j, actual_step(x[j], steps[j], typical[j]), spec.weights, column)
                 else:
-                    h = actual_step(x[j], spec.direction * steps[j], scaled)
+                    h = actual_step(x[j], spec.direction * steps[j], typical[j])
                     one_sided_column(call, args, x, j, h, spec.weights, column)
 
 
 def one_sided_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """Forward (or backward) differences of ``f`` at every row of ``points`` into ``out``."""
-    call, direction, steps, scaled, weights, args = _scalar_call(f), spec.direction, spec.steps, spec.scaled, spec.weights, spec.args
+    call, direction, steps, typical, weights, args = _scalar_call(f), spec.direction, spec.steps, spec.typical, spec.weights, spec.args
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points):
             for j in range(x.size):
-                out[i, j] = one_sided_entry(call, args, x, j, actual_step(x[j], direction * steps[j], scaled), weights)
+                out[i, j] = one_sided_entry(call, args, x, j, actual_step(x[j], direction * steps[j], typical[j]), weights)
 
 
 def complex_step_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
@@ -252,31 +252,31 @@ def complex_step_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray
             )
         return value
 
-    steps, scaled, args = spec.steps, spec.scaled, spec.args
+    steps, typical, args = spec.steps, spec.typical, spec.args
     for i, x in _private_rows(points, np.complex128):
         for j in range(x.size):
-            out[i, j] = complex_step_entry(call, args, x, j, steps[j], scaled)
+            out[i, j] = complex_step_entry(call, args, x, j, steps[j], typical[j])
 
 
 def richardson_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray) -> None:
     """Richardson-extrapolated gradient of ``f`` at every row of ``points`` into ``out``, error
     estimates into ``errors``; one-sided next to the bounds ``spec.lower``, ``spec.upper``."""
-    call, steps, scaled, lower, upper, args = _scalar_call(f), spec.steps, spec.scaled, spec.lower, spec.upper, spec.args
+    call, steps, typical, lower, upper, args = _scalar_call(f), spec.steps, spec.typical, spec.lower, spec.upper, spec.args
     table = np.empty(RICHARDSON_TABLE_SIZE)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points):
             center = call(x, args)
             for j in range(x.size):
-                s = actual_step(x[j], steps[j], scaled)
+                s = actual_step(x[j], steps[j], typical[j])
                 out[i, j], errors[i, j] = bounded_richardson_entry(call, args, x, j, s, lower[j], upper[j], center, table)
 
 
 def bounded_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """Central differences of ``f`` that never leave ``[spec.lower, spec.upper]`` (one-sided next to a bound)."""
-    call, steps, scaled, args = _scalar_call(f), spec.steps, spec.scaled, spec.args
+    call, steps, typical, args = _scalar_call(f), spec.steps, spec.typical, spec.args
     weights, one_sided, lower, upper = spec.weights, spec.one_sided, spec.lower, spec.upper
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points):
             for j in range(x.size):
-                s = actual_step(x[j], steps[j], scaled)
+                s = actual_step(x[j], steps[j], typical[j])
                 out[i, j] = bounded_entry(call, args, x, j, s, lower[j], upper[j], weights, one_sided)

@@ -84,7 +84,7 @@ class Descent(NamedTuple):
     status: np.ndarray  # (N,) int8
     nit: np.ndarray  # (N,) int64
     steps: np.ndarray  # (d,) the gradient's steps
-    scaled: bool
+    typical: np.ndarray  # (d,) the step rule's typical magnitudes (actual_step)
     coefficients: np.ndarray  # (1,) the optimizer's coefficients, a record with its coefficients_type's fields
     gtol: float  # a row converges when its gradient norm is at most gtol
     factor: float  # it diverges when f exceeds f0 by factor * max(1, |f0|)
@@ -98,7 +98,7 @@ def _descent_type(coefficients_type: type):
     """The Numba type of the kernels' inputs for an optimizer's coefficients."""
     record = np.zeros(1, dtype=coefficients_dtype(coefficients_type))
     return inputs_type(Descent(np.zeros(0), np.zeros(0), np.zeros((0, 0)), np.zeros(0), np.zeros(0), np.zeros(0),
-                               np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64), np.zeros(0), True, record,
+                               np.zeros(0, dtype=np.int8), np.zeros(0, dtype=np.int64), np.zeros(0), np.zeros(0), record,
                                0.0, 0.0, 0, 0, True))
 
 
@@ -122,13 +122,13 @@ def new_buffers(start: np.ndarray, n_moments: int) -> Buffers:
     )
 
 
-def inputs(buffers: Buffers, *, steps: np.ndarray, scaled: bool, coefficients: tuple, gtol: float, factor: float, step: int,
+def inputs(buffers: Buffers, *, steps: np.ndarray, typical: np.ndarray, coefficients: tuple, gtol: float, factor: float, step: int,
            last_step: int, watch: bool) -> Descent:
     """The kernels' inputs for one step."""
     n_moments = buffers.moments.shape[0]
     record = np.array([tuple(coefficients)], dtype=coefficients_dtype(type(coefficients)))
     return Descent(buffers.x.reshape(-1), buffers.grad.reshape(-1), buffers.moments.reshape(n_moments, buffers.x.size), buffers.fun,
-                   buffers.f0, buffers.norm, buffers.status, buffers.nit, steps, scaled, record, gtol, factor, step, last_step,
+                   buffers.f0, buffers.norm, buffers.status, buffers.nit, steps, typical, record, gtol, factor, step, last_step,
                    watch)
 
 
@@ -286,7 +286,7 @@ def _fused(call, *, weights: tuple, d: int, rule: Callable, coefficients_type: t
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def fused(inputs, start, stop, args):
-        x, status, steps, scaled = inputs.x, inputs.status, inputs.steps, inputs.scaled
+        x, status, steps, typical = inputs.x, inputs.status, inputs.steps, inputs.typical
         buf = numba.carray(stack_buffer(d), d)
         values = numba.carray(stack_buffer(block), block)
         gradients = numba.carray(stack_buffer(entries), entries)
@@ -314,7 +314,7 @@ def _fused(call, *, weights: tuple, d: int, rule: Callable, coefficients_type: t
                         buf[j] = x[base + np.uint64(j)]
                     values[r] = call(buf, args)
                     for j in range(d):
-                        gradients[r * np.uint64(d) + np.uint64(j)] = entry(buf, j, steps[j], scaled, args)
+                        gradients[r * np.uint64(d) + np.uint64(j)] = entry(buf, j, steps[j], typical[j], args)
                 settle(first, last, values, gradients, verdicts, moved_x, moved, inputs)
 
     return fused

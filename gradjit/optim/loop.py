@@ -97,6 +97,7 @@ def minimize(
     difference: str = "central",
     box: Any = None,
     jit: str | None = None,
+    x_scale: Any = None,
 ) -> OptimizeResult:
     """Minimise ``f`` by gradient descent (or momentum, Nesterov, AdaGrad, RMSprop, Adam).
 
@@ -141,9 +142,10 @@ def minimize(
         (memory: ``max_iter * N * d`` floats).
     progress : bool, optional
         Show a progress bar (tqdm).
-    h, order, backend, jit
+    h, order, backend, jit, x_scale
         As in :func:`gradjit.gradient` (``jit`` also chooses the kernel of the
-        compiled descent step).
+        compiled descent step; ``x_scale="auto"`` reads the scale from the
+        starting points).
     difference : str, optional
         The gradient's difference method, ``method=`` of
         :func:`gradjit.gradient` (``method`` here is the optimizer):
@@ -206,7 +208,7 @@ def minimize(
         raise OptionError("batch_size and seed apply to minibatches: give data=(X, y) too.")
     points = np.atleast_2d(start)
     spec = resolve(points.shape[1], method=difference, order=order, h=h, bounds=box, points=points, backend=backend,
-                   args=args, jit=jit, names={"method": "difference", "bounds": "box"})
+                   args=args, jit=jit, names={"method": "difference", "bounds": "box"}, x_scale=x_scale)
     run = _Run(f, points, single=start.ndim == 1, optimizer=optimizer, spec=spec, schedule=schedule, max_iter=max_iter,
                gtol=gtol, batches=batches, callback=callback, record=record, progress=progress)
     return run.result()
@@ -279,7 +281,7 @@ class _Run:
         watched = self.history is not None or self.callback is not None or self.bar is not None
         for step in range(self.max_iter + 1):
             lr = self.optimizer.lr if self.schedule is None else _scheduled_lr(self.schedule, step)
-            descent = _kernels.inputs(b, steps=self.spec.steps, scaled=self.spec.scaled,
+            descent = _kernels.inputs(b, steps=self.spec.steps, typical=self.spec.typical,
                                       coefficients=self.optimizer.coefficients(lr, step + 1), gtol=self.gtol,
                                       factor=DIVERGENCE_FACTOR, step=step, last_step=self.max_iter, watch=watched)
             # The history and the callback see the points f was evaluated at, before the move.

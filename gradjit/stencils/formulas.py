@@ -45,12 +45,13 @@ def one_sided_entry(call, args, x, j, h, weights):
 
 
 @register_jitable
-def complex_step_entry(call, args, x, j, step, scaled):
+def complex_step_entry(call, args, x, j, step, typical):
     """``Im f(x + i h e_j) / h`` at the complex point ``x`` (restored after), with
-    ``h = step * max(1, |x_j|)`` when ``scaled``: exact to rounding for f analytic
+    ``h = step * max(typical, |x_j|)`` (``step`` itself for ``typical < 0``,
+    :func:`~gradjit.stencils.weights.actual_step`): exact to rounding for f analytic
     in its inputs (no subtraction, so the step needs no re-measuring)."""
     x0 = x[j]
-    h = step * max(1.0, abs(x0.real)) if scaled else step
+    h = step * max(typical, abs(x0.real)) if typical >= 0.0 else step
     x[j] = x0 + 1j * h
     value = call(x, args)
     x[j] = x0
@@ -109,10 +110,10 @@ def one_sided_column(call, args, x, j, h, weights, column):
 
 
 @register_jitable
-def complex_step_column(call, args, x, j, step, scaled, column):
+def complex_step_column(call, args, x, j, step, typical, column):
     """:func:`complex_step_entry` for every component of a vector function at once."""
     x0 = x[j]
-    h = step * max(1.0, abs(x0.real)) if scaled else step
+    h = step * max(typical, abs(x0.real)) if typical >= 0.0 else step
     x[j] = x0 + 1j * h
     value = call(x, args)
     x[j] = x0

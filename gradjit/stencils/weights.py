@@ -120,21 +120,38 @@ def default_step(order: int) -> float:
     in Rastrigin and Ackley): on the test suite of :mod:`gradjit.problems` they
     cut the worst relative error of order 8 from 1e-2 to 2e-10 while the
     median stays near 5e-14.
+
+    **Scale.** ``max(1, |x_j|)`` assumes variables of order 1 (scipy's
+    ``approx_derivative`` and MATLAB's ``TypicalX`` make the same default). For
+    variables on another scale, ``x_scale=`` gives each coordinate's typical
+    magnitude ``t_j`` and the step becomes ``h * max(t_j, |x_j|)``: a change of
+    units ``x -> s x`` with ``x_scale`` multiplied by ``s`` then takes the same
+    relative steps and gives the same relative accuracy (``tests/test_scale.py``;
+    ``python benchmarks/accuracy.py``, section "Units"). ``x_scale="auto"`` takes
+    ``t_j`` from the points themselves (the largest ``|x_j|`` over the batch,
+    exactly invariant under units), but x alone cannot tell a variable of 1e-8
+    in a function of scale 1e-8 from one of order 1 that happens to be near 0:
+    for ``f = 1 + x**2`` near its minimum at ``x = 1e-8`` the automatic scale
+    would take steps of 6e-14, which ``1 + x**2`` cannot resolve: it returns 0
+    for the derivative 2e-8, where the default's error is 2e-11. That is why it
+    is not the default.
     """
     return STEP_FACTORS[order] * _EPS ** (1.0 / (order + 1))
 
 
-def actual_step(x, h, scaled):
+def actual_step(x, h, typical):
     """The step actually taken at ``x``: ``(x + s) - x`` with ``s = h * scale``.
 
-    ``scale`` is ``max(1, |x|)`` when ``scaled`` is true (the automatic rule)
-    and 1 otherwise. Re-measuring the step removes the representation error of
+    ``scale`` is ``max(typical, |x|)`` where ``typical >= 0`` (the automatic
+    rule: ``typical`` is the coordinate's typical magnitude, 1 unless
+    ``x_scale=`` says otherwise) and 1 where ``typical < 0`` (absolute steps,
+    ``h=`` given). Re-measuring the step removes the representation error of
     ``x + s`` from the quotient. Works elementwise on arrays and is also
     compiled by Numba (the one home of the step rule for every backend).
     A step that vanishes (``x + s == x``, e.g. ``|x| > 1e13`` with ``h=1e-4``)
     is returned as 0, and the quotient then gives NaN, never a fake zero.
     """
-    scale = np.maximum(1.0, np.abs(x)) if scaled else 1.0
+    scale = np.maximum(typical, np.abs(x)) if typical >= 0.0 else 1.0
     return (x + h * scale) - x
 
 
