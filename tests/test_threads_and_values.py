@@ -141,7 +141,7 @@ def test_kernels_are_compiled_once_and_reused():
     gradjit.gradient(PROBLEMS["booth"].f, X * 2, jit="inline")
     assert (set(memo), len(_launch._drivers)) == before
     compiled = gradjit._objective.compiled_call(PROBLEMS["booth"].f, ())
-    kernel = numba_cpu._rows(gradjit._objective.inline_call(compiled), (0.5,), 2)
+    kernel = numba_cpu._rows(gradjit._objective.inline_call(compiled), (0.5,), 2, "unit")
     assert len(_launch._guarded(kernel).signatures) == 1  # one compiled specialisation, not one per call
     assert not kernel.signatures  # the plain kernel is compiled only to re-raise an exception of f
 

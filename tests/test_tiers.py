@@ -153,7 +153,7 @@ def test_a_loop_of_small_calls_switches_after_a_compilation_in_the_background(mo
     compiled = gradjit._objective.compiled_call(fresh, (), points=small)
     from gradjit.backends import numba_cpu
 
-    _tiers.wait_for_background_compiles(compiled, _tiers.kernel(numba_cpu._rows, (0.5,), 2))
+    _tiers.wait_for_background_compiles(compiled, _tiers.kernel(numba_cpu._rows, (0.5,), 2, "unit"))
     inline_before = _tiers.launches["inline"]
     results.append(gradjit.gradient(fresh, small))
     assert _tiers.launches["inline"] == inline_before + 1  # ready: used from the next call on

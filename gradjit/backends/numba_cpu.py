@@ -53,7 +53,7 @@ from ..stencils.second import bounded_hessian_entry, bounded_richardson_second_e
 from ..stencils.weights import central_weights, one_sided_second_weights, one_sided_weights, second_weights
 from . import GridBlock
 from ._common import grid_points, vector_length, write_block
-from ._compiled import STACK_D, VECTOR_D, compiled_actual_step, load_point, stack_buffer, stencil_entry
+from ._compiled import STACK_D, VECTOR_D, compiled_actual_step, load_point, stack_buffer, stencil_entry, step_rule
 from ._launch import compile_for, inputs_type, launch
 
 NAME = "numba"
@@ -110,8 +110,8 @@ _ITEMS_TYPE = inputs_type(Items(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, 
 
 
 @per_owner
-def _rows(call, weights, d: int):
-    entry = stencil_entry(call, weights, inline=d > VECTOR_D)
+def _rows(call, weights, d: int, rule: str):
+    entry = stencil_entry(call, weights, d > VECTOR_D, rule)
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def rows(inputs, start, stop, args):
@@ -130,8 +130,8 @@ def _rows(call, weights, d: int):
 
 
 @per_owner
-def _rows_heap(call, weights):
-    entry = stencil_entry(call, weights, inline=True)
+def _rows_heap(call, weights, rule: str):
+    entry = stencil_entry(call, weights, True, rule)
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def rows_heap(inputs, start, stop, args):
@@ -148,8 +148,8 @@ def _rows_heap(call, weights):
 
 
 @per_owner
-def _items(call, weights):
-    entry = stencil_entry(call, weights, inline=True)
+def _items(call, weights, rule: str):
+    entry = stencil_entry(call, weights, True, rule)
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
@@ -171,8 +171,8 @@ def _items(call, weights):
 
 
 @per_owner
-def _grid(call, weights, d: int, swap_first_two: bool):
-    entry = stencil_entry(call, weights, inline=False)
+def _grid(call, weights, d: int, swap_first_two: bool, rule: str):
+    entry = stencil_entry(call, weights, False, rule)
     # order[g] = the coordinate that grid dimension g runs along ('xy' swaps 0 and 1).
     order = tuple([1, 0] + list(range(2, d))) if swap_first_two else tuple(range(d))
     last = order[d - 1]
@@ -387,13 +387,13 @@ def gradient(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray
     compiled = compiled_call(f, spec.args, scalar_input=spec.scalar_input, returns=spec.returns, points=points)
     cost = spec.evaluations * n * d * d
     if spec.formula == "central" and not spec.bounded:
-        weights = spec.weights
+        weights, rule = spec.weights, step_rule(spec)
         if _splits_coordinates(n, d, spec.evaluations, spec.threads):
-            make, n_work = _tiers.kernel(_items, weights), n * d
+            make, n_work = _tiers.kernel(_items, weights, rule), n * d
         elif d <= STACK_D:
-            make, n_work = _tiers.kernel(_rows, weights, d), n
+            make, n_work = _tiers.kernel(_rows, weights, d, rule), n
         else:
-            make, n_work = _tiers.kernel(_rows_heap, weights), n
+            make, n_work = _tiers.kernel(_rows_heap, weights, rule), n
         inputs = Rows(points.reshape(-1), out.reshape(-1), spec.steps, spec.typical)
         _launch_on_tier(compiled, spec, make, inputs, _ROWS_TYPE, n_work, cost)
         return
@@ -440,7 +440,7 @@ def grid(f, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, indexing: s
     compiled = compiled_call(f, spec.args, points=padded[:, :1].T)  # the grid's first point, (1, d)
     swap = indexing == "xy" and d >= 2
     inputs = Grid(padded, lengths, block.out, block.offset, spec.steps, spec.typical)
-    _launch_on_tier(compiled, spec, _tiers.kernel(_grid, spec.weights, d, swap), inputs, _GRID_TYPE, n_points,
+    _launch_on_tier(compiled, spec, _tiers.kernel(_grid, spec.weights, d, swap, step_rule(spec)), inputs, _GRID_TYPE, n_points,
                     spec.evaluations * n_points * d * d)
 
 

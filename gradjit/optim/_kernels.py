@@ -276,8 +276,8 @@ def _settle(rule: Callable, coefficients_type: type, n_moments: int, d: int):
 
 
 @per_owner
-def _fused(call, *, weights: tuple, d: int, rule: Callable, coefficients_type: type, n_moments: int):
-    entry = stencil_entry(call, weights, inline=d > VECTOR_D)
+def _fused(call, *, weights: tuple, d: int, rule: Callable, coefficients_type: type, n_moments: int, step_rule: str):
+    entry = stencil_entry(call, weights, d > VECTOR_D, step_rule)
     settle = _settle(rule, coefficients_type, n_moments, d)
     block = max(8, BLOCK_ENTRIES // d)  # rows per block
     entries = block * d
@@ -337,7 +337,8 @@ def _settle_rows(rule: Callable, coefficients_type: type, n_moments: int):
     return _cache.enable(settle_rows, "_settle_rows", _cache.fingerprint("_settle_rows", rule, coefficients_type, n_moments))
 
 
-def fused_step(compiled, optimizer, descent: Descent, *, weights: tuple, args: tuple, threads: int, jit: str) -> None:
+def fused_step(compiled, optimizer, descent: Descent, *, weights: tuple, args: tuple, threads: int, jit: str,
+               step_rule: str) -> None:
     """f, gradient, verdict and update of every running row, in one launch, on the
     tier ``jit`` chooses (:mod:`gradjit._tiers`; one fast-start kernel per optimizer
     and d, cached on disk). Raises :class:`~gradjit._native.NativeFailure` when f
@@ -347,7 +348,7 @@ def fused_step(compiled, optimizer, descent: Descent, *, weights: tuple, args: t
     inputs_type = _descent_type(optimizer.coefficients_type)
 
     make = _tiers.kernel(_fused, weights=weights, d=d, rule=optimizer.rule, coefficients_type=optimizer.coefficients_type,
-                         n_moments=optimizer.n_moments)
+                         n_moments=optimizer.n_moments, step_rule=step_rule)
 
     def launch_with(kernel, choice) -> None:
         launch(kernel, descent, inputs_type, n, cost=cost, threads=threads, args=choice.args, args_type=choice.args_type,

@@ -18,6 +18,7 @@ from .. import _validation as check
 from .._native import NativeFailure
 from .._spec import Spec, resolve
 from ..backends import numba_cpu
+from ..backends._compiled import step_rule
 from ..errors import GradjitError, OptionError, ShapeError
 from . import _kernels
 from .optimizers import Optimizer, get
@@ -311,7 +312,7 @@ class _Run:
                 self.compiled = _objective.compiled_call(self.f, args, points=b.x)
             try:
                 _kernels.fused_step(self.compiled, self.optimizer, descent, weights=spec.weights, args=args,
-                                    threads=spec.threads, jit=spec.jit)
+                                    threads=spec.threads, jit=spec.jit, step_rule=step_rule(spec))
             except NativeFailure:
                 self._raise_objective_error(args)
             return
