@@ -20,7 +20,9 @@ d = 5 where the function allows it) at seeded random points, in one run:
   ``scipy.differentiate.hessian`` and ``numdifftools.Hessian``;
 * on issue 15's scale suite (the suite's functions of ``y = s x``, s = 1e-6, 1,
   1e6), the relative error of each method with and without ``x_scale``, beside
-  the peers' defaults.
+  the peers' defaults;
+* higher derivatives, ``derivative(f, t, n=k)`` for k = 2 to 10, on
+  :func:`gradjit.problems.derivative_cases`, beside ``numdifftools.Derivative``.
 
 Competitors, when installed (``pip install numdifftools``; SciPy >= 1.15 for
 ``scipy.differentiate``): ``numdifftools.Gradient`` (Richardson extrapolation,
@@ -40,7 +42,7 @@ import numba
 import numpy as np
 
 import gradjit
-from gradjit.problems import PROBLEMS, hessian_cases, kink_coverage
+from gradjit.problems import PROBLEMS, derivative_cases, hessian_cases, kink_coverage
 
 #: Issue 7's target for Richardson's worst relative error on the suite.
 TARGET_WORST = 5e-12
@@ -136,6 +138,7 @@ def main() -> None:
     kinks(options.seed)
     hessians(options.points, options.slow_points, options.seed)
     units(options.points, options.slow_points, options.seed)
+    higher(options.points, options.slow_points, options.seed)
 
 
 def _table(rows: list[dict]) -> None:
@@ -304,6 +307,55 @@ def units(points: int, slow_points: int, seed: int) -> None:
         rows.append(scale_measure("numdifftools.Gradient (defaults)", numdifftools_units, slow_points, seed))
     for row in rows:
         print("| " + " | ".join(row) + " |")
+
+
+# ------------------------------------------------------------------ higher derivatives
+
+
+def higher_cell(run: Callable, n: int, points: int, seed: int) -> tuple[str, float]:
+    """``"median / 99th percentile / worst"`` of ``run(f, t, n)`` over
+    :func:`gradjit.problems.derivative_cases`, and its time per 10,000 points."""
+    errors, seconds, count = [], 0.0, 0
+    for _, f, t, exact in derivative_cases(n, points, seed):
+        run(f, t[:2], n)  # compile / warm up
+        start = time.perf_counter()
+        found = run(f, t, n)
+        seconds += time.perf_counter() - start
+        count += t.size
+        errors.append(np.abs(found - exact) / np.maximum(1.0, np.abs(exact)))
+    e = np.concatenate(errors)
+    return f"{np.median(e):.0e} / {np.quantile(e, 0.99):.0e} / {e.max():.0e}", seconds / count * 10_000
+
+
+def numdifftools_derivative(f, t, n):
+    import numdifftools as nd
+
+    def tolerant(u):
+        try:
+            return f(u)
+        except ValueError:  # math.log outside its domain: NaN, as np.log says
+            return np.nan
+
+    derivative = nd.Derivative(tolerant, n=n)
+    with np.errstate(all="ignore"):
+        return np.array([derivative(ti) for ti in t])
+
+
+def higher(points: int, slow_points: int, seed: int) -> None:
+    """Issue 15's higher derivatives, ``derivative(f, t, n=k)``, beside numdifftools.Derivative."""
+    print("\nHigher derivatives: |error| / max(1, |f^(n)|) over gradjit.problems.derivative_cases, "
+          "median / 99th percentile / worst (s per 10,000 points)")
+    ns = (2, 3, 5, 8, 10)
+    print("| method | " + " | ".join(f"n = {n}" for n in ns) + " |")
+    print("|---|" + "---|" * len(ns))
+    runs = [(f"gradjit central, order {p}", lambda f, t, n, p=p: gradjit.derivative(f, t, n=n, order=p), points)
+            for p in (2, 8)]
+    runs.append(("gradjit richardson", lambda f, t, n: gradjit.derivative(f, t, n=n, method="richardson"), points))
+    if importlib.util.find_spec("numdifftools") is not None:
+        runs.append(("numdifftools.Derivative (a call per point)", numdifftools_derivative, slow_points))
+    for label, run, count in runs:
+        cells = [higher_cell(run, n, count, seed) for n in ns]
+        print(f"| {label} | " + " | ".join(f"{c} ({s:.3g})" for c, s in cells) + " |")
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from .backends import Backend, get
 from .errors import OptionError
 from .stencils.methods import METHODS, Method
 from .stencils.richardson import RICHARDSON_STEPS
-from .stencils.weights import hessian_step, one_sided_weights
+from .stencils.weights import hessian_step, nth_step, nth_weights, one_sided_weights
 
 __all__ = ["Spec", "resolve"]
 
@@ -62,6 +62,10 @@ class Spec(NamedTuple):
     jit : str
         Which compiled kernels run the call (:mod:`gradjit._tiers`):
         ``"auto"``, ``"fast-start"`` or ``"inline"``.
+    n : int
+        The derivative (:func:`gradjit.derivative`'s ``n``, 1 elsewhere); for
+        ``n > 1`` the weights are :func:`~gradjit.stencils.weights.nth_weights`
+        (of order 2 for Richardson, which extrapolates them).
     """
 
     method: Method
@@ -79,10 +83,13 @@ class Spec(NamedTuple):
     vectorized: bool = False
     scalar_input: bool = False
     jit: str = "auto"
+    n: int = 1
 
     @property
     def evaluations(self) -> int:
         """The most evaluations of f per entry (the kernels' cost estimate)."""
+        if self.n > 1:
+            return len(self.weights) * (RICHARDSON_STEPS if self.formula == "richardson" else 1)
         if self.bounded and self.method.formula == "central":
             return max(len(self.one_sided), 2 * len(self.weights))
         return self.method.evaluations(self.order)
@@ -145,6 +152,7 @@ def resolve(
     jit: Any = None,
     names: dict[str, str] | None = None,
     x_scale: Any = None,
+    n: Any = 1,
 ) -> Spec:
     """Validate the options of one differentiation in ``d`` variables and freeze them.
 
@@ -155,6 +163,7 @@ def resolve(
     ``names`` renames options in messages (``minimize`` calls ``method``
     ``difference`` and ``bounds`` ``box``). ``x_scale`` (:func:`gradjit._validation.x_scale`)
     is the typical magnitude of each coordinate; ``"auto"`` reads it from ``points``.
+    ``n`` is the derivative (:func:`gradjit.derivative`).
     """
     names = {"method": "method", "bounds": "bounds", **(names or {})}
     row = check.method(method, _ALLOWED[kind], kind if kind in ("hessian", "jacobian") else "", name=names["method"])
@@ -172,7 +181,12 @@ def resolve(
     if vectorized and (chosen.NAME != "numpy" or row.formula != "central" or bounds is not None):
         raise OptionError("vectorized=True applies to backend='numpy' with method='central' and no bounds.")
     lower, upper = check.bounds(bounds, np.empty((0, d)) if points is None else points, name=names["bounds"])
-    relative = hessian_step(stencil_order) if kind == "hessian" and row.formula == "central" else row.relative_step(stencil_order)
+    derivative = check.derivative_order(n, row, bounds)
+    relative = row.relative_step(stencil_order)
+    if kind == "hessian" and row.formula == "central":
+        relative = hessian_step(stencil_order)
+    elif derivative > 1 and row.formula == "central":
+        relative = nth_step(derivative, stencil_order)
     steps, scaled = check.steps(h, d, relative)
     if not scaled and x_scale is not None:
         raise OptionError("x_scale= sets the scale of the automatic steps; with h= the steps are absolute: give one or the other.")
@@ -180,8 +194,9 @@ def resolve(
     if row.formula != "one-sided" and not scaled:
         steps = np.abs(steps)  # the symmetric stencils ignore the sign of h
     one_sided = one_sided_weights(stencil_order)  # of the same order: the side a bounded central stencil turns to
-    return Spec(row, stencil_order, row.weights(stencil_order), one_sided, steps, typical, lower, upper, bounds is not None,
-                chosen, n_threads, arguments, bool(vectorized), bool(scalar_input), tier)
+    weights = row.weights(stencil_order) if derivative == 1 else nth_weights(derivative, stencil_order)
+    return Spec(row, stencil_order, weights, one_sided, steps, typical, lower, upper, bounds is not None,
+                chosen, n_threads, arguments, bool(vectorized), bool(scalar_input), tier, derivative)
 
 
 @lru_cache(maxsize=256)

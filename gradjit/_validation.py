@@ -23,6 +23,7 @@ import numpy as np
 
 from .errors import DTypeError, ObjectiveError, OptionError, OrderError, ShapeError, StepError
 from .stencils.methods import METHODS, Method
+from .stencils.weights import MAX_DERIVATIVE
 
 #: The most axes of a grid: its gradient (d, n_0, ..., n_{d-1}) must fit NumPy's 64 dimensions.
 MAX_GRID_AXES = 63
@@ -111,6 +112,19 @@ def steps(h: Any, d: int, relative: float) -> tuple[np.ndarray, bool]:
     if not np.all(np.isfinite(arr) & (arr != 0)):
         raise StepError(f"every step h must be finite and nonzero; got {h!r}.")
     return np.array(arr, dtype=np.float64, order="C"), False
+
+
+def derivative_order(n: Any, row: Method, bounds: Any) -> int:
+    """``n``, the derivative :func:`gradjit.derivative` computes: an integer 1 to
+    :data:`~gradjit.stencils.weights.MAX_DERIVATIVE`; above 1 with the central stencils or
+    Richardson, and without bounds."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_DERIVATIVE:
+        raise OrderError(f"n, the derivative, must be an integer from 1 to {MAX_DERIVATIVE}; got {n!r}.")
+    if n > 1 and row.formula not in ("central", "richardson"):
+        raise OptionError(f"n={n} takes method='central' or 'richardson'; got method={row.name!r}.")
+    if n > 1 and bounds is not None:
+        raise OptionError(f"bounds= applies to first derivatives; n={n} evaluates f on both sides of x.")
+    return int(n)
 
 
 def x_scale(value: Any, d: int, points: np.ndarray | None) -> np.ndarray:

@@ -377,3 +377,60 @@ def kink_coverage(n: int = 4000, seed: int = 0, placed: bool = False, backend: s
         bad = wrong > 1e-6
         found[name] = (int(bad.sum()), int((error[bad] >= wrong[bad]).sum()), float((wrong <= error).mean()))
     return found
+
+
+# ------------------------------------------------------------------ higher derivatives
+
+
+def _exp(t):
+    return math.exp(t)
+
+
+def _sin(t):
+    return math.sin(t)
+
+
+def _gaussian(t):
+    return math.exp(-t * t)
+
+
+def _reciprocal(t):
+    return 1.0 / (1.0 + t)
+
+
+def _log(t):
+    return math.log(t)
+
+
+def _gaussian_derivative(n: int, t: np.ndarray) -> np.ndarray:
+    # d^n/dt^n exp(-t^2) = (-1)^n H_n(t) exp(-t^2), H_n the physicists' Hermite polynomial.
+    coefficients = np.zeros(n + 1)
+    coefficients[n] = 1.0
+    return (-1.0) ** n * np.polynomial.hermite.hermval(t, coefficients) * np.exp(-t * t)
+
+
+def derivative_cases(n: int, points: int = 200, seed: int = 7) -> list[tuple[str, Callable, np.ndarray, np.ndarray]]:
+    """``[(name, f, t, exact n-th derivative)]`` for :func:`gradjit.derivative` with ``n=``:
+    exp, sin, a Gaussian (Hermite polynomials), ``1 / (1 + t)`` and log (poles and a
+    domain edge within reach of large steps), at ``points`` seeded random points each."""
+    rng = np.random.default_rng(seed)
+    t = rng.uniform(-2.0, 2.0, points)
+    positive = rng.uniform(1.0, 3.0, points)
+    factorial = math.factorial(n)
+    return [
+        ("exp", _exp, t, np.exp(t)),
+        ("sin", _sin, t, np.sin(t + n * math.pi / 2)),
+        ("gaussian", _gaussian, t, _gaussian_derivative(n, t)),
+        ("1/(1+t)", _reciprocal, positive, (-1.0) ** n * factorial / (1.0 + positive) ** (n + 1)),
+        ("log", _log, positive, (-1.0) ** (n - 1) * math.factorial(n - 1) / positive**n),
+    ]
+
+
+def derivative_relative_errors(n: int, points: int = 200, seed: int = 7, **options) -> np.ndarray:
+    """``|error| / max(1, |f^(n)|)`` of ``gradjit.derivative(f, t, n=n, **options)`` over
+    :func:`derivative_cases`."""
+    from .api import derivative
+
+    errors = [np.abs(derivative(f, t, n=n, **options) - exact) / np.maximum(1.0, np.abs(exact))
+              for _, f, t, exact in derivative_cases(n, points, seed)]
+    return np.concatenate(errors)

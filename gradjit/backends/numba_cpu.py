@@ -48,6 +48,7 @@ from ..stencils.formulas import (
     one_sided_column,
     one_sided_entry,
 )
+from ..stencils.higher import nth_entry, richardson_nth_entry
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
 from ..stencils.second import bounded_hessian_entry, bounded_richardson_second_entry, second_entry
 from ..stencils.weights import central_weights, one_sided_second_weights, one_sided_weights, second_weights
@@ -231,15 +232,17 @@ def _values_heap(call):
 
 
 @per_owner
-def _coordinate_items(call, *, method: str, bounded: bool, weights: tuple, one_sided: tuple, direction: float):
+def _coordinate_items(call, *, method: str, bounded: bool, weights: tuple, one_sided: tuple, direction: float,
+                      n: int = 1):
     """Item = (point i, coordinate j), one gradient entry each, by the formula ``method``:
     ``"central"`` with bounds (:func:`bounded_entry`), ``"one-sided"``
     (:func:`one_sided_entry`, ``direction`` -1 for backward), ``"complex"``
     (:func:`complex_step_entry` on a complex buffer) or ``"richardson"``
-    (:func:`bounded_richardson_entry`, its error estimates into ``inputs.errors``)."""
+    (:func:`bounded_richardson_entry`, its error estimates into ``inputs.errors``);
+    for the ``n``-th derivative, ``n > 1``, :func:`nth_entry` or :func:`richardson_nth_entry`."""
     dtype = np.complex128 if method == "complex" else np.float64
     table_size = RICHARDSON_TABLE_SIZE
-    needs_center = method == "richardson"
+    needs_center = method == "richardson" or (n > 1 and n % 2 == 0)
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
@@ -256,7 +259,13 @@ def _coordinate_items(call, *, method: str, bounded: bool, weights: tuple, one_s
                 if needs_center:
                     center = call(buf, args)
             j = item - i * d
-            if method == "complex":
+            if n > 1:
+                s = compiled_actual_step(buf[j], steps[j], typical[j])
+                if method == "richardson":
+                    out[item], inputs.errors[item] = richardson_nth_entry(call, args, buf, j, s, n, weights, center, table)
+                else:
+                    out[item] = nth_entry(call, args, buf, j, s, n, weights, center)
+            elif method == "complex":
                 out[item] = complex_step_entry(call, args, buf, j, steps[j], typical[j])
             elif method == "richardson":
                 s = compiled_actual_step(buf[j], steps[j], typical[j])
@@ -386,7 +395,7 @@ def gradient(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray
         return
     compiled = compiled_call(f, spec.args, scalar_input=spec.scalar_input, returns=spec.returns, points=points)
     cost = spec.evaluations * n * d * d
-    if spec.formula == "central" and not spec.bounded:
+    if spec.formula == "central" and not spec.bounded and spec.n == 1:
         weights, rule = spec.weights, step_rule(spec)
         if _splits_coordinates(n, d, spec.evaluations, spec.threads):
             make, n_work = _tiers.kernel(_items, weights, rule), n * d
@@ -399,7 +408,7 @@ def gradient(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray
         return
 
     make = _tiers.kernel(_coordinate_items, method=spec.formula, bounded=spec.bounded, weights=spec.weights,
-                         one_sided=spec.one_sided, direction=spec.direction)
+                         one_sided=spec.one_sided, direction=spec.direction, n=spec.n)
     inputs = _items_inputs(points, out, spec, errors=_EMPTY if errors is None else errors.reshape(-1))
     _launch_on_tier(compiled, spec, make, inputs, _ITEMS_TYPE, n * d, cost)
 

@@ -26,6 +26,7 @@ from ..stencils.formulas import (
     one_sided_column,
     one_sided_entry,
 )
+from ..stencils.higher import nth_entry, richardson_nth_entry
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
 from ..stencils.second import bounded_hessian_entry, bounded_richardson_second_entry, second_entry
 from ..stencils.weights import actual_step, central_weights, one_sided_second_weights, one_sided_weights, second_weights
@@ -42,7 +43,9 @@ def gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: 
     """The gradient of ``f`` at every row of ``points`` (N, d) into ``out`` by ``spec.method``."""
     f = _scalar_adapter(f) if spec.scalar_input else f
     formula = spec.formula
-    if formula == "richardson":
+    if spec.n > 1:
+        higher_derivative(f, points, spec, out, errors=errors)
+    elif formula == "richardson":
         richardson_gradient(f, points, spec, out, errors=errors)
     elif spec.bounded:
         bounded_gradient(f, points, spec, out)
@@ -269,6 +272,22 @@ def richardson_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, 
             for j in range(x.size):
                 s = actual_step(x[j], steps[j], typical[j])
                 out[i, j], errors[i, j] = bounded_richardson_entry(call, args, x, j, s, lower[j], upper[j], center, table)
+
+
+def higher_derivative(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None) -> None:
+    """The ``spec.n``-th derivative along each coordinate at every row of ``points`` into
+    ``out``: central (:func:`nth_entry`) or Richardson (estimates into ``errors``)."""
+    call, steps, typical, args, n, weights = _scalar_call(f), spec.steps, spec.typical, spec.args, spec.n, spec.weights
+    table = np.empty(RICHARDSON_TABLE_SIZE)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i, x in _private_rows(points):
+            center = call(x, args) if spec.formula == "richardson" or n % 2 == 0 else 0.0
+            for j in range(x.size):
+                s = actual_step(x[j], steps[j], typical[j])
+                if spec.formula == "richardson":
+                    out[i, j], errors[i, j] = richardson_nth_entry(call, args, x, j, s, n, weights, center, table)
+                else:
+                    out[i, j] = nth_entry(call, args, x, j, s, n, weights, center)
 
 
 def bounded_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:

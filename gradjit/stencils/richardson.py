@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import register_jitable
 
+from .weights import MAX_DERIVATIVE
+
 __all__ = ["RICHARDSON_BASE", "RICHARDSON_LEVELS", "RICHARDSON_RATIO", "RICHARDSON_STEPS", "RICHARDSON_TABLE_SIZE",
            "extend_tableau", "richardson_entry"]
 
@@ -85,6 +87,8 @@ _ONE_SIDED_GAINS = _noise_gains(1.0 / RICHARDSON_RATIO, one_sided=True)
 # The same for second differences (rounding ~ 1 / h**2; gradjit.stencils.second).
 SECOND_CENTRAL_GAINS = _noise_gains(RICHARDSON_RATIO**-2, one_sided=False, power=2)
 SECOND_ONE_SIDED_GAINS = _noise_gains(1.0 / RICHARDSON_RATIO, one_sided=False, power=2)
+# And for the n-th derivative's central stencils (rounding ~ 1 / h**n; gradjit.stencils.higher), row n.
+NTH_GAINS = np.array([_noise_gains(RICHARDSON_RATIO**-2, one_sided=False, power=n) for n in range(MAX_DERIVATIVE + 1)])
 
 #: Scratch floats :func:`richardson_entry` needs: the tableau and the inverse steps.
 RICHARDSON_TABLE_SIZE = (RICHARDSON_LEVELS + 2) * RICHARDSON_STEPS
