@@ -20,7 +20,15 @@ from .backends import Backend, get
 from .errors import OptionError
 from .stencils.methods import METHODS, Method
 from .stencils.richardson import RICHARDSON_STEPS
-from .stencils.weights import hessian_step, nth_step, nth_weights, one_sided_weights
+from .stencils.weights import (
+    central_weights,
+    default_step,
+    hessian_step,
+    nth_step,
+    nth_weights,
+    one_sided_hessian_step,
+    one_sided_weights,
+)
 
 __all__ = ["Spec", "resolve"]
 
@@ -104,7 +112,9 @@ class Spec(NamedTuple):
         """The most evaluations of f per Hessian entry (:mod:`gradjit.stencils.second`)."""
         if self.formula == "richardson":
             return 4 * RICHARDSON_STEPS
-        if self.bounded:
+        if self.formula == "complex":
+            return 2 * len(central_weights(self.order))
+        if self.bounded or self.formula == "one-sided":
             return (self.order + 1) ** 2  # the product of two one-sided stencils
         return 2 * self.order
 
@@ -128,7 +138,7 @@ class Spec(NamedTuple):
 _ALLOWED = {
     "gradient": tuple(METHODS),
     "grid": tuple(METHODS),
-    "hessian": ("central", "richardson"),
+    "hessian": ("central", "richardson", "forward", "backward", "complex"),
     "jacobian": tuple(name for name, m in METHODS.items() if m.vector),
     "values": ("central",),
 }
@@ -185,6 +195,10 @@ def resolve(
     relative = row.relative_step(stencil_order)
     if kind == "hessian" and row.formula == "central":
         relative = hessian_step(stencil_order)
+    elif kind == "hessian" and row.formula == "one-sided":
+        relative = one_sided_hessian_step(stencil_order)
+    elif kind == "hessian" and row.formula == "complex":
+        relative = default_step(stencil_order)  # the real difference of complex-step partials
     elif derivative > 1 and row.formula == "central":
         relative = nth_step(derivative, stencil_order)
     steps, scaled = check.steps(h, d, relative)

@@ -46,14 +46,21 @@ def hessian(
         order 8), where truncation and rounding balance; Richardson's largest
         step is ``max(1, |x_j|)`` (``h`` times that when given).
     order : int, optional
-        Order of the central stencils: 2, 4, 6 or 8; the truncation error is
-        ``O(h**order)``.
-    method : {"central", "richardson"}, optional
+        Order of the stencils: 2, 4, 6 or 8 (central), 1 to 6 (forward,
+        backward); the truncation error is ``O(h**order)``.
+    method : {"central", "richardson", "forward", "backward", "complex"}, optional
         ``"central"`` (default): the central second differences of ``order``.
         ``"richardson"``: order-2 second differences at up to 14 geometric
         steps, extrapolated as the gradient's Richardson is (errors near
         1e-13 relative to ``max(1, |H|)`` on the test suite, and an error
-        estimate per entry with ``full_output``).
+        estimate per entry with ``full_output``). ``"forward"`` /
+        ``"backward"``: f evaluated on one side of x only (the one-sided
+        second difference on the diagonal, products of one-sided first
+        differences off it, ``(order + 1)**2`` evaluations an entry; step
+        :func:`gradjit.stencils.weights.one_sided_hessian_step`).
+        ``"complex"``: the central difference along ``x_k`` of the complex-step
+        partial derivative along ``x_j`` (f analytic, called with complex
+        input; 2 evaluations an entry, errors near 1e-11).
     full_output : bool, optional
         With ``method="richardson"``: also return the error estimate of each
         entry (its estimate does not look for kinks, unlike the gradient's).
@@ -123,7 +130,8 @@ def jacobian(
     jit: str | None = None,
     dtype: Any = None,
     x_scale: Any = None,
-) -> np.ndarray:
+    full_output: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The Jacobian of a vector function at one point or a batch of points.
 
     Parameters
@@ -136,12 +144,14 @@ def jacobian(
     args, h, order, backend, threads, bounds, jit, x_scale
         As in :func:`gradjit.gradient`; each column is one stencil applied to
         all m components at once.
-    method : {"central", "forward", "backward", "complex"}, optional
-        As in :func:`gradjit.gradient` (the methods with
-        ``vector=True`` in :data:`gradjit.stencils.METHODS`; Richardson's
-        choice among candidates is per entry, not per column). With
-        ``"complex"``, F is called with a complex128 array and returns a 1-D
-        complex array.
+    method : {"central", "richardson", "forward", "backward", "complex"}, optional
+        As in :func:`gradjit.gradient`. With ``"complex"``, F is called with a
+        complex128 array and returns a 1-D complex array. Richardson evaluates
+        each column's steps once for all m components and extrapolates each
+        component with its own tableau, so every entry gets its own best
+        candidate and error estimate (they do not look for kinks).
+    full_output : bool, optional
+        With ``method="richardson"``: also return the error estimate of each entry.
     dtype : {None, np.float64, np.float32}, optional
         Storage of the result, float64 by default; the arithmetic is float64
         (float32 rounds the finished Jacobian).
@@ -149,7 +159,8 @@ def jacobian(
     Returns
     -------
     ndarray, shape (..., m, d)
-        ``J[..., r, j] = dF_r / dx_j``.
+        ``J[..., r, j] = dF_r / dx_j``. With ``full_output``, a pair
+        ``(jacobian, error_estimate)`` of that shape.
 
     Examples
     --------
@@ -166,8 +177,12 @@ def jacobian(
     storage = np.dtype(np.float64) if dtype is None else check.result_dtype(dtype)
     n, d = points.shape
     spec = resolve(d, kind="jacobian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
-                   threads=threads, args=args, jit=jit, x_scale=x_scale)
+                   threads=threads, args=args, jit=jit, x_scale=x_scale, full_output=full_output)
     m = spec.backend.jacobian_length(F, points, spec)
     out = _chunks.new_output((n, m, d))
-    spec.backend.jacobian(F, points, spec, out)
-    return out.reshape(*batch_shape, m, d).astype(storage, copy=False)
+    errors = _chunks.new_output((n, m, d)) if spec.method.error_estimates else None
+    spec.backend.jacobian(F, points, spec, out, errors=errors)
+    result = out.reshape(*batch_shape, m, d).astype(storage, copy=False)
+    if full_output:
+        return result, errors.reshape(*batch_shape, m, d).astype(storage, copy=False)
+    return result

@@ -133,7 +133,7 @@ def test_richardson_shrinks_its_steps_where_f_is_undefined_far_from_x():
 
 BAD = [
     (lambda: gradjit.hessian(exp_cos, [1.0, 2.0, 3.0], order=3), errors.OrderError, "order"),
-    (lambda: gradjit.hessian(exp_cos, [1.0, 2.0, 3.0], method="forward"), errors.OptionError, "for hessian"),
+    (lambda: gradjit.hessian(exp_cos, [1.0, 2.0, 3.0], method="backward", bounds=(0.0, 4.0)), errors.OptionError, "bounds"),
     (lambda: gradjit.hessian(exp_cos, [1.0, 2.0, 3.0], full_output=True), errors.OptionError, "richardson"),
     (lambda: gradjit.hessian(exp_cos, [1.0, 2.0, 3.0], bounds=(0.0, 2.0)), errors.OptionError, "inside|outside"),
 ]
@@ -143,3 +143,40 @@ BAD = [
 def test_bad_arguments(call, exception, message):
     with pytest.raises(exception, match=message):
         call()
+
+
+def exp_cos_analytic(x):
+    """exp_cos with integer powers as products (complex input: Numba's complex ** goes
+    through exp and log)."""
+    return np.exp(0.25 * x[0] * x[1]) * np.cos(x[1] - x[2]) + x[2] * x[2] * x[2] * x[2] / 12.0
+
+
+@pytest.mark.parametrize("method, order, tolerance", [("forward", 1, 1e-4), ("forward", 4, 1e-6), ("backward", 2, 1e-5),
+                                                      ("backward", 6, 1e-6), ("complex", 2, 1e-9)])
+def test_one_sided_and_complex_step_hessians(method, order, tolerance):
+    X = np.random.default_rng(4).uniform(-1.0, 1.0, (30, 3))
+    exact = _exp_cos_hessian(X)
+    H = gradjit.hessian(exp_cos_analytic, X, method=method, order=order)
+    np.testing.assert_array_equal(H, np.swapaxes(H, 1, 2))
+    np.testing.assert_allclose(H, exact, rtol=0, atol=tolerance * np.maximum(1.0, np.abs(exact)).max())
+    reference = gradjit.hessian(exp_cos_analytic, X, method=method, order=order, backend="numpy")
+    np.testing.assert_allclose(H, reference, rtol=0, atol=1e-13 / hessian_step(2) ** 2)
+
+
+def test_a_forward_hessian_evaluates_f_on_one_side_only():
+    def only_above(x):
+        if x[0] < 0.5 or x[1] < 0.5:
+            return np.nan
+        return x[0] * x[0] * x[1] + np.exp(x[1])
+
+    x = np.array([0.5, 0.5])
+    exact = np.array([[2 * x[1], 2 * x[0]], [2 * x[0], np.exp(x[1])]])
+    for backend in ("numba", "numpy"):
+        np.testing.assert_allclose(gradjit.hessian(only_above, x, method="forward", order=4, backend=backend), exact,
+                                   atol=1e-6)
+        assert np.all(np.isnan(gradjit.hessian(only_above, x, method="backward", backend=backend)))
+
+
+def test_one_sided_orders_meet_their_accuracy_on_the_suite():
+    for order, median in [(1, 1e-5), (2, 1e-6), (4, 1e-7), (6, 1e-7)]:
+        assert np.median(hessian_relative_errors(n=20, method="forward", order=order)) <= median

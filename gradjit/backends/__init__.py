@@ -76,8 +76,9 @@ class Backend(Protocol):
     def jacobian_length(self, f: Callable, points: np.ndarray, spec: Spec) -> int:
         """``m``, the number of components of the vector function ``f``."""
 
-    def jacobian(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray) -> None:
-        """The Jacobian of the vector function ``f`` at every row of ``points``."""
+    def jacobian(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray, *,
+                 errors: np.ndarray | None = None) -> None:
+        """The Jacobian of the vector function ``f`` at every row of ``points`` (and Richardson's error estimates)."""
 
     def values(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray) -> None:
         """``f`` at every row of ``points``."""

@@ -40,7 +40,7 @@ from .._config import JIT_OPTIONS, SERIAL_WORK_THRESHOLD
 from .._memo import per_owner
 from .._objective import compiled_call, jitted, python_function
 from ..errors import ObjectiveError
-from ..stencils.bounds import bounded_column, bounded_entry, bounded_richardson_entry
+from ..stencils.bounds import bounded_column, bounded_entry, bounded_richardson_column, bounded_richardson_entry
 from ..stencils.formulas import (
     central_column,
     complex_step_column,
@@ -50,7 +50,14 @@ from ..stencils.formulas import (
 )
 from ..stencils.higher import nth_entry, richardson_nth_entry
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
-from ..stencils.second import bounded_hessian_entry, bounded_richardson_second_entry, second_entry
+from ..stencils.second import (
+    bounded_hessian_entry,
+    bounded_richardson_second_entry,
+    complex_hessian_entry,
+    one_sided_hessian_entry,
+    second_entry,
+)
+from ..stencils.weights import COMPLEX_STEP
 from ..stencils.weights import central_weights, one_sided_second_weights, one_sided_weights, second_weights
 from . import GridBlock
 from ._common import grid_points, vector_length, write_block
@@ -281,21 +288,25 @@ def _coordinate_items(call, *, method: str, bounded: bool, weights: tuple, one_s
 
 
 @per_owner
-def _hessian_items(call, *, method: str, bounded: bool, order: int):
+def _hessian_items(call, *, method: str, bounded: bool, order: int, direction: float):
     """Item = (point i, pair p), pairs (j, k), j <= k, listed in ``inputs.pairs``: one
     Hessian entry each, written to both places, by the central stencil of ``order``
-    (:func:`second_entry`, :func:`bounded_hessian_entry` with bounds) or Richardson
-    (its error estimates into ``inputs.errors``)."""
-    second, central, one_sided = second_weights(order), central_weights(order), one_sided_weights(order)
+    (:func:`second_entry`, :func:`bounded_hessian_entry` with bounds), Richardson (its
+    error estimates into ``inputs.errors``), one-sided stencils (``method`` "one-sided",
+    ``direction`` -1 backward) or complex-step partials (:func:`complex_hessian_entry`)."""
+    even = order if order % 2 == 0 else order + 1  # the one-sided orders may be odd: central weights unused there
+    central, second = central_weights(even), second_weights(even)
+    one_sided = one_sided_weights(order)
     one_sided_second = one_sided_second_weights(order)
     table_size = RICHARDSON_TABLE_SIZE if method == "richardson" else 0
+    dtype = np.complex128 if method == "complex" else np.float64
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
         x, out, steps, typical, pairs = inputs.x, inputs.out, inputs.steps, inputs.typical, inputs.pairs
         d = steps.size
         n_pairs = pairs.size // 2
-        buf = np.empty(d)
+        buf = np.empty(d, dtype=dtype)
         table = np.empty(table_size)
         point, center = -1, 0.0
         for item in range(start, stop):
@@ -303,21 +314,32 @@ def _hessian_items(call, *, method: str, bounded: bool, order: int):
             if i != point:
                 point = i
                 load_point(x, buf, i)
-                center = call(buf, args)
+                if method != "complex":
+                    center = call(buf, args)
             p = item - i * n_pairs
             j, k = pairs[2 * p], pairs[2 * p + 1]
-            hj = compiled_actual_step(buf[j], steps[j], typical[j])
-            hk = compiled_actual_step(buf[k], steps[k], typical[k])
-            if method == "richardson":  # the box is unbounded without bounds: every step fits
+            if method == "complex":
+                hk = compiled_actual_step(buf[k].real, steps[k], typical[k])
+                value = complex_hessian_entry(call, args, buf, j, k, hk, COMPLEX_STEP * max(1.0, abs(buf[j].real)), central)
+            elif method == "one-sided":
+                hj = compiled_actual_step(buf[j], direction * steps[j], typical[j])
+                hk = compiled_actual_step(buf[k], direction * steps[k], typical[k])
+                value = one_sided_hessian_entry(call, args, buf, j, k, hj, hk, central, one_sided, one_sided_second, center)
+            elif method == "richardson":
+                hj = compiled_actual_step(buf[j], steps[j], typical[j])
+                hk = compiled_actual_step(buf[k], steps[k], typical[k])  # the box is unbounded without bounds: every step fits
                 value, error = bounded_richardson_second_entry(call, args, buf, j, k, hj, hk, inputs.lower, inputs.upper,
                                                                center, table)
                 inputs.errors[i * d * d + j * d + k] = error
                 inputs.errors[i * d * d + k * d + j] = error
-            elif bounded:
-                value = bounded_hessian_entry(call, args, buf, j, k, hj, hk, inputs.lower, inputs.upper, second, central,
-                                              one_sided, one_sided_second, center)
             else:
-                value = second_entry(call, args, buf, j, k, hj, hk, second, center)
+                hj = compiled_actual_step(buf[j], steps[j], typical[j])
+                hk = compiled_actual_step(buf[k], steps[k], typical[k])
+                if bounded:
+                    value = bounded_hessian_entry(call, args, buf, j, k, hj, hk, inputs.lower, inputs.upper, second, central,
+                                                  one_sided, one_sided_second, center)
+                else:
+                    value = second_entry(call, args, buf, j, k, hj, hk, second, center)
             out[i * d * d + j * d + k] = value
             out[i * d * d + k * d + j] = value  # symmetric by construction
 
@@ -327,8 +349,10 @@ def _hessian_items(call, *, method: str, bounded: bool, order: int):
 @per_owner
 def _jacobian_items(call, *, method: str, bounded: bool, weights: tuple, one_sided: tuple, direction: float):
     """Item = (point i, coordinate j): column j of the Jacobian at point i by the formula
-    ``method`` (``"central"``, ``"one-sided"``, ``"complex"``); the output is laid out as (N, m, d)."""
+    ``method`` (``"central"``, ``"one-sided"``, ``"complex"``, ``"richardson"`` with its
+    error estimates into ``inputs.errors``); the output is laid out as (N, m, d)."""
     dtype = np.complex128 if method == "complex" else np.float64
+    richardson = method == "richardson"
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
@@ -336,14 +360,25 @@ def _jacobian_items(call, *, method: str, bounded: bool, weights: tuple, one_sid
         d = steps.size
         buf = np.empty(d, dtype=dtype)
         column = np.empty(m)
+        column_errors = np.empty(m if richardson else 0)
+        table = np.empty(m * RICHARDSON_TABLE_SIZE if richardson else 0)
+        center = np.empty(0)
         point = -1
         for item in range(start, stop):
             i = item // d
             if i != point:
                 point = i
                 load_point(x, buf, i)
+                if richardson:
+                    center = call(buf, args)
             j = item - i * d
-            if method == "complex":
+            if richardson:
+                s = compiled_actual_step(buf[j], steps[j], typical[j])
+                bounded_richardson_column(call, args, buf, j, s, inputs.lower[j], inputs.upper[j], center, table, column,
+                                          column_errors)
+                for r in range(m):
+                    inputs.errors[i * m * d + r * d + j] = column_errors[r]
+            elif method == "complex":
                 complex_step_column(call, args, buf, j, steps[j], typical[j], column)
             elif bounded:
                 s = compiled_actual_step(buf[j], steps[j], typical[j])
@@ -468,9 +503,10 @@ def hessian(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray 
     n_items = n * (pairs.size // 2)
     if n_items == 0:
         return
-    compiled = compiled_call(f, spec.args, points=points)
+    compiled = compiled_call(f, spec.args, returns=spec.returns, points=points)
     inputs = _items_inputs(points, out, spec, pairs=pairs, errors=_EMPTY if errors is None else errors.reshape(-1))
-    make = _tiers.kernel(_hessian_items, method=spec.formula, bounded=spec.bounded, order=spec.order)
+    make = _tiers.kernel(_hessian_items, method=spec.formula, bounded=spec.bounded, order=spec.order,
+                         direction=spec.direction)
     _launch_on_tier(compiled, spec, make, inputs, _ITEMS_TYPE, n_items, spec.hessian_evaluations * n_items * d)
 
 
@@ -486,8 +522,9 @@ def jacobian_length(f, points: np.ndarray, spec) -> int:
         return vector_length(jitted(f), points, spec.args)
 
 
-def jacobian(f, points: np.ndarray, spec, out: np.ndarray) -> None:
-    """The Jacobian at every row of ``points`` (N, d) into ``out`` (N, m, d)."""
+def jacobian(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
+    """The Jacobian at every row of ``points`` (N, d) into ``out`` (N, m, d); Richardson's
+    error estimates into ``errors`` (N, m, d)."""
     n, d = points.shape
     m = out.shape[1]
     if n * d == 0 or m == 0:
@@ -497,5 +534,6 @@ def jacobian(f, points: np.ndarray, spec, out: np.ndarray) -> None:
 
     make = _tiers.kernel(_jacobian_items, method=spec.formula, bounded=spec.bounded, weights=spec.weights,
                          one_sided=spec.one_sided, direction=spec.direction)
-    _launch_on_tier(compiled, spec, make, _items_inputs(points, out, spec, m=m), _ITEMS_TYPE, n * d,
+    inputs = _items_inputs(points, out, spec, m=m, errors=_EMPTY if errors is None else errors.reshape(-1))
+    _launch_on_tier(compiled, spec, make, inputs, _ITEMS_TYPE, n * d,
                     spec.evaluations * n * d * d)

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._objective import evaluate_python, name_of
 from ..errors import ObjectiveError
-from ..stencils.bounds import bounded_column, bounded_entry, bounded_richardson_entry
+from ..stencils.bounds import bounded_column, bounded_entry, bounded_richardson_column, bounded_richardson_entry
 from ..stencils.formulas import (
     central_column,
     central_entry,
@@ -28,8 +28,21 @@ from ..stencils.formulas import (
 )
 from ..stencils.higher import nth_entry, richardson_nth_entry
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
-from ..stencils.second import bounded_hessian_entry, bounded_richardson_second_entry, second_entry
-from ..stencils.weights import actual_step, central_weights, one_sided_second_weights, one_sided_weights, second_weights
+from ..stencils.second import (
+    bounded_hessian_entry,
+    bounded_richardson_second_entry,
+    complex_hessian_entry,
+    one_sided_hessian_entry,
+    second_entry,
+)
+from ..stencils.weights import (
+    COMPLEX_STEP,
+    actual_step,
+    central_weights,
+    one_sided_second_weights,
+    one_sided_weights,
+    second_weights,
+)
 from . import GridBlock
 from ._common import grid_points, vector_length, write_block
 
@@ -177,18 +190,31 @@ def _batched_values(f: Callable, points: np.ndarray, args: tuple, n: int) -> np.
 def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
     """The Hessian of ``f`` at every row of ``points`` (N, d) into ``out`` (N, d, d), entry by
     entry; Richardson's error estimates into ``errors`` (N, d, d)."""
-    call, steps, typical, args, lower, upper = _scalar_call(f), spec.steps, spec.typical, spec.args, spec.lower, spec.upper
-    order = spec.order
-    second, central, one_sided = second_weights(order), central_weights(order), one_sided_weights(order)
-    one_sided_second = one_sided_second_weights(order)
+    steps, typical, args, lower, upper = spec.steps, spec.typical, spec.args, spec.lower, spec.upper
+    order, formula = spec.order, spec.formula
+    call = _complex_call(f) if formula == "complex" else _scalar_call(f)
+    even = order if order % 2 == 0 else order + 1  # the one-sided orders may be odd: central weights unused there
+    central, second = central_weights(even), second_weights(even)
+    one_sided, one_sided_second = one_sided_weights(order), one_sided_second_weights(order)
     table = np.empty(RICHARDSON_TABLE_SIZE)
     pairs = list(zip(*np.triu_indices(points.shape[1])))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        for i, x in _private_rows(points):
-            center = call(x, args)
+        for i, x in _private_rows(points, np.complex128 if formula == "complex" else np.float64):
+            center = call(x, args) if formula != "complex" else 0.0
             for j, k in pairs:
+                if formula == "complex":
+                    hk = actual_step(x[k].real, steps[k], typical[k])
+                    value = complex_hessian_entry(call, args, x, j, k, hk, COMPLEX_STEP * max(1.0, abs(x[j].real)), central)
+                    out[i, j, k] = out[i, k, j] = value
+                    continue
+                if formula == "one-sided":
+                    hj = actual_step(x[j], spec.direction * steps[j], typical[j])
+                    hk = actual_step(x[k], spec.direction * steps[k], typical[k])
+                    out[i, j, k] = out[i, k, j] = one_sided_hessian_entry(call, args, x, j, k, hj, hk, central, one_sided,
+                                                                          one_sided_second, center)
+                    continue
                 hj, hk = actual_step(x[j], steps[j], typical[j]), actual_step(x[k], steps[k], typical[k])
-                if spec.formula == "richardson":
+                if formula == "richardson":
                     value, errors[i, j, k] = bounded_richardson_second_entry(call, args, x, j, k, hj, hk, lower, upper,
                                                                              center, table)
                     errors[i, k, j] = errors[i, j, k]
@@ -200,8 +226,9 @@ def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: n
                 out[i, j, k] = out[i, k, j] = value
 
 
-def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
-    """The Jacobian of the vector function ``f`` at every row of ``points`` (N, d) into ``out`` (N, m, d)."""
+def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
+    """The Jacobian of the vector function ``f`` at every row of ``points`` (N, d) into ``out``
+    (N, m, d); Richardson's error estimates into ``errors``."""
     m, formula, steps, typical, args = out.shape[1], spec.formula, spec.steps, spec.typical, spec.args
     complex_input = spec.method.complex_input
 
@@ -218,11 +245,19 @@ def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
             raise ObjectiveError(f"F must return a 1-D array of length {m} at every point; it returned shape {value.shape}.")
         return value
 
+    table = np.empty(m * RICHARDSON_TABLE_SIZE)
+    column_errors = np.empty(m)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points, np.complex128 if complex_input else np.float64):
+            center = call(x, args) if formula == "richardson" else None
             for j in range(x.size):
                 column = out[i, :, j]
-                if complex_input:
+                if formula == "richardson":
+                    s = actual_step(x[j], steps[j], typical[j])
+                    bounded_richardson_column(call, args, x, j, s, spec.lower[j], spec.upper[j], center, table, column,
+                                              column_errors)
+                    errors[i, :, j] = column_errors
+                elif complex_input:
                     complex_step_column(call, args, x, j, steps[j], typical[j], column)
                 elif spec.bounded:
                     s = actual_step(x[j], steps[j], typical[j])
@@ -243,8 +278,8 @@ def one_sided_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -
                 out[i, j] = one_sided_entry(call, args, x, j, actual_step(x[j], direction * steps[j], typical[j]), weights)
 
 
-def complex_step_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
-    """Complex-step derivatives ``Im f(x + i h e_j) / h`` at every row of ``points`` into ``out``."""
+def _complex_call(f: Callable) -> Callable:
+    """``call(x, args)`` for the complex-step formulas: f's value, checked to be a complex scalar."""
 
     def call(x, call_args):
         value = f(x, *call_args)
@@ -255,6 +290,12 @@ def complex_step_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray
             )
         return value
 
+    return call
+
+
+def complex_step_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
+    """Complex-step derivatives ``Im f(x + i h e_j) / h`` at every row of ``points`` into ``out``."""
+    call = _complex_call(f)
     steps, typical, args = spec.steps, spec.typical, spec.args
     for i, x in _private_rows(points, np.complex128):
         for j in range(x.size):

@@ -12,9 +12,10 @@ import numpy as np
 from numba.extending import register_jitable
 
 from .formulas import central_column, central_entry, one_sided_column, one_sided_entry
-from .richardson import RICHARDSON_MIN_STEPS, RICHARDSON_RATIO, RICHARDSON_STEPS, richardson_entry
+from .richardson import RICHARDSON_MIN_STEPS, RICHARDSON_RATIO, RICHARDSON_STEPS, richardson_column, richardson_entry
 
-__all__ = ["bounded_column", "bounded_entry", "bounded_richardson_entry", "choose_side", "fitting_steps", "stencil_fits"]
+__all__ = ["bounded_column", "bounded_entry", "bounded_richardson_column", "bounded_richardson_entry", "choose_side",
+           "fitting_steps", "stencil_fits"]
 
 
 @register_jitable
@@ -119,3 +120,27 @@ def bounded_column(call, args, x, j, s, lower, upper, weights, one_sided, column
         central_column(call, args, x, j, h, weights, column)
     else:
         one_sided_column(call, args, x, j, h, one_sided, column)
+
+
+@register_jitable
+def bounded_richardson_column(call, args, x, j, s, lower, upper, center, table, column, errors):
+    """:func:`richardson_column` with largest step ``s`` that never evaluates F outside
+    ``[lower, upper]``: central over the steps that fit while ``RICHARDSON_MIN_STEPS`` do,
+    else one-sided toward the side with more room (from ``s``, or from the room down).
+    NaN with an infinite estimate where there is no room at all."""
+    x0 = x[j]
+    base, count = fitting_steps(x0, s, 0, lower, upper, 1)
+    if count >= RICHARDSON_MIN_STEPS:
+        richardson_column(call, args, x, j, base, count, 0, center, table, column, errors)
+        return
+    down, up = x0 - lower, upper - x0
+    if max(down, up) <= 0.0:
+        for r in range(column.shape[0]):
+            column[r] = np.nan
+            errors[r] = np.inf
+        return
+    direction = 1 if up >= down else -1
+    base, count = fitting_steps(x0, s, direction, lower, upper, 1)
+    if count < RICHARDSON_MIN_STEPS:
+        base, count = fitting_steps(x0, max(down, up), direction, lower, upper, 1)
+    richardson_column(call, args, x, j, base, count, direction, center, table, column, errors)

@@ -80,7 +80,7 @@ def _no_weights(order: int) -> tuple[float, ...]:
 METHODS: dict[str, Method] = {
     "central": Method("central", "central", ORDERS, central_weights, default_step, lambda order: order, bounded=True),
     "richardson": Method("richardson", "richardson", (2,), _no_weights, _fixed(RICHARDSON_BASE),
-                         lambda order: 2 * RICHARDSON_STEPS, bounded=True, error_estimates=True, vector=False),
+                         lambda order: 2 * RICHARDSON_STEPS, bounded=True, error_estimates=True),
     "forward": Method("forward", "one-sided", ONE_SIDED_ORDERS, one_sided_weights, one_sided_step, lambda order: order + 1),
     "backward": Method("backward", "one-sided", ONE_SIDED_ORDERS, one_sided_weights, one_sided_step, lambda order: order + 1,
                        direction=-1.0),

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 from numba.extending import register_jitable
 
+from ..errors import ObjectiveError
 from .weights import MAX_DERIVATIVE
 
 __all__ = ["RICHARDSON_BASE", "RICHARDSON_LEVELS", "RICHARDSON_RATIO", "RICHARDSON_STEPS", "RICHARDSON_TABLE_SIZE",
-           "extend_tableau", "richardson_entry"]
+           "extend_tableau", "richardson_column", "richardson_entry"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -222,3 +223,64 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
         # plus the whole gap between the two (twice what it takes, for the smooth part).
         best_error += abs(best - table[i - 1]) + abs(curvature * h)
     return best, best_error
+
+
+@register_jitable
+def richardson_column(call, args, x, j, base, count, direction, center, table, column, errors):
+    """Column ``j`` of a vector function's Jacobian by Richardson extrapolation, each
+    component with its own tableau and its own best candidate (written to ``column`` and
+    its error estimate to ``errors``, both of length m).
+
+    As :func:`richardson_entry` for every component at once: one evaluation of F per
+    stencil point serves all m. ``center`` is F(x) (its components scale the rounding
+    terms); ``table`` holds ``m * RICHARDSON_TABLE_SIZE`` floats. The steps stop once
+    every component has stopped improving by the rounding rule. A leading step where any
+    component's quotient is NaN or infinite is skipped (at most
+    :data:`RICHARDSON_MAX_SKIPPED`). The estimates do not look for kinks.
+    """
+    m = column.shape[0]
+    size = RICHARDSON_TABLE_SIZE
+    inverse = (RICHARDSON_LEVELS + 1) * RICHARDSON_STEPS
+    factors = _CENTRAL_FACTORS if direction == 0 else _ONE_SIDED_FACTORS
+    gains = _CENTRAL_GAINS if direction == 0 else _ONE_SIDED_GAINS
+    for r in range(m):
+        column[r] = np.nan
+        errors[r] = np.inf
+    x0 = x[j]
+    sign = -1.0 if direction < 0 else 1.0
+    step = base
+    i = skipped = 0
+    while i < count:
+        h = (x0 + sign * step) - x0
+        if h == 0.0:
+            break
+        x[j] = x0 + h
+        plus = call(x, args)
+        minus = center
+        if direction == 0:
+            x[j] = x0 - h
+            minus = call(x, args)
+        x[j] = x0
+        if plus.shape[0] != m or minus.shape[0] != m:
+            raise ObjectiveError("F must return arrays of the same length m at every point; it did not.")
+        finite = True
+        for r in range(m):
+            quotient = (plus[r] - minus[r]) / (2.0 * h) if direction == 0 else (plus[r] - minus[r]) / h
+            table[r * size + i] = quotient
+            finite = finite and np.isfinite(quotient)
+        if i == 0 and not finite and skipped < RICHARDSON_MAX_SKIPPED:
+            skipped += 1  # F NaN or infinite this far from x: start at a smaller step
+            step *= RICHARDSON_RATIO
+            continue
+        settled = True
+        next_inverse = 1.0 / abs((x0 + sign * step * RICHARDSON_RATIO) - x0)
+        for r in range(m):
+            component = table[r * size:(r + 1) * size]
+            component[inverse + i] = 1.0 / abs(h)
+            rounding = RICHARDSON_ROUNDING * _EPS * abs(center[r])
+            column[r], errors[r] = extend_tableau(component, i, factors, gains, rounding, column[r], errors[r])
+            settled = settled and errors[r] <= rounding * gains[2] * next_inverse
+        step *= RICHARDSON_RATIO
+        i += 1
+        if settled:
+            break

@@ -53,8 +53,8 @@ from .richardson import (
     extend_tableau,
 )
 
-__all__ = ["bounded_hessian_entry", "bounded_richardson_second_entry", "product_entry", "richardson_second_entry",
-           "second_entry"]
+__all__ = ["bounded_hessian_entry", "bounded_richardson_second_entry", "complex_hessian_entry", "one_sided_hessian_entry",
+           "product_entry", "richardson_second_entry", "second_entry"]
 
 #: The first-derivative stencils of order 1 (one-sided) and 2 (central) that Richardson's
 #: second differences multiply next to a bound.
@@ -281,3 +281,45 @@ def bounded_richardson_second_entry(call, args, x, j, k, sj, sk, lower, upper, c
     if count == 0:
         return np.nan, np.inf
     return richardson_second_entry(call, args, x, j, k, base_j, dj, base_k, dk, count, center, table)
+
+
+@register_jitable
+def one_sided_hessian_entry(call, args, x, j, k, hj, hk, central, one_sided, one_sided_second, center):
+    """Entry ``(j, k)`` from one side only (``method="forward"`` or ``"backward"``): the
+    one-sided second difference on the diagonal, the product of one-sided first-derivative
+    stencils off it (``(p + 1)**2`` evaluations). The steps are signed: each coordinate
+    steps toward its step's sign."""
+    dj = 1 if hj > 0.0 else -1
+    if j == k:
+        return _one_sided_second(call, args, x, j, hj, one_sided_second, center)
+    dk = 1 if hk > 0.0 else -1
+    return product_entry(call, args, x, j, k, hj, dj, hk, dk, central, one_sided)
+
+
+@register_jitable
+def _complex_step_partial(call, args, x, j, step):
+    """``Im f(x + i step e_j) / step`` at the complex point ``x`` (restored after)."""
+    x0 = x[j]
+    x[j] = x0 + 1j * step
+    value = call(x, args)
+    x[j] = x0
+    return value.imag / step
+
+
+@register_jitable
+def complex_hessian_entry(call, args, x, j, k, hk, complex_step, weights):
+    """Entry ``(j, k)`` as the central difference along ``k`` (step ``hk``, first-derivative
+    ``weights``) of the complex-step partial derivative along ``j`` (step
+    ``complex_step``): ``Σ_a w_a (g_j(x + a hk e_k) - g_j(x - a hk e_k)) / hk`` with
+    ``g_j = Im f(x + i h e_j) / h``, exact to rounding. Only the real difference
+    truncates (``O(hk**order)``), and it subtracts partial derivatives, not values of f.
+    ``x`` is a complex buffer, perturbed in place and restored."""
+    xk = x[k]
+    total = 0.0
+    for a in range(len(weights)):
+        x[k] = xk + (a + 1) * hk
+        plus = _complex_step_partial(call, args, x, j, complex_step)
+        x[k] = xk - (a + 1) * hk
+        total += weights[a] * (plus - _complex_step_partial(call, args, x, j, complex_step))
+    x[k] = xk
+    return total / hk

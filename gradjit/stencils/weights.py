@@ -246,6 +246,20 @@ def hessian_step(order: int) -> float:
     return HESSIAN_STEP_FACTORS[order] * _EPS ** (1.0 / (order + 2))
 
 
+#: Safety factors of the one-sided Hessian's automatic step, per order (see :func:`one_sided_hessian_step`).
+ONE_SIDED_HESSIAN_STEP_FACTORS = {1: 2.0, 2: 1.0, 3: 0.5, 4: 0.25, 5: 0.25, 6: 0.25}
+
+
+def one_sided_hessian_step(order: int) -> float:
+    """Relative step ``c_p * eps ** (1 / (p + 2))`` of the Hessian's one-sided stencils
+    (``method="forward"``, ``"backward"``), orders 1 to 6: truncation ``~ h**p`` and
+    rounding ``~ eps |f| / h**2`` balance there, as for :func:`hessian_step`; the factors
+    :data:`ONE_SIDED_HESSIAN_STEP_FACTORS` were chosen on
+    :func:`gradjit.problems.hessian_cases`.
+    """
+    return ONE_SIDED_HESSIAN_STEP_FACTORS[order] * _EPS ** (1.0 / (order + 2))
+
+
 #: Relative step of the Hessian's order-2 second differences (:func:`hessian_step`
 #: at order 2): ``eps ** (1/4)``, about 1.2e-4, where the truncation error
 #: ``h**2 |f^(4)| / 12`` and the rounding error ``eps |f| / h**2`` are both about
