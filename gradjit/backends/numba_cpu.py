@@ -57,8 +57,7 @@ from ..stencils.second import (
     one_sided_hessian_entry,
     second_entry,
 )
-from ..stencils.weights import COMPLEX_STEP
-from ..stencils.weights import central_weights, one_sided_second_weights, one_sided_weights, second_weights
+from ..stencils.weights import COMPLEX_STEP, central_weights, one_sided_second_weights, one_sided_weights, second_weights
 from . import GridBlock
 from ._common import grid_points, vector_length, write_block
 from ._compiled import STACK_D, VECTOR_D, compiled_actual_step, load_point, stack_buffer, stencil_entry, step_rule
