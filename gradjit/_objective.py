@@ -48,7 +48,7 @@ from ._blas import calls_blas
 from ._config import CHECKED_JIT_OPTIONS, INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from ._memo import adopt, memo_of, owner_of, per_owner
 from ._native import NativeFunction
-from .errors import CompileError, FrozenArrayWarning, JitDisabled, ObjectiveError, ShapeError
+from .errors import CompileError, ComplexValued, FrozenArrayWarning, JitDisabled, ObjectiveError, ShapeError
 
 __all__ = ["Compiled", "argument_types", "bind", "check_call", "compiled_call", "copy_of", "evaluate_python", "inline_call", "jitted", "name_of",
            "native", "native_function", "python_function"]
@@ -232,6 +232,9 @@ def _compiled_return_type(f: Dispatcher, signature: tuple, hint: str = ""):
 def _checked_real(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tuple:
     signature = (types.float64 if scalar_input else _VECTOR, *arg_types)
     returned = _compiled_return_type(f, signature)
+    if isinstance(returned, types.Complex):
+        raise ComplexValued(f"{name_of(f)} returns complex numbers ({returned}) for real input: gradjit.gradient and "
+                            "gradjit.derivative differentiate such f; this function needs a real scalar.")
     if not isinstance(returned, (types.Float, types.Integer, types.Boolean)):
         raise ObjectiveError(
             f"{name_of(f)} must return a real scalar (a float); Numba infers it returns {returned}. "
@@ -263,6 +266,13 @@ def _checked_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tup
             f"{name_of(f)} returns {returned} for complex input; method='complex' needs a complex result "
             "(f must be analytic in x: no abs, real parts or comparisons)."
         )
+    try:  # f must be real for real input: the complex step reads the imaginary part as the derivative
+        for_real = _compiled_return_type(f, (types.float64 if scalar_input else _VECTOR, *arg_types))
+    except CompileError:
+        for_real = None  # compiles for complex input only: nothing to tell
+    if isinstance(for_real, types.Complex):
+        raise ObjectiveError(f"{name_of(f)} returns complex numbers for real input; method='complex' needs a real f "
+                             "(the complex step reads the imaginary part). Use another method.")
     return signature
 
 
@@ -543,4 +553,7 @@ def evaluate_python(f: Callable, x: Any, args: tuple) -> float:
             f"{name_of(f)} must return a scalar; it returned an array of shape {np.shape(value)}. "
             "Reduce the result, e.g. return np.sum(...)."
         )
+    if isinstance(value, (complex, np.complexfloating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "c"):
+        raise ComplexValued(f"{name_of(f)} returns complex numbers for real input: gradjit.gradient and "
+                            "gradjit.derivative differentiate such f; this function needs a real scalar.")
     raise ObjectiveError(f"{name_of(f)} must return a real number; it returned {type(value).__name__} {value!r}.")

@@ -14,10 +14,11 @@ from typing import Any
 
 import numpy as np
 
-from . import _chunks
+from . import _chunks, _complex_valued
 from . import _validation as check
 from ._spec import Spec
 from .backends import GridBlock
+from .errors import ComplexValued
 
 __all__ = ["differentiate", "evaluate", "grid"]
 
@@ -36,7 +37,10 @@ def differentiate(f: Callable, points: np.ndarray, spec: Spec, shape: tuple[int,
         found = None if errors is None else errors.reshape(points.shape)
         spec.backend.gradient(f, points, spec, target.reshape(points.shape), errors=found)
 
-    result = _into(out, shape, compute, points)
+    try:
+        result = _into(out, shape, compute, points)
+    except ComplexValued:  # f: R^d -> C
+        return _complex_valued.differentiate(f, points, spec, shape, out=out, full_output=full_output, dtype=dtype)
     if out is None and storage != np.float64:
         result = result.astype(storage)
     if not full_output:

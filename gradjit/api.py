@@ -43,7 +43,10 @@ def gradient(
     Parameters
     ----------
     f : callable
-        ``f(x, *args) -> float`` where ``x`` is a 1-D float64 array of length d.
+        ``f(x, *args) -> float`` where ``x`` is a 1-D float64 array of length d
+        (or a complex number: then the gradient is complex, that of the real
+        part plus ``i`` times that of the imaginary part, from one evaluation of
+        f per stencil point, by any method but ``"complex"``).
         With ``backend="numba"`` it must be compilable by Numba in nopython mode
         (plain Python functions are jitted for you; Numba dispatchers are used as
         they are). Write it with scalar indexing (``x[0] * x[0] + ...``) or loops:
@@ -132,8 +135,9 @@ def gradient(
     Returns
     -------
     ndarray, shape like ``x``
-        float64 unless ``dtype`` or ``out`` says otherwise; ``out`` if given.
-        With ``full_output``, a pair ``(gradient, error_estimate)``.
+        float64 unless ``dtype`` or ``out`` says otherwise; ``out`` if given
+        (complex128, or complex64 with ``dtype=np.float32``, for a complex-valued
+        f). With ``full_output``, a pair ``(gradient, error_estimate)``.
 
     Raises
     ------

@@ -14,6 +14,7 @@ _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 __all__ = [
     "CacheWarning",
     "CompileError",
+    "ComplexValued",
     "DTypeError",
     "FrozenArrayWarning",
     "GradjitError",
@@ -54,6 +55,12 @@ class DTypeError(GradjitError, TypeError):
 
 class ObjectiveError(GradjitError, TypeError):
     """The objective ``f`` is not callable or does not return a scalar."""
+
+
+class ComplexValued(ObjectiveError):
+    """f returns complex numbers for real input: :func:`gradjit.gradient` and
+    :func:`gradjit.derivative` differentiate it (real and imaginary parts), the other
+    entry points need a real scalar."""
 
 
 class CompileError(GradjitError, TypeError):

@@ -243,10 +243,16 @@ def test_an_unbounded_history_is_refused_before_it_fills_memory(monkeypatch):
 # ------------------------------------------------------------------ what f returns, on the NumPy backend
 
 
-@pytest.mark.parametrize("value", [1j, None, "a", np.array([1.0, 2.0])])
+@pytest.mark.parametrize("value", [None, "a", np.array([1.0, 2.0])])
 def test_the_numpy_backend_refuses_what_is_not_a_real_scalar(value):
     with pytest.raises(errors.ObjectiveError):
         gradjit.gradient(lambda x: value, [1.0, 2.0], backend="numpy")
+
+
+def test_a_complex_value_is_a_complex_valued_f_where_gradients_take_one():
+    assert np.array_equal(gradjit.gradient(lambda x: 1j, [1.0, 2.0], backend="numpy"), [0j, 0j])
+    with pytest.raises(errors.ComplexValued):
+        gradjit.hessian(lambda x: 1j, [1.0, 2.0], backend="numpy")
 
 
 # ------------------------------------------------------------------ processes and pickling

@@ -296,6 +296,9 @@ def _complex_call(f: Callable) -> Callable:
 def complex_step_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """Complex-step derivatives ``Im f(x + i h e_j) / h`` at every row of ``points`` into ``out``."""
     call = _complex_call(f)
+    if points.shape[0] and np.iscomplexobj(f(points[0].copy(), *spec.args)):
+        raise ObjectiveError(f"{name_of(f)} returns complex numbers for real input; method='complex' needs a real f "
+                             "(the complex step reads the imaginary part). Use another method.")
     steps, typical, args = spec.steps, spec.typical, spec.args
     for i, x in _private_rows(points, np.complex128):
         for j in range(x.size):
