@@ -13,7 +13,7 @@ Examples
 >>> cp.classify(saddle, [0.0, 0.0]).kind
 'saddle'
 >>> found = cp.find(saddle, [(-1, 1), (-1, 1)], n=5)
->>> found.kind.tolist(), found.points.round(6).tolist()
+>>> found.kind.tolist(), (found.points.round(6) + 0.0).tolist()
 (['saddle'], [[0.0, 0.0]])
 """
 

@@ -117,7 +117,7 @@ def _richardson_without_early_exit(f, x0, base):
     table, inverse, step = np.full((levels + 1, n), np.nan), np.empty(n), base
     for i in range(n):
         h = (x0 + step) - x0
-        table[0, i] = (f(x0 + h) - f(x0 - h)) / (2.0 * h)
+        table[0, i] = (f(x0 + h) - f(x0 - h)) / ((x0 + h) - (x0 - h))  # the points' own distance
         inverse[i] = 1.0 / abs(h)
         step *= q
     for k in range(1, levels + 1):
@@ -149,3 +149,18 @@ def test_richardson_early_exit_gives_the_same_result_as_the_whole_tableau(f):
         assert fast == plain and x[0] == x0
     # The exit is exercised: fewer evaluations than the 2 per step of the whole sequence.
     assert len(calls) < 9 * 2 * stencils.RICHARDSON_STEPS
+
+
+def identity(x):
+    return x[0]
+
+
+@pytest.mark.parametrize("options", [{}, {"method": "richardson"}], ids=["central", "richardson"])
+def test_each_pair_is_divided_by_the_distance_of_the_points_f_saw(options):
+    # Just inside a power of two in magnitude, on the side away from 0, x - h falls in a
+    # coarser binade and rounds: dividing by 2h (not by the points' distance) made the
+    # slope of the identity 1 +- 1e-8 at h = 1e-8 (issue 15: scipy's quotient was better).
+    x = -np.array([7.9999999999, 0.99999999999, 3.99999999995, 1.99999999998, 15.9999999999])
+    for backend in ("numba", "numpy"):
+        found = gradjit.gradient(identity, x[:, None], h=1e-8, backend=backend, **options)
+        assert np.all(found == 1.0)

@@ -19,16 +19,25 @@ __all__ = ["central_column", "central_entry", "complex_step_column", "complex_st
 
 @register_jitable
 def central_entry(call, args, x, j, h, weights):
-    """``(1/h) Σ_k w_k (f(x + k h e_j) - f(x - k h e_j))`` at ``x`` (restored after)."""
+    """``(1/h) Σ_k w_k (f(x + k h e_j) - f(x - k h e_j))`` at ``x`` (restored after).
+
+    Each pair's difference is divided by the distance between the two points f actually
+    saw, ``(x + k h) - (x - k h)``, not by ``2 k h``: ``h`` is re-measured so that
+    ``x + h`` is exact, but ``x - k h`` rounds where it falls in a coarser binade (x
+    just above a power of two in magnitude, on the side away from 0), which cost up to
+    ``ulp(x) / h`` relative (1e-8 at ``h = 1e-8``; scipy's quotient divides by the same
+    distance). As ``Σ_k (2 k w_k) (f(x_k+) - f(x_k-)) / (x_k+ - x_k-)``.
+    """
     x0 = x[j]
     total = 0.0
     for k in range(len(weights)):
-        x[j] = x0 + (k + 1) * h
+        plus_at, minus_at = x0 + (k + 1) * h, x0 - (k + 1) * h
+        x[j] = plus_at
         plus = call(x, args)
-        x[j] = x0 - (k + 1) * h
-        total += weights[k] * (plus - call(x, args))
+        x[j] = minus_at
+        total += (2 * (k + 1)) * weights[k] * ((plus - call(x, args)) / (plus_at - minus_at))
     x[j] = x0
-    return total / h
+    return total
 
 
 @register_jitable

@@ -191,7 +191,7 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
         if direction == 0:
             x[j] = x0 - h
             minus = call(x, args)
-            quotient = (plus - minus) / (2.0 * h)
+            quotient = (plus - minus) / ((x0 + h) - (x0 - h))  # the points' own distance (central_entry)
             # The forward minus the backward quotient, over h: about f''(x) for a smooth f.
             curvature_first, curvature_earlier, curvature_before = curvature_earlier, curvature_before, curvature
             curvature = ((plus - center) - (center - minus)) / (h * h)
@@ -265,7 +265,7 @@ def richardson_column(call, args, x, j, base, count, direction, center, table, c
             raise ObjectiveError("F must return arrays of the same length m at every point; it did not.")
         finite = True
         for r in range(m):
-            quotient = (plus[r] - minus[r]) / (2.0 * h) if direction == 0 else (plus[r] - minus[r]) / h
+            quotient = (plus[r] - minus[r]) / (((x0 + h) - (x0 - h)) if direction == 0 else h)
             table[r * size + i] = quotient
             finite = finite and np.isfinite(quotient)
         if i == 0 and not finite and skipped < RICHARDSON_MAX_SKIPPED:
