@@ -14,7 +14,7 @@ d = 5 where the function allows it) at seeded random points, in one run:
   and how many entries exceed 5e-12;
 * on issue 15's kink suite (a ReLU network and a sum of ``|x_j - a_j|``, at random
   points and at points placed next to a kink), how often Richardson's estimate
-  bounds the error;
+  bounds the error, beside scipy's and numdifftools' estimates;
 * on issue 15's Hessian suite (:func:`gradjit.problems.hessian_cases`: the nine
   functions at d = 2 and 5 and three outside them), every Hessian method beside
   ``scipy.differentiate.hessian`` and ``numdifftools.Hessian``;
@@ -42,7 +42,7 @@ import numba
 import numpy as np
 
 import gradjit
-from gradjit.problems import PROBLEMS, derivative_cases, hessian_cases, kink_coverage
+from gradjit.problems import PROBLEMS, derivative_cases, hessian_cases, kink_cases, kink_coverage
 
 #: Issue 7's target for Richardson's worst relative error on the suite.
 TARGET_WORST = 5e-12
@@ -135,7 +135,7 @@ def main() -> None:
     print(f"\nWhere each worst entry is, and how many entries exceed {TARGET_WORST:.0e} (issue 7's worst-case target):")
     for r in rows:
         print(f"  {r['method']}: {r['worst']:.1e} ({r['worst_at']}); {r['above_target']} of {r['entries']} above")
-    kinks(options.seed)
+    kinks(options.seed, 4 * options.slow_points)
     hessians(options.points, options.slow_points, options.seed)
     units(options.points, options.slow_points, options.seed)
     higher(options.points, options.slow_points, options.seed)
@@ -149,16 +149,67 @@ def _table(rows: list[dict]) -> None:
         print(f"| {r['method']} | {r['median']:.1e} | {r['p99']:.1e} | {r['worst']:.1e} | {r['seconds_per_10k']:.4f} | {held} |")
 
 
-def kinks(seed: int) -> None:
-    """Issue 15's kink suite (:func:`gradjit.problems.kink_cases`): how often Richardson's
-    error estimate bounds the error of functions with kinks near the points."""
-    print("\nKinks: Richardson's error estimate where f is not smooth (gradjit.problems.kink_cases)")
-    print("| function | points | entries off by > 1e-6 | of those, bounded by the estimate | all entries bounded |")
-    print("|---|---|---:|---:|---:|")
+def kinks(seed: int, slow_points: int = 400) -> None:
+    """Issue 15's kink suite (:func:`gradjit.problems.kink_cases`): how often each method's
+    error estimate bounds the error of functions with kinks near the points, gradjit's
+    Richardson beside scipy.differentiate and numdifftools (``slow_points`` per case)."""
+    print("\nKinks: error estimates where f is not smooth (gradjit.problems.kink_cases)")
+    print("| method | function | points | entries off by > 1e-6 | of those, bounded by the estimate | all entries bounded |")
+    print("|---|---|---|---:|---:|---:|")
+    peers = []
+    if importlib.util.find_spec("scipy.differentiate") is not None:
+        peers.append(("scipy.differentiate.jacobian", _scipy_kinks, None))
+    if importlib.util.find_spec("numdifftools") is not None:
+        peers.append(("numdifftools.Gradient", _numdifftools_kinks, slow_points))
     for placed, n in ((False, 20000), (True, 4000)):
         where = f"{n} random" if not placed else f"{n}, half placed 1e-10 to 0.1 from a kink"
         for name, (bad, flagged, coverage) in kink_coverage(n, seed, placed).items():
-            print(f"| {name} | {where} | {bad} | {flagged} | {100 * coverage:.1f}% |")
+            print(f"| gradjit richardson | {name} | {where} | {bad} | {flagged} | {100 * coverage:.1f}% |")
+        for label, run, limit in peers:
+            for name, f, X, args, exact in kink_cases(n, seed, placed):
+                if limit is not None:  # the same mix of random and placed points, fewer of them
+                    keep = np.r_[0:limit // 2, n // 2:n // 2 + limit // 2] if placed else np.arange(limit)
+                    X, exact = X[keep], exact[keep]
+                estimate, error = run(name, f, X, args)
+                wrong = np.abs(estimate - exact)
+                bad = wrong > 1e-6
+                count = f"{X.shape[0]} of those" if limit is not None else where
+                print(f"| {label} | {name} | {count} | {int(bad.sum())} | {int((error[bad] >= wrong[bad]).sum())} | "
+                      f"{100 * float((wrong <= error).mean()):.1f}% |")
+
+
+def _batched_kink(name: str, args: tuple) -> Callable:
+    """The kink cases as NumPy functions of ``(N, d)`` points (scipy's vectorised form)."""
+    if name == "ReLU network":
+        W1, b1, w2 = args
+        return lambda X: np.maximum(X @ W1.T + b1, 0.0) @ w2
+    a, c = args
+    return lambda X: np.sin(X[:, 0] * X[:, 1]) + np.abs(X[:, :3] - a) @ c
+
+
+def _scipy_kinks(name, f, X, args):
+    from scipy.differentiate import jacobian
+
+    batched, d = _batched_kink(name, args), X.shape[1]
+
+    def vectorised(xi):
+        flat = np.moveaxis(xi, 0, -1).reshape(-1, d)
+        return batched(flat).reshape(xi.shape[1:])
+
+    result = jacobian(vectorised, X.T)
+    return result.df.T, result.error.T
+
+
+def _numdifftools_kinks(name, f, X, args):
+    import numdifftools as nd
+
+    gradient = nd.Gradient(lambda x: f(x, *args), full_output=True)
+    values, bounds = [], []
+    for x in X:
+        result = gradient(x)
+        values.append(result.estimate)
+        bounds.append(np.ravel(result.error_estimate))
+    return np.array(values), np.array(bounds)
 
 
 # ------------------------------------------------------------------ Hessians

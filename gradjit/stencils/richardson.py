@@ -31,7 +31,10 @@ _EPS = float(np.finfo(np.float64).eps)
 # f is large beside their gradient (rounding), small ones fast-varying functions; the
 # sequence spans both, from max(1, |x_j|) down to 0.0013 max(1, |x_j|). Where f is
 # not smooth within reach of the last steps (a kink of ReLU or abs), the estimate grows
-# to cover the one-sided quotients (_kink_within_reach). The parameters
+# to cover the one-sided quotients (_kink_within_reach), and where the forward or the
+# backward quotients of the last steps, extrapolated on their own, disagree with the
+# result beyond both estimates (the kink's far side stays smooth), it grows to that
+# distance (_one_side_disagrees). The parameters
 # were chosen on the test suite: with python benchmarks/accuracy.py --seed 11 (1, 2, 3)
 # the 99th percentile of the relative error is 2.9e-13 to 3.2e-13, the worst 1.1e-12
 # to 2.5e-12.
@@ -57,6 +60,9 @@ KINK_STEADY = 0.25
 #: own error is a kink's work. (Chosen on issue 15's kink suite, gradjit.problems.kink_cases,
 #: with no estimate raised on the smooth suite: see benchmarks/accuracy.py.)
 KINK_DISAGREEMENT = 10.0
+#: The one-sided check at the end of a central entry (_one_side_disagrees) extrapolates the
+#: forward and backward quotients of this many last steps.
+ONE_SIDED_CHECK_STEPS = 8
 #: Most leading steps skipped where f is NaN or infinite (0.6**60 is 5e-14: beyond that
 #: a step is at the rounding of x). Each costs two evaluations, spent only where the
 #: largest steps leave f's domain.
@@ -92,7 +98,9 @@ SECOND_ONE_SIDED_GAINS = _noise_gains(1.0 / RICHARDSON_RATIO, one_sided=False, p
 NTH_GAINS = np.array([_noise_gains(RICHARDSON_RATIO**-2, one_sided=False, power=n) for n in range(MAX_DERIVATIVE + 1)])
 
 #: Scratch floats :func:`richardson_entry` needs: the tableau and the inverse steps.
-RICHARDSON_TABLE_SIZE = (RICHARDSON_LEVELS + 2) * RICHARDSON_STEPS
+_TABLEAU = (RICHARDSON_LEVELS + 2) * RICHARDSON_STEPS
+#: (the central tableau, and the forward and backward ones a central entry keeps beside it).
+RICHARDSON_TABLE_SIZE = 3 * _TABLEAU
 
 
 @register_jitable
@@ -120,6 +128,25 @@ def extend_tableau(table, i, factors, gains, rounding, best, best_error):
             if error < best_error:  # a NaN error never wins
                 best, best_error = value, error
     return best, best_error
+
+
+@register_jitable
+def _one_side_disagrees(best, best_error, forward, forward_error, backward, backward_error):
+    """The central estimate, raised where the surer one-sided extrapolation disagrees with
+    the central result beyond both estimates.
+
+    Beside a kink closer than the largest steps, the quotients on the kink's side average
+    the two slopes, and so do the central ones; the other side's one-sided quotients stay
+    smooth and their tableau converges to the derivative on x's side. Where the one with
+    the smaller estimate is farther from the central result than the two estimates
+    together, the estimate grows to that distance plus the one-sided estimate. A smooth f
+    has all three agree within their estimates: nothing changes.
+    """
+    surer, surer_error = (forward, forward_error) if forward_error <= backward_error else (backward, backward_error)
+    gap = abs(best - surer)
+    if gap > best_error + surer_error:  # False when either is NaN
+        return gap + surer_error
+    return best_error
 
 
 @register_jitable
@@ -176,6 +203,9 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
     gains = _CENTRAL_GAINS if direction == 0 else _ONE_SIDED_GAINS
     rounding = RICHARDSON_ROUNDING * _EPS * abs(center)
     best, best_error = np.nan, np.inf
+    # The forward and backward quotients of the same evaluations, kept to be extrapolated
+    # on their own at the end (every power of h): beside a kink one side stays smooth.
+    forward_table, backward_table = table[_TABLEAU:2 * _TABLEAU], table[2 * _TABLEAU:3 * _TABLEAU]
     x0 = x[j]
     sign = -1.0 if direction < 0 else 1.0
     step = base
@@ -207,6 +237,8 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
         table[i] = quotient
         table[inverse + i] = 1.0 / abs(h)
         best, best_error = extend_tableau(table, i, factors, gains, rounding, best, best_error)
+        if direction == 0:
+            forward_table[i], backward_table[i] = (plus - center) / h, (center - minus) / h
         # Every later candidate's estimate is at least its rounding term, and those
         # only grow (smaller steps, higher levels' larger gains): once the best beats
         # the smallest of them, no later step can change the result, so stop early.
@@ -222,6 +254,25 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
         # h / 2 (D the central one). The estimate grows by how far the result is from D,
         # plus the whole gap between the two (twice what it takes, for the smooth part).
         best_error += abs(best - table[i - 1]) + abs(curvature * h)
+    if direction == 0 and i >= ONE_SIDED_CHECK_STEPS:
+        forward, forward_error = _last_steps_extrapolated(forward_table, table, i, inverse, rounding)
+        backward, backward_error = _last_steps_extrapolated(backward_table, table, i, inverse, rounding)
+        best_error = _one_side_disagrees(best, best_error, forward, forward_error, backward, backward_error)
+    return best, best_error
+
+
+@register_jitable
+def _last_steps_extrapolated(quotients, table, count, inverse, rounding):
+    """``(best, error_estimate)`` of the one-sided quotients ``quotients[:count]`` over
+    their last :data:`ONE_SIDED_CHECK_STEPS` steps (inverse steps from the central
+    tableau's row), extrapolated in place at the start of ``quotients``."""
+    first = count - ONE_SIDED_CHECK_STEPS
+    for m in range(ONE_SIDED_CHECK_STEPS):
+        quotients[m] = quotients[first + m]
+        quotients[inverse + m] = table[inverse + first + m]
+    best, best_error = np.nan, np.inf
+    for m in range(ONE_SIDED_CHECK_STEPS):
+        best, best_error = extend_tableau(quotients, m, _ONE_SIDED_FACTORS, _ONE_SIDED_GAINS, rounding, best, best_error)
     return best, best_error
 
 
