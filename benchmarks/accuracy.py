@@ -95,9 +95,14 @@ def numdifftools_run(problem, X):
 
 
 def numdifftools_with_error(problem, X):
+    return _numdifftools_gradients(problem.f, X)
+
+
+def _numdifftools_gradients(f, X):
+    """numdifftools.Gradient with its error estimates, one Python call per point of ``X``."""
     import numdifftools as nd
 
-    gradient = nd.Gradient(problem.f, full_output=True)
+    gradient = nd.Gradient(f, full_output=True)
     values, bounds = [], []
     for x in X:
         result = gradient(x)
@@ -201,15 +206,7 @@ def _scipy_kinks(name, f, X, args):
 
 
 def _numdifftools_kinks(name, f, X, args):
-    import numdifftools as nd
-
-    gradient = nd.Gradient(lambda x: f(x, *args), full_output=True)
-    values, bounds = [], []
-    for x in X:
-        result = gradient(x)
-        values.append(result.estimate)
-        bounds.append(np.ravel(result.error_estimate))
-    return np.array(values), np.array(bounds)
+    return _numdifftools_gradients(lambda x: f(x, *args), X)
 
 
 # ------------------------------------------------------------------ Hessians

@@ -99,16 +99,7 @@ def steps(h: Any, d: int, relative: float) -> tuple[np.ndarray, bool]:
     """
     if h is None:
         return _relative_steps(d, relative), True
-    if isinstance(h, bool):
-        raise StepError(f"h must be a positive float, an array of shape ({d},) or None; got {h!r}.")
-    try:
-        arr = np.asarray(h, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise StepError(f"h must be a positive float, an array of shape ({d},) or None; got {h!r}.") from None
-    if arr.ndim == 0:
-        arr = np.full(d, float(arr))
-    elif arr.shape != (d,):
-        raise StepError(f"h must be a float or an array of shape ({d},) (one step per coordinate); got shape {arr.shape}.")
+    arr = _per_coordinate(h, d, "h", f"h must be a nonzero float, an array of shape ({d},) or None; got {h!r}.", "step")
     if not np.all(np.isfinite(arr) & (arr != 0)):
         raise StepError(f"every step h must be finite and nonzero; got {h!r}.")
     return np.array(arr, dtype=np.float64, order="C"), False
@@ -143,19 +134,28 @@ def x_scale(value: Any, d: int, points: np.ndarray | None) -> np.ndarray:
         largest = float(per_coordinate.max()) if per_coordinate.size else 0.0
         fallback = largest if largest > 0.0 else 1.0
         return np.ascontiguousarray(np.where(per_coordinate > 0.0, per_coordinate, fallback), dtype=np.float64)
-    if isinstance(value, bool):
-        raise StepError(f"x_scale must be None, 'auto', a positive float or an array of shape ({d},); got {value!r}.")
-    try:
-        arr = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise StepError(f"x_scale must be None, 'auto', a positive float or an array of shape ({d},); got {value!r}.") from None
-    if arr.ndim == 0:
-        arr = np.full(d, float(arr))
-    elif arr.shape != (d,):
-        raise StepError(f"x_scale must be a float or an array of shape ({d},) (one scale per coordinate); got shape {arr.shape}.")
+    arr = _per_coordinate(value, d, "x_scale",
+                          f"x_scale must be None, 'auto', a positive float or an array of shape ({d},); got {value!r}.",
+                          "scale")
     if not np.all(np.isfinite(arr) & (arr > 0)):
         raise StepError(f"every x_scale must be finite and > 0; got {value!r}.")
     return np.array(arr, dtype=np.float64, order="C")
+
+
+def _per_coordinate(value: Any, d: int, name: str, refusal: str, each: str) -> np.ndarray:
+    """``value`` as ``d`` floats, one per coordinate (a number is repeated); ``refusal`` is
+    the message for what is not a number or an array of numbers."""
+    if isinstance(value, bool):
+        raise StepError(refusal)
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise StepError(refusal) from None
+    if arr.ndim == 0:
+        return np.full(d, float(arr))
+    if arr.shape != (d,):
+        raise StepError(f"{name} must be a float or an array of shape ({d},) (one {each} per coordinate); got shape {arr.shape}.")
+    return arr
 
 
 @lru_cache(maxsize=256)
