@@ -63,6 +63,7 @@ def grid_gradient(
     dtype: Any = np.float64,
     method: str = "central",
     bounds: Any = None,
+    x_scale: Any = None,
 ) -> da.Array:
     """The gradient on the grid of ``axes`` as a lazy Dask array of shape ``(d, *grid_shape)``.
 
@@ -76,8 +77,9 @@ def grid_gradient(
         Block shape of the grid dimensions, in Dask's conventions (one int for
         every dimension, a tuple per dimension, or ``"auto"`` for blocks of
         Dask's default size). The component axis ``d`` is never split.
-    args, h, order, indexing, method, bounds
-        As in :func:`gradjit.grid_gradient`.
+    args, h, order, indexing, method, bounds, x_scale
+        As in :func:`gradjit.grid_gradient` (``x_scale="auto"`` reads the scale
+        from the whole grid's axes, so every block takes the same steps).
     threads : int, optional
         Numba threads per block (default 1: Dask parallelises over blocks).
     dtype : {np.float64, np.float32}, optional
@@ -95,9 +97,9 @@ def grid_gradient(
     storage = check.result_dtype(dtype)
     d = len(axes)
     # Every option is checked now, not when a block runs; the blocks reuse the spec.
-    corners = None if bounds is None else check.grid_corners(axes)
+    corners = check.grid_corners(axes)
     spec = resolve(d, kind="grid", method=method, order=order, h=h, bounds=bounds, points=corners, backend="numba",
-                   threads=threads, args=args)
+                   threads=threads, args=args, x_scale=x_scale)
     grid_axes = check.grid_axes(d, indexing)  # grid_axes[g]: the axis along grid dimension g
     grid_shape = tuple(axes[a].size for a in grid_axes)
     try:
@@ -143,6 +145,7 @@ def gradient(
     threads: int = 1,
     method: str = "central",
     bounds: Any = None,
+    x_scale: Any = None,
 ) -> da.Array:
     """The gradient at every row of a Dask array of points ``(N, d)``, lazily.
 
@@ -154,6 +157,10 @@ def gradient(
         The points, chunked along N (a split of the d columns is merged first).
     args, h, order, method
         As in :func:`gradjit.gradient`.
+    x_scale : None, float or array of shape (d,), optional
+        As in :func:`gradjit.gradient`, but not ``"auto"``: every block must take
+        the same steps, and reading the scale from the points would compute them
+        now (give it, e.g. ``float(abs(x).max().compute())``).
     bounds : (lower, upper), optional
         As in :func:`gradjit.gradient`; each block checks that its points lie inside.
     threads : int, optional
@@ -171,7 +178,11 @@ def gradient(
         raise DTypeError(f"x must hold real numbers (bool, int or float); got dtype {points.dtype}.")
     d = points.shape[1]
     # Every option is checked now, not when a block runs; the blocks reuse the spec (and check their bounds).
-    spec = resolve(d, method=method, order=order, h=h, bounds=bounds, backend="numba", threads=threads, args=args)
+    if isinstance(x_scale, str) and x_scale == "auto":
+        raise OptionError("gradjit.dask.gradient takes x_scale as numbers, not 'auto': every block must take the same "
+                          "steps; give the scale, e.g. float(abs(x).max().compute()).")
+    spec = resolve(d, method=method, order=order, h=h, bounds=bounds, backend="numba", threads=threads, args=args,
+                   x_scale=x_scale)
     _objective.compiled_call(f, spec.args, returns=spec.returns)
     if points.numblocks[1] != 1:
         points = points.rechunk({1: -1})

@@ -112,3 +112,13 @@ def test_methods_and_bounds_reach_the_blocks():
     np.testing.assert_array_equal(lazy.compute(), gradjit.gradient(wavy, X, method="forward", order=3))
     with pytest.raises(errors.OptionError, match="outside"):
         gradjit.dask.gradient(wavy, da.from_array(X * 3, chunks=20), bounds=(-1.0, 1.0)).compute()
+
+
+def test_x_scale_reaches_the_blocks():
+    lazy = gradjit.dask.grid_gradient(wavy, AXES_3D, chunks=3, indexing="ij", x_scale="auto")
+    np.testing.assert_array_equal(lazy.compute(), gradjit.grid_gradient(wavy, AXES_3D, indexing="ij", x_scale="auto"))
+    X = np.random.default_rng(4).uniform(-1e-3, 1e-3, size=(50, 3))
+    lazy = gradjit.dask.gradient(wavy, da.from_array(X, chunks=20), x_scale=1e-3)
+    np.testing.assert_array_equal(lazy.compute(), gradjit.gradient(wavy, X, x_scale=1e-3))
+    with pytest.raises(errors.OptionError, match="not 'auto'"):
+        gradjit.dask.gradient(wavy, da.from_array(X, chunks=20), x_scale="auto")
