@@ -9,7 +9,10 @@ The package has one module per concern:
     The difference formulas: one derivative entry at one point, written once
     and run by the NumPy reference and compiled into every kernel.
 :mod:`~gradjit.stencils.second`
-    The Hessian's entries: central orders 2 to 8, next to a bound, Richardson.
+    The Hessian's entries: central orders 2 to 8, next to a bound, Richardson,
+    one-sided and complex-step.
+:mod:`~gradjit.stencils.higher`
+    Higher derivatives along one coordinate, ``n`` = 2 to 10: central and Richardson.
 :mod:`~gradjit.stencils.richardson`
     Richardson extrapolation over a geometric sequence of steps.
 :mod:`~gradjit.stencils.bounds`
