@@ -75,8 +75,9 @@ def differentiate(f: Callable, points: np.ndarray, spec: Spec, shape: tuple[int,
             parts[:, index] = value
             if estimate is not None:
                 errors[:, index] = estimate
-    storage = np.complex64 if dtype is not None and np.dtype(dtype) == np.float32 else np.complex128
-    result = (parts[:, 0] + 1j * parts[:, 1]).reshape(shape).astype(storage, copy=False)
+    single = dtype is not None and np.dtype(dtype) == np.float32
+    result = (parts[:, 0] + 1j * parts[:, 1]).reshape(shape).astype(np.complex64 if single else np.complex128, copy=False)
     if not full_output:
         return result
-    return result, None if errors is None else (errors[:, 0] + errors[:, 1]).reshape(shape).astype(storage().real.dtype)
+    return result, None if errors is None else (errors[:, 0] + errors[:, 1]).reshape(shape).astype(
+        np.float32 if single else np.float64, copy=False)
