@@ -54,10 +54,10 @@ from ..stencils.second import (
     bounded_hessian_entry,
     bounded_richardson_second_entry,
     complex_hessian_entry,
+    hessian_weights,
     one_sided_hessian_entry,
     second_entry,
 )
-from ..stencils.weights import COMPLEX_STEP, central_weights, one_sided_second_weights, one_sided_weights, second_weights
 from . import GridBlock
 from ._common import grid_points, vector_length, write_block
 from ._compiled import STACK_D, VECTOR_D, compiled_actual_step, load_point, stack_buffer, stencil_entry, step_rule
@@ -293,10 +293,7 @@ def _hessian_items(call, *, method: str, bounded: bool, order: int, direction: f
     (:func:`second_entry`, :func:`bounded_hessian_entry` with bounds), Richardson (its
     error estimates into ``inputs.errors``), one-sided stencils (``method`` "one-sided",
     ``direction`` -1 backward) or complex-step partials (:func:`complex_hessian_entry`)."""
-    even = order if order % 2 == 0 else order + 1  # the one-sided orders may be odd: central weights unused there
-    central, second = central_weights(even), second_weights(even)
-    one_sided = one_sided_weights(order)
-    one_sided_second = one_sided_second_weights(order)
+    central, second, one_sided, one_sided_second = hessian_weights(order)
     table_size = RICHARDSON_TABLE_SIZE if method == "richardson" else 0
     dtype = np.complex128 if method == "complex" else np.float64
 
@@ -319,7 +316,7 @@ def _hessian_items(call, *, method: str, bounded: bool, order: int, direction: f
             j, k = pairs[2 * p], pairs[2 * p + 1]
             if method == "complex":
                 hk = compiled_actual_step(buf[k].real, steps[k], typical[k])
-                value = complex_hessian_entry(call, args, buf, j, k, hk, COMPLEX_STEP * max(1.0, abs(buf[j].real)), central)
+                value = complex_hessian_entry(call, args, buf, j, k, hk, central)
             elif method == "one-sided":
                 hj = compiled_actual_step(buf[j], direction * steps[j], typical[j])
                 hk = compiled_actual_step(buf[k], direction * steps[k], typical[k])

@@ -32,17 +32,11 @@ from ..stencils.second import (
     bounded_hessian_entry,
     bounded_richardson_second_entry,
     complex_hessian_entry,
+    hessian_weights,
     one_sided_hessian_entry,
     second_entry,
 )
-from ..stencils.weights import (
-    COMPLEX_STEP,
-    actual_step,
-    central_weights,
-    one_sided_second_weights,
-    one_sided_weights,
-    second_weights,
-)
+from ..stencils.weights import actual_step
 from . import GridBlock
 from ._common import grid_points, vector_length, write_block
 
@@ -193,9 +187,7 @@ def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: n
     steps, typical, args, lower, upper = spec.steps, spec.typical, spec.args, spec.lower, spec.upper
     order, formula = spec.order, spec.formula
     call = _complex_call(f) if formula == "complex" else _scalar_call(f)
-    even = order if order % 2 == 0 else order + 1  # the one-sided orders may be odd: central weights unused there
-    central, second = central_weights(even), second_weights(even)
-    one_sided, one_sided_second = one_sided_weights(order), one_sided_second_weights(order)
+    central, second, one_sided, one_sided_second = hessian_weights(order)
     table = np.empty(RICHARDSON_TABLE_SIZE)
     pairs = list(zip(*np.triu_indices(points.shape[1])))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -204,7 +196,7 @@ def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: n
             for j, k in pairs:
                 if formula == "complex":
                     hk = actual_step(x[k].real, steps[k], typical[k])
-                    value = complex_hessian_entry(call, args, x, j, k, hk, COMPLEX_STEP * max(1.0, abs(x[j].real)), central)
+                    value = complex_hessian_entry(call, args, x, j, k, hk, central)
                     out[i, j, k] = out[i, k, j] = value
                     continue
                 if formula == "one-sided":

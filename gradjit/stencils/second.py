@@ -52,9 +52,10 @@ from .richardson import (
     SECOND_ONE_SIDED_GAINS,
     extend_tableau,
 )
+from .weights import COMPLEX_STEP, central_weights, one_sided_second_weights, one_sided_weights, second_weights
 
-__all__ = ["bounded_hessian_entry", "bounded_richardson_second_entry", "complex_hessian_entry", "one_sided_hessian_entry",
-           "product_entry", "richardson_second_entry", "second_entry"]
+__all__ = ["bounded_hessian_entry", "bounded_richardson_second_entry", "complex_hessian_entry", "hessian_weights",
+           "one_sided_hessian_entry", "product_entry", "richardson_second_entry", "second_entry"]
 
 #: The first-derivative stencils of order 1 (one-sided) and 2 (central) that Richardson's
 #: second differences multiply next to a bound.
@@ -306,14 +307,24 @@ def _complex_step_partial(call, args, x, j, step):
     return value.imag / step
 
 
+def hessian_weights(order: int) -> tuple[tuple[float, ...], ...]:
+    """``(central, second, one_sided, one_sided_second)``: the weights every Hessian formula
+    here takes at ``order`` (first and second differences, central and one-sided). The
+    one-sided orders may be odd: the central weights are then those of the next even
+    order, passed but never used."""
+    even = order if order % 2 == 0 else order + 1
+    return central_weights(even), second_weights(even), one_sided_weights(order), one_sided_second_weights(order)
+
+
 @register_jitable
-def complex_hessian_entry(call, args, x, j, k, hk, complex_step, weights):
+def complex_hessian_entry(call, args, x, j, k, hk, weights):
     """Entry ``(j, k)`` as the central difference along ``k`` (step ``hk``, first-derivative
     ``weights``) of the complex-step partial derivative along ``j`` (step
-    ``complex_step``): ``Σ_a w_a (g_j(x + a hk e_k) - g_j(x - a hk e_k)) / hk`` with
-    ``g_j = Im f(x + i h e_j) / h``, exact to rounding. Only the real difference
+    ``COMPLEX_STEP * max(1, |x_j|)``): ``Σ_a w_a (g_j(x + a hk e_k) - g_j(x - a hk e_k)) / hk``
+    with ``g_j = Im f(x + i h e_j) / h``, exact to rounding. Only the real difference
     truncates (``O(hk**order)``), and it subtracts partial derivatives, not values of f.
     ``x`` is a complex buffer, perturbed in place and restored."""
+    complex_step = COMPLEX_STEP * max(1.0, abs(x[j].real))
     xk = x[k]
     total = 0.0
     for a in range(len(weights)):

@@ -133,7 +133,7 @@ def default_step(order: int) -> float:
     in a function of scale 1e-8 from one of order 1 that happens to be near 0:
     for ``f = 1 + x**2`` near its minimum at ``x = 1e-8`` the automatic scale
     would take steps of 6e-14, which ``1 + x**2`` cannot resolve: it returns 0
-    for the derivative 2e-8, where the default's error is 2e-11. That is why it
+    for the derivative 2e-8, where the default's error stays below 1e-10 (a test). That is why it
     is not the default.
     """
     return STEP_FACTORS[order] * _EPS ** (1.0 / (order + 1))
