@@ -177,17 +177,26 @@ def _compile_in_background(state: _Family, prepare: Callable, choice: Choice) ->
 
 
 def _record(state: _Family, seconds: float, cost: int) -> None:
+    # A busy machine (or a compilation holding the GIL in another thread) can only
+    # add time to a call, never take it away: this f's rate is the least one seen,
+    # and one measurement moves the prior for new functions by at most 2x.
     global _seconds_per_cost
     state.seconds += seconds
-    state.seconds_per_cost = seconds / max(cost, 1)
+    rate = seconds / max(cost, 1)
+    state.seconds_per_cost = rate if state.seconds_per_cost is None else min(state.seconds_per_cost, rate)
     with _lock:
-        _seconds_per_cost = 0.5 * (_seconds_per_cost + state.seconds_per_cost)
+        _seconds_per_cost = _damped(_seconds_per_cost, state.seconds_per_cost)
 
 
 def _record_compile(seconds: float) -> None:
     global _compile_seconds
     with _lock:
-        _compile_seconds = 0.5 * (_compile_seconds + max(seconds, 0.05))
+        _compile_seconds = _damped(_compile_seconds, max(seconds, 0.05))
+
+
+def _damped(estimate: float, measured: float) -> float:
+    """The geometric mean of an estimate and a new measurement, moved at most 2x."""
+    return estimate * min(max(measured / estimate, 0.25), 4.0) ** 0.5
 
 
 def wait_for_background_compiles(compiled: Compiled, family: Kernel) -> None:

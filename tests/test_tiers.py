@@ -4,6 +4,7 @@ automatic switch, and many threads on one new function."""
 from __future__ import annotations
 
 import threading
+import types
 import warnings
 
 import numpy as np
@@ -129,6 +130,9 @@ def test_auto_starts_fast_and_switches_to_inline_when_the_work_repays_it(monkeyp
     exec("def fresh(x):\n    return x[0] * x[0] + 3.0 * x[1] * x[0] - x[1]\n", namespace)  # noqa: S102 - new code object
     fresh = namespace["fresh"]
     small = RNG.normal(size=(10, 2))
+    # The estimates learned from earlier tests (on a busy machine, anything) do not decide this one.
+    monkeypatch.setattr(_tiers, "_compile_seconds", _tiers._INITIAL_COMPILE_SECONDS)
+    monkeypatch.setattr(_tiers, "_seconds_per_cost", _tiers._INITIAL_SECONDS_PER_COST)
     before = _tiers.launches.copy()
     first = gradjit.gradient(fresh, small)
     assert _tiers.launches["fast-start"] == before["fast-start"] + 1  # a new f starts on the fast tier
@@ -213,3 +217,17 @@ def test_the_default_mode_comes_from_the_environment(monkeypatch):
         warnings.simplefilter("error")
         monkeypatch.delenv("GRADJIT_JIT")
         gradjit.gradient(ROSENBROCK.f, POINT)
+
+
+def test_one_slow_measurement_does_not_derail_the_estimates(monkeypatch):
+    # A call slowed by a busy machine (or a compilation holding the GIL) must not
+    # make every later small call look like seconds of work.
+    monkeypatch.setattr(_tiers, "_seconds_per_cost", 1e-9)
+    monkeypatch.setattr(_tiers, "_compile_seconds", 0.4)
+    state = types.SimpleNamespace(seconds=0.0, seconds_per_cost=None)
+    _tiers._record(state, 1e-6, 1000)  # 1e-9 per unit of cost
+    _tiers._record(state, 5.0, 1000)  # an outlier 5 million times slower
+    assert state.seconds_per_cost == pytest.approx(1e-9)
+    assert _tiers._seconds_per_cost <= 2e-9
+    _tiers._record_compile(100.0)
+    assert _tiers._compile_seconds <= 0.8
