@@ -19,7 +19,7 @@ from . import _validation as check
 from .backends import Backend, get
 from .errors import OptionError
 from .stencils.methods import METHODS, Method
-from .stencils.richardson import RICHARDSON_STEPS
+from .stencils.richardson import RICHARDSON_GRADIENT_BASE, RICHARDSON_STEPS
 from .stencils.weights import (
     central_weights,
     default_step,
@@ -201,6 +201,8 @@ def resolve(
         relative = default_step(stencil_order)  # the real difference of complex-step partials
     elif derivative > 1 and row.formula == "central":
         relative = nth_step(derivative, stencil_order)
+    elif derivative == 1 and kind in ("gradient", "grid") and row.formula == "richardson":
+        relative = RICHARDSON_GRADIENT_BASE  # the sliding first-derivative sequence (richardson_entry)
     steps, scaled = check.steps(h, d, relative)
     if not scaled and x_scale is not None:
         raise OptionError("x_scale= sets the scale of the automatic steps; with h= the steps are absolute: give one or the other.")

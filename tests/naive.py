@@ -99,58 +99,89 @@ def complex_step(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, args:
 # Richardson --------------------------------------------------------------------
 
 
-def _tableau_entry(f, x, j, fx, base, count, direction, *, ratio, levels, rounding, args):
+def _tableau_entry(f, x, j, fx, base, count, direction, *, ratio, levels, rounding, slide, args,
+                   kink_steady=0.25, kink_rounding=1000.0):
     """(best, error) of Richardson extrapolation of df/dx_j over the steps base, base * ratio, ...
     (each product rounded in turn, each step taken as (x + s) - x): central differences
     (direction 0; their errors are even powers of h) or one-sided (f(x + h) - f(x)) / h
-    toward direction's sign (all powers). The whole tableau, then the candidate of
-    level >= 2 with the smallest error estimate, as gradjit documents it:
+    toward direction's sign (all powers). Column by column, the candidate of level >= 2
+    with the smallest error estimate, as gradjit documents it:
     |T_k(n) - T_k(n-1)| + |T_k(n) - T_(k-1)(n)| + |T_k(n-1) - T_(k-1)(n-1)|
-    + rounding * G_k * eps |f(x)| / |h_n|, with G_k the sum of the level's |weights|
-    over the difference quotients times h_n / h (twice that one-sided)."""
+    + rounding * G_k * eps |f(x)| / |h_n|, with G_k the sum of the level's |weights| over the
+    difference quotients times h_n / h (twice that one-sided). The steps stop once the best error is at most
+    rounding * G_2 * eps * |f(x)| / |h_(n+1)| (or, past the first ``count`` steps, at most
+    rounding * G_2 * eps * |best|), after at most ``count + slide`` steps; the error then
+    grows by how far the last column's candidates are from the best beyond both estimates.
+    Central differences also follow the curvature c(h) = (f(x+h) - 2 f(x) + f(x-h)) / h**2:
+    where its last change exceeds the one before (which is at least kink_steady times its
+    own predecessor) and kink_rounding * eps * |f(x)| / h**2, the best's error grows by
+    |c(h) h| (the steps are not yet where f is smooth)."""
     sign = -1.0 if direction < 0 else 1.0
     r = 1.0 / ratio**2 if direction == 0 else 1.0 / ratio
-    s, hs = base, []
-    for _ in range(count):
-        hs.append((x[j] + sign * s) - x[j])
-        s *= ratio
-    if direction == 0:
-        D = [(_at(f, x, j, x[j] + h, args) - _at(f, x, j, x[j] - h, args)) / (2 * h) for h in hs]
-    else:
-        D = [(_at(f, x, j, x[j] + h, args) - fx) / h for h in hs]
-    T = [list(D)]
-    W = [[np.array([1.0]) for _ in range(count)]]  # T[k][n] as weights over D[n-k..n]
-    for k in range(1, levels + 1):
-        row, wrow = [np.nan] * count, [None] * count
-        c = 1.0 / (r**k - 1.0)
-        for n in range(k, count):
-            row[n] = T[k - 1][n] + (T[k - 1][n] - T[k - 1][n - 1]) * c
-            wrow[n] = np.concatenate([[0.0], W[k - 1][n]]) * (1.0 + c) - np.concatenate([W[k - 1][n - 1], [0.0]]) * c
-        T.append(row)
-        W.append(wrow)
-    best, best_error = np.nan, np.inf
     noise = 1.0 if direction == 0 else 2.0
-    for n in range(count):
-        for k in range(2, min(n, levels) + 1):
-            if n < k + 2:
+    x0 = x[j]
+    D, hs, curvatures = [], [], []
+    T = [[] for _ in range(levels + 1)]
+    W = [[] for _ in range(levels + 1)]  # T[k][n] as weights over D[n-k..n]
+    best, best_error, moving = np.nan, np.inf, 0.0
+    s = base
+
+    def candidate_error(k, n):
+        gain = noise * sum(abs(w) * ratio ** (k - m) for m, w in enumerate(W[k][n]))  # nominal h_n / h_(n-k+m)
+        return (abs(T[k][n] - T[k][n - 1]) + abs(T[k][n] - T[k - 1][n]) + abs(T[k][n - 1] - T[k - 1][n - 1])
+                + rounding * gain * EPS * abs(fx) / abs(hs[n]))
+
+    for n in range(count + slide):
+        h = (x0 + sign * s) - x0
+        plus = _at(f, x, j, x0 + h, args)
+        if direction == 0:
+            minus = _at(f, x, j, x0 - h, args)
+            D.append((plus - minus) / (2 * h))
+            curvatures.append(((plus - fx) - (fx - minus)) / (h * h))
+        else:
+            D.append((plus - fx) / h)
+        hs.append(h)
+        T[0].append(D[n])
+        W[0].append(np.array([1.0]))
+        for k in range(1, levels + 1):
+            if n < k:
+                T[k].append(np.nan)
+                W[k].append(None)
                 continue
-            gain = noise * sum(abs(w) * ratio ** (k - m) for m, w in enumerate(W[k][n]))  # nominal h_n / h_(n-k+m)
-            error = (abs(T[k][n] - T[k][n - 1]) + abs(T[k][n] - T[k - 1][n]) + abs(T[k][n - 1] - T[k - 1][n - 1])
-                     + rounding * gain * EPS * abs(fx) / abs(hs[n]))
-            if error < best_error:
-                best, best_error = T[k][n], error
-    return best, best_error
+            c = 1.0 / (r**k - 1.0)
+            T[k].append(T[k - 1][n] + (T[k - 1][n] - T[k - 1][n - 1]) * c)
+            W[k].append(np.concatenate([[0.0], W[k - 1][n]]) * (1.0 + c) - np.concatenate([W[k - 1][n - 1], [0.0]]) * c)
+        for k in range(2, min(n, levels) + 1):
+            if n >= k + 2 and candidate_error(k, n) < best_error:
+                best, best_error = T[k][n], candidate_error(k, n)
+        if len(curvatures) >= 4:
+            c = curvatures[-4:]
+            change, change_before, change_earlier = abs(c[3] - c[2]), abs(c[2] - c[1]), abs(c[1] - c[0])
+            if change > change_before > kink_steady * change_earlier and change > kink_rounding * EPS * abs(fx) / (h * h):
+                best_error += abs(c[3] * h)
+        moving = max([0.0] + [abs(T[k][n] - best) - best_error - candidate_error(k, n)
+                              for k in range(2, min(n, levels) + 1) if n >= k + 2])
+        s *= ratio
+        if n < 2:
+            continue
+        gain_2 = noise * sum(abs(w) * ratio ** (2 - m) for m, w in enumerate(W[2][n]))
+        limit = EPS * abs(fx) / abs((x0 + sign * s) - x0)
+        if n + 1 >= count:
+            limit = max(limit, EPS * abs(best))
+        if best_error <= rounding * gain_2 * limit:
+            break
+    return best, best_error + moving
 
 
 def richardson(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, *, ratio: float, count: int, levels: int,
-               rounding: float, args: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
+               rounding: float, slide: int, args: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
     """Richardson extrapolation of central differences from the taken step down, at every row of X."""
     out, errors = np.empty(X.shape), np.empty(X.shape)
     for i, x in enumerate(X):
         fx = f(x, *args)
         for j in range(x.size):
             out[i, j], errors[i, j] = _tableau_entry(f, x, j, fx, taken_step(x[j], steps[j], typical[j]), count, 0, ratio=ratio,
-                                                     levels=levels, rounding=rounding, args=args)
+                                                     levels=levels, rounding=rounding, slide=slide, args=args)
     return out, errors
 
 
@@ -163,7 +194,7 @@ def _inside(x0, s, direction, lo, hi) -> bool:
 
 
 def bounded_richardson(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, lower: np.ndarray, upper: np.ndarray, *,
-                       ratio: float, count: int, levels: int, rounding: float, min_steps: int,
+                       ratio: float, count: int, levels: int, rounding: float, min_steps: int, slide: int,
                        args: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
     """Richardson extrapolation that never evaluates f outside [lower, upper], by the rule
     gradjit documents: drop the largest steps that would cross a bound while at least
@@ -172,7 +203,7 @@ def bounded_richardson(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray,
     competes with the central one over ``count`` steps from the nearer bound's
     distance down, and the smaller error estimate wins."""
     out, errors = np.empty(X.shape), np.empty(X.shape)
-    options = {"ratio": ratio, "levels": levels, "rounding": rounding, "args": args}
+    options = {"ratio": ratio, "levels": levels, "rounding": rounding, "slide": slide, "args": args}
     for i, x in enumerate(X):
         fx = f(x, *args)
         for j in range(x.size):
@@ -282,7 +313,8 @@ def _richardson_values(f, X, steps, typical, order, args=()):
     from gradjit.stencils import richardson as parameters  # the method's parameters, not its formulas
 
     return richardson(f, X, steps, typical, ratio=parameters.RICHARDSON_RATIO, count=parameters.RICHARDSON_STEPS,
-                      levels=parameters.RICHARDSON_LEVELS, rounding=parameters.RICHARDSON_ROUNDING, args=args)[0]
+                      levels=parameters.RICHARDSON_LEVELS, rounding=parameters.RICHARDSON_ROUNDING,
+                      slide=parameters.RICHARDSON_MAX_SLIDE, args=args)[0]
 
 
 #: ``GRADIENTS[method](f, X, steps, typical, order)``: the oracle of each method. The

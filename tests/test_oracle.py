@@ -86,7 +86,8 @@ def test_complex_step_gradient(backend):
 def richardson_oracle(f, X, steps, typical):
     return naive.richardson(f, X, steps, typical, ratio=richardson_parameters.RICHARDSON_RATIO,
                             count=richardson_parameters.RICHARDSON_STEPS, levels=richardson_parameters.RICHARDSON_LEVELS,
-                            rounding=richardson_parameters.RICHARDSON_ROUNDING)
+                            rounding=richardson_parameters.RICHARDSON_ROUNDING,
+                            slide=richardson_parameters.RICHARDSON_MAX_SLIDE)
 
 
 @pytest.mark.parametrize("name", ["analytic", "rosenbrock", "ackley"])
@@ -146,7 +147,8 @@ def test_bounded_richardson(backend):
     expected, expected_errors = naive.bounded_richardson(
         analytic, X, spec.steps, spec.typical, lower, upper, ratio=richardson_parameters.RICHARDSON_RATIO,
         count=richardson_parameters.RICHARDSON_STEPS, levels=richardson_parameters.RICHARDSON_LEVELS,
-        rounding=richardson_parameters.RICHARDSON_ROUNDING, min_steps=richardson_parameters.RICHARDSON_MIN_STEPS)
+        rounding=richardson_parameters.RICHARDSON_ROUNDING, min_steps=richardson_parameters.RICHARDSON_MIN_STEPS,
+        slide=richardson_parameters.RICHARDSON_MAX_SLIDE)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12 * np.abs(expected).max())
     np.testing.assert_allclose(errors, expected_errors, rtol=1e-2, atol=1e-13 * np.abs(expected).max())
 

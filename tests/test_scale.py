@@ -1,6 +1,7 @@
 """Steps that follow the units of x (issue 15): ``x_scale=`` (a typical magnitude per
 coordinate, or ``"auto"`` from the points) gives functions of variables near 1e-6 or 1e6
-the relative accuracy they have near 1, for every method, the Hessian and the Jacobian."""
+the relative accuracy they have near 1, for every method, the Hessian and the Jacobian;
+Richardson finds the scale of f itself."""
 
 import numba
 import numpy as np
@@ -84,6 +85,62 @@ def test_log_near_zero_with_auto_scale(method):
     # The issue's case: d log / dx at 1e-3 was off by 3e-6 (central) with unit-scale steps.
     found = gradjit.derivative(log, 1e-3, method=method, x_scale="auto")
     assert abs(found - 1e3) / 1e3 <= {"central": 1e-9, "richardson": 1e-13, "complex": 1e-15}[method]
+
+
+_ACKLEY = numba.njit(PROBLEMS["ackley"].f)
+
+
+def ackley_in_units(y, s):
+    return _ACKLEY(y / s)
+
+
+def gaussian_in_units(y, s):
+    return np.exp(-np.sum((y / s) ** 2))
+
+
+def _gaussian_gradient(X):
+    return -2.0 * X * np.exp(-np.sum(X**2, axis=1))[:, None]
+
+
+UNIT_CASES = [("rosenbrock", rosenbrock_in_units, 3, PROBLEMS["rosenbrock"].gradient),
+              ("ackley", ackley_in_units, 2, PROBLEMS["ackley"].gradient),
+              ("gaussian", gaussian_in_units, 2, _gaussian_gradient)]
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+@pytest.mark.parametrize("name, f, d, gradient", UNIT_CASES, ids=[c[0] for c in UNIT_CASES])
+def test_richardson_finds_the_scale_of_f_without_x_scale(name, f, d, gradient, scale):
+    # Richardson's steps slide down past the planned ones while the best estimate is above
+    # rounding: in units of 1e-6 the planned steps (1 down to 1e-3) are far beyond f's
+    # scale (the Gaussian is flat there, 0 at every step; Ackley's cos(2 pi x) aliases),
+    # and the slide reaches it. In units of 1e6 the steps scale with |x| already.
+    X = PROBLEMS["ackley"].sample(200, d, seed=3) if name != "rosenbrock" else PROBLEMS[name].sample(200, d, seed=3)
+    exact = gradient(X)
+    found, estimate = gradjit.gradient(f, scale * X, args=(scale,), method="richardson", full_output=True)
+    errors = relative_errors(found * scale, exact)
+    assert np.median(errors) <= 1e-13 and errors.max() <= 1e-10
+    # No confident wrong value: every error beyond rounding is within its estimate.
+    wrong = np.abs(found * scale - exact)
+    assert np.all((wrong <= estimate * scale) | (errors <= 1e-11))
+
+
+def test_richardson_beside_a_bound_finds_the_scale_of_log():
+    # The planned steps (1 down to 1e-3) are all beyond log's scale at 1e-3: before the
+    # slide this gave 67 with an estimate of 40. It slides on to where log is smooth.
+    found, estimate = gradjit.derivative(log, 1e-3, bounds=(1e-3, 2.0), method="richardson", full_output=True)
+    assert abs(found - 1e3) <= 1e-9 * 1e3 and abs(found - 1e3) <= estimate
+
+
+def fast_wave(t, w):
+    return np.sin(w * t)
+
+
+def test_where_the_slide_runs_out_the_estimate_says_so():
+    # sin(1e12 t) at 0.5: f's scale (1e-12) is at the end of the slide's reach (0.6**54
+    # is 1e-12). The result is 1% off, and the estimate (40% of the value) says so.
+    found, estimate = gradjit.derivative(fast_wave, 0.5, args=(1e12,), method="richardson", full_output=True)
+    exact = 1e12 * np.cos(0.5e12)
+    assert abs(found - exact) <= estimate and estimate >= 1e-3 * abs(exact)
 
 
 def morse_chain(x, depth, rest):

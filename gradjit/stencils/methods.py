@@ -11,15 +11,19 @@ accepts are stated once. Adding a method is a row here, its formula in
     ``O(h**order)``. The default.
 ``"richardson"``
     The order-2 central difference at :data:`~gradjit.stencils.RICHARDSON_STEPS`
-    geometric steps ``RICHARDSON_RATIO**i * max(1, |x_j|)`` (or ``h`` times
-    that), extrapolated up to :data:`~gradjit.stencils.RICHARDSON_LEVELS`
-    times; of every level from 2 up and every window of steps, the candidate
-    with the smallest error estimate wins. At most ``2 * RICHARDSON_STEPS``
-    evaluations per entry (it stops once no smaller step can change the
-    result), errors near 1e-15, and an error estimate per entry
+    geometric steps ``RICHARDSON_RATIO**i * max(1, |x_j|) / 1.1`` (or ``h``
+    times ``max(1, |x_j|)``), extrapolated up to
+    :data:`~gradjit.stencils.RICHARDSON_LEVELS` times; of every level from 2 up
+    and every window of steps, the candidate with the smallest error estimate
+    wins. It stops once no smaller step can change the result (usually within
+    the planned steps) and, for first derivatives, slides on to smaller steps
+    while the best estimate is still above rounding (up to
+    ``RICHARDSON_MAX_SLIDE`` more): a function of x in small units is resolved
+    without ``x_scale``. Errors near 1e-15, and an error estimate per entry
     (``full_output=True``). Leading steps where the quotient is NaN or infinite
     (f undefined that far from x) are skipped: the steps start at the first
-    finite one.
+    finite one. The Hessian's, the Jacobian's and higher derivatives'
+    extrapolations keep the planned steps from ``max(1, |x_j|)``.
 ``"forward"``, ``"backward"``
     One-sided stencils of orders 1 to 6 (:func:`~gradjit.stencils.one_sided_weights`)
     evaluating f only at ``x + k h e_j`` (or ``x - k h e_j``), ``k = 0..order``:

@@ -8,8 +8,8 @@ from numba.extending import register_jitable
 from ..errors import ObjectiveError
 from .weights import MAX_DERIVATIVE
 
-__all__ = ["RICHARDSON_BASE", "RICHARDSON_LEVELS", "RICHARDSON_RATIO", "RICHARDSON_STEPS", "RICHARDSON_TABLE_SIZE",
-           "extend_tableau", "richardson_column", "richardson_entry"]
+__all__ = ["RICHARDSON_BASE", "RICHARDSON_GRADIENT_BASE", "RICHARDSON_LEVELS", "RICHARDSON_MAX_SLIDE", "RICHARDSON_RATIO",
+           "RICHARDSON_STEPS", "RICHARDSON_TABLE_SIZE", "extend_tableau", "richardson_column", "richardson_entry"]
 
 _EPS = float(np.finfo(np.float64).eps)
 
@@ -29,7 +29,12 @@ _EPS = float(np.finfo(np.float64).eps)
 # and the loop stops once no later candidate can win (their estimates are at least
 # their rounding terms, which only grow). Large steps suit functions whose
 # f is large beside their gradient (rounding), small ones fast-varying functions; the
-# sequence spans both, from max(1, |x_j|) down to 0.0013 max(1, |x_j|). Where f is
+# planned sequence spans both, from max(1, |x_j|) / 1.1 down to 0.0012 max(1, |x_j|),
+# and where the best estimate is still above rounding there, the steps slide on down
+# (RICHARDSON_MAX_SLIDE): a function of x in units of 1e-6 varies on a scale far below
+# the planned steps, and Richardson finds it (python benchmarks/accuracy.py, "Units").
+# Where the sequence ends with its newest candidates still farther from the best than
+# both estimates, the estimate grows to cover them (_newest_disagreement). Where f is
 # not smooth within reach of the last steps (a kink of ReLU or abs), the estimate grows
 # to cover the one-sided quotients (_kink_within_reach), and where the forward or the
 # backward quotients of the last steps, extrapolated on their own, disagree with the
@@ -41,12 +46,21 @@ _EPS = float(np.finfo(np.float64).eps)
 
 #: Relative base step (the largest), times ``max(1, |x_j|)``.
 RICHARDSON_BASE = 1.0
+#: The same for first derivatives (:func:`richardson_entry`, whose steps slide below the
+#: planned ones): no terminating decimal fraction, so that in decimal units of x the steps
+#: are never whole multiples of a period of f (Ackley's cos(2 pi x) in units of 1e-6 saw
+#: the same value at x +- 1e6 * 0.6**i, i <= 6, and took f for constant).
+RICHARDSON_GRADIENT_BASE = 1.0 / 1.1
 #: Ratio of one step to the one before.
 RICHARDSON_RATIO = 0.6
 #: Steps in the geometric sequence (2 evaluations of f each).
 RICHARDSON_STEPS = 14
 #: The highest extrapolation level (the lowest is 2).
 RICHARDSON_LEVELS = 8
+#: Most steps past the planned ones, taken until rounding would outweigh the best
+#: estimate (0.6**54 is 1e-12: the sequence can slide down to functions of variables
+#: in units of 1e-10).
+RICHARDSON_MAX_SLIDE = 40
 #: Fewest steps a bounded coordinate may use before it turns one-sided.
 RICHARDSON_MIN_STEPS = 6
 #: The rounding part of the error estimate: this many ``G_k eps |f(x)| / h``.
@@ -107,27 +121,56 @@ RICHARDSON_TABLE_SIZE = 3 * _TABLEAU
 def extend_tableau(table, i, factors, gains, rounding, best, best_error):
     """Add step ``i`` to the tableau and return the best ``(candidate, error_estimate)`` so far.
 
-    ``table[i]`` holds the new quotient and ``table[inverse + i]`` the inverse of its
-    step's scale (``1 / |h|``, or ``1 / (hj hk)`` for second differences); ``factors``
-    and ``gains`` are the tableau's factors and rounding gains per level, ``rounding``
-    the rounding term's ``RICHARDSON_ROUNDING eps |f|`` (times the formula's own
-    factor). The candidates and their error estimates are described above. Shared by
-    :func:`richardson_entry` and the Hessian's :func:`gradjit.stencils.second.richardson_second_entry`.
+    The table keeps the last ``RICHARDSON_STEPS`` steps in a ring: step ``i`` is at
+    position ``p = i % RICHARDSON_STEPS``. ``table[p]`` holds the new quotient and
+    ``table[inverse + p]`` the inverse of its step's scale (``1 / |h|``, or
+    ``1 / (hj hk)`` for second differences); ``factors`` and ``gains`` are the
+    tableau's factors and rounding gains per level, ``rounding`` the rounding term's
+    ``RICHARDSON_ROUNDING eps |f(x)|`` (times the formula's own factor). The
+    candidates and their error estimates are described above. Shared by
+    :func:`richardson_entry` and the Hessian's, the Jacobian's and higher
+    derivatives' extrapolations.
     """
     n = RICHARDSON_STEPS
-    inverse = (RICHARDSON_LEVELS + 1) * n
+    here, before = i % n, (i - 1) % n  # the table keeps the last n steps, in a ring
+    scale = rounding * table[(RICHARDSON_LEVELS + 1) * n + here]
+    below, below_before = table[here], table[before]
     for k in range(1, min(i, RICHARDSON_LEVELS) + 1):
-        row, below_row = k * n, (k - 1) * n
-        below = table[below_row + i]
-        value = below + (below - table[below_row + i - 1]) * factors[k]
-        table[row + i] = value
+        value = below + (below - below_before) * factors[k]
+        value_before = table[k * n + before]
+        table[k * n + here] = value
         if k >= 2 and i >= k + 2:
-            error = (abs(value - table[row + i - 1]) + abs(value - below)
-                     + abs(table[row + i - 1] - table[below_row + i - 1])
-                     + rounding * gains[k] * table[inverse + i])
+            error = _candidate_error(value, value_before, below, below_before, gains[k] * scale)
             if error < best_error:  # a NaN error never wins
                 best, best_error = value, error
+        below, below_before = value, value_before
     return best, best_error
+
+
+@register_jitable
+def _candidate_error(value, value_before, below, below_before, rounding):
+    """The error estimate of candidate ``value = T_k(i)`` (described above), from
+    ``T_k(i-1)``, ``T_(k-1)(i)``, ``T_(k-1)(i-1)`` and its rounding term."""
+    return abs(value - value_before) + abs(value - below) + abs(value_before - below_before) + rounding
+
+
+@register_jitable
+def _newest_disagreement(table, i, gains, rounding, best, best_error):
+    """How far the newest column's candidates (step ``i``) are from the best beyond
+    both estimates (0 where they agree). A sequence of steps that has not yet reached
+    f's scale keeps moving: its newest candidates leave the best behind."""
+    n = RICHARDSON_STEPS
+    gap = 0.0
+    for k in range(2, min(i, RICHARDSON_LEVELS) + 1):
+        if i >= k + 2:
+            here, before = i % n, (i - 1) % n
+            value = table[k * n + here]
+            own = _candidate_error(value, table[k * n + before], table[(k - 1) * n + here], table[(k - 1) * n + before],
+                                   rounding * gains[k] * table[(RICHARDSON_LEVELS + 1) * n + here])
+            excess = abs(value - best) - best_error - own
+            if excess > gap:  # noqa: PLR1730 - a NaN excess (f NaN there) is skipped, as max need not
+                gap = excess
+    return gap
 
 
 @register_jitable
@@ -150,6 +193,16 @@ def _one_side_disagrees(best, best_error, forward, forward_error, backward, back
 
 
 @register_jitable
+def _curvature_grows(center, h, curvature, curvature_before, curvature_earlier, curvature_first):
+    """Whether the curvature estimates of the last four steps (the last of size h) grow
+    beyond rounding, where a smooth f's converge: the first sign of
+    :func:`_kink_within_reach`. False while any is NaN (the first steps)."""
+    change, change_before = abs(curvature - curvature_before), abs(curvature_before - curvature_earlier)
+    return (change > change_before > KINK_STEADY * abs(curvature_earlier - curvature_first)
+            and change > KINK_ROUNDING * _EPS * abs(center) / (h * h))
+
+
+@register_jitable
 def _kink_within_reach(best, table, i, inverse, rounding, center, h, curvature, curvature_before, curvature_earlier,
                        curvature_first):
     """Whether f looks non-smooth (a kink or a jump) within reach of the last steps, from
@@ -169,27 +222,27 @@ def _kink_within_reach(best, table, i, inverse, rounding, center, h, curvature, 
       from the step before, as the tableau's first level does) plus rounding: a kink
       between the last steps and the larger ones polluted every window of the tableau.
     """
-    change, change_before = abs(curvature - curvature_before), abs(curvature_before - curvature_earlier)
-    if (change > change_before > KINK_STEADY * abs(curvature_earlier - curvature_first)
-            and change > KINK_ROUNDING * _EPS * abs(center) / (h * h)):
+    if _curvature_grows(center, h, curvature, curvature_before, curvature_earlier, curvature_first):
         return True
     if i < 2:
         return False
-    last = table[i - 1]
-    truncation = abs(last - table[i - 2]) * _CENTRAL_FACTORS[1] + rounding * table[inverse + i - 1]
-    return abs(best - last) > KINK_DISAGREEMENT * truncation
+    last, before = (i - 1) % RICHARDSON_STEPS, (i - 2) % RICHARDSON_STEPS  # ring positions (extend_tableau)
+    truncation = abs(table[last] - table[before]) * _CENTRAL_FACTORS[1] + rounding * table[inverse + last]
+    return abs(best - table[last]) > KINK_DISAGREEMENT * truncation
 
 
 @register_jitable
 def richardson_entry(call, args, x, j, base, count, direction, center, table):
     """``(estimate, error_estimate)`` of ``df/dx_j`` at ``x`` by Richardson extrapolation.
 
-    The steps are ``base * RICHARDSON_RATIO**i`` for ``i < count``
-    (``RICHARDSON_MIN_STEPS <= count <= RICHARDSON_STEPS``), each re-measured as
-    ``(x_j ± s) - x_j``. Where the largest steps give a NaN or infinite quotient
-    (f undefined or overflowing that far from ``x``, such as ``log`` at 1e-3),
-    they are skipped and the ``count`` steps start at the first that gives a
-    finite one (at most :data:`RICHARDSON_MAX_SKIPPED` skipped).
+    The steps are ``base * RICHARDSON_RATIO**i``, each re-measured as ``(x_j ± s) - x_j``:
+    ``count`` of them (``RICHARDSON_MIN_STEPS <= count <= RICHARDSON_STEPS``), and then
+    more, up to :data:`RICHARDSON_MAX_SLIDE`, until rounding would outweigh the best
+    estimate: where f varies on a scale far below the planned steps (x in small units),
+    the sequence slides down to it. Where the
+    largest steps give a NaN or infinite quotient (f undefined or overflowing that far
+    from ``x``, such as ``log`` at 1e-3), they are skipped and the steps start at the
+    first that gives a finite one (at most :data:`RICHARDSON_MAX_SKIPPED` skipped).
 
     ``direction`` 0 extrapolates central differences (error in even powers of h); +1 / -1 forward / backward ones ``(f(x ± h e_j) - f(x)) / ±h``
     (all powers), for points next to a bound. ``center`` is ``f(x)``; ``table`` is
@@ -198,7 +251,7 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
     Shared by the kernels and the NumPy reference.
     """
     n = RICHARDSON_STEPS
-    inverse = (RICHARDSON_LEVELS + 1) * n  # where 1 / |h_i| is kept
+    inverse = (RICHARDSON_LEVELS + 1) * n  # where 1 / |h| is kept
     factors = _CENTRAL_FACTORS if direction == 0 else _ONE_SIDED_FACTORS
     gains = _CENTRAL_GAINS if direction == 0 else _ONE_SIDED_GAINS
     rounding = RICHARDSON_ROUNDING * _EPS * abs(center)
@@ -209,13 +262,14 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
     x0 = x[j]
     sign = -1.0 if direction < 0 else 1.0
     step = base
+    h = 0.0
     i = skipped = 0
     curvature = curvature_before = curvature_earlier = curvature_first = np.nan  # at the last four steps
-    while i < count:
+    while i < count + RICHARDSON_MAX_SLIDE:
         # Step i: a new difference quotient, then the new column of the tableau and its candidates.
         h = (x0 + sign * step) - x0
         if h == 0.0:
-            break  # below the spacing of floats at x0 (only after many skipped steps)
+            break  # below the spacing of floats at x0
         x[j] = x0 + h
         plus = call(x, args)
         if direction == 0:
@@ -234,26 +288,39 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
             step *= RICHARDSON_RATIO
             curvature = curvature_before = curvature_earlier = curvature_first = np.nan  # kept steps only
             continue
-        table[i] = quotient
-        table[inverse + i] = 1.0 / abs(h)
+        here = i % n
+        table[here] = quotient
+        table[inverse + here] = 1.0 / abs(h)
         best, best_error = extend_tableau(table, i, factors, gains, rounding, best, best_error)
         if direction == 0:
-            forward_table[i], backward_table[i] = (plus - center) / h, (center - minus) / h
+            forward_table[here], backward_table[here] = (plus - center) / h, (center - minus) / h
+            if _curvature_grows(center, h, curvature, curvature_before, curvature_earlier, curvature_first):
+                # The steps so far are not where f is smooth (beyond a kink, or far beyond
+                # f's scale, where f(x +- h) is flat and every quotient 0): the best so far
+                # is distrusted by as much as f'' moved, over this step.
+                best_error += abs(curvature * h)
         # Every later candidate's estimate is at least its rounding term, and those
         # only grow (smaller steps, higher levels' larger gains): once the best beats
         # the smallest of them, no later step can change the result, so stop early.
+        # Past the planned steps (the slide), a best within rounding of its own size
+        # also stops: where f(x) = 0 the rounding terms stay near eps |f'| instead.
         step *= RICHARDSON_RATIO
         i += 1
-        if best_error <= rounding * gains[2] * (1.0 / abs((x0 + sign * step) - x0)):
+        limit = abs(center) / abs((x0 + sign * step) - x0)
+        if i >= count:
+            limit = max(limit, abs(best))
+        if best_error <= RICHARDSON_ROUNDING * _EPS * gains[2] * limit:
             break
     x[j] = x0
+    if i > 0:  # where the sequence ran out with newer candidates still disagreeing, the estimate covers them
+        best_error += _newest_disagreement(table, i - 1, gains, rounding, best, best_error)
     if direction == 0 and _kink_within_reach(best, table, i, inverse, rounding, center, h, curvature, curvature_before,
                                              curvature_earlier, curvature_first):
         # The central quotients there average the two sides; the derivative on x's side
         # is near the forward or the backward quotient at the last step, D +- |curvature|
         # h / 2 (D the central one). The estimate grows by how far the result is from D,
         # plus the whole gap between the two (twice what it takes, for the smooth part).
-        best_error += abs(best - table[i - 1]) + abs(curvature * h)
+        best_error += abs(best - table[(i - 1) % n]) + abs(curvature * h)
     if direction == 0 and i >= ONE_SIDED_CHECK_STEPS:
         forward, forward_error = _last_steps_extrapolated(forward_table, table, i, inverse, rounding)
         backward, backward_error = _last_steps_extrapolated(backward_table, table, i, inverse, rounding)
@@ -263,13 +330,17 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
 
 @register_jitable
 def _last_steps_extrapolated(quotients, table, count, inverse, rounding):
-    """``(best, error_estimate)`` of the one-sided quotients ``quotients[:count]`` over
-    their last :data:`ONE_SIDED_CHECK_STEPS` steps (inverse steps from the central
-    tableau's row), extrapolated in place at the start of ``quotients``."""
+    """``(best, error_estimate)`` of the one-sided quotients of the last
+    :data:`ONE_SIDED_CHECK_STEPS` of ``count`` steps (kept in ``quotients``' ring, their
+    rounding scales in the central ``table``'s), extrapolated at the start of ``quotients``."""
+    n = RICHARDSON_STEPS
+    scratch = RICHARDSON_LEVELS * n  # the top level's row: ONE_SIDED_CHECK_STEPS <= RICHARDSON_LEVELS leaves it unused
     first = count - ONE_SIDED_CHECK_STEPS
     for m in range(ONE_SIDED_CHECK_STEPS):
-        quotients[m] = quotients[first + m]
-        quotients[inverse + m] = table[inverse + first + m]
+        quotients[scratch + m] = quotients[(first + m) % n]
+    for m in range(ONE_SIDED_CHECK_STEPS):
+        quotients[m] = quotients[scratch + m]
+        quotients[inverse + m] = table[inverse + (first + m) % n]
     best, best_error = np.nan, np.inf
     for m in range(ONE_SIDED_CHECK_STEPS):
         best, best_error = extend_tableau(quotients, m, _ONE_SIDED_FACTORS, _ONE_SIDED_GAINS, rounding, best, best_error)
