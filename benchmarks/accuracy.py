@@ -58,7 +58,7 @@ def _cases(points: int, seed: int):
 def measure(label: str, run: Callable, points: int, with_error: bool = False, seed: int = 11) -> dict:
     errors, held, seconds, count, worst = [], [], 0.0, 0, (-1.0, "")
     for problem, X, exact in _cases(points, seed):
-        run(problem, X[:2])  # compile / warm up
+        run(problem, X)  # compile and warm up with the call measured (the default tier depends on its size)
         start = time.perf_counter()
         result = run(problem, X)
         seconds += time.perf_counter() - start
@@ -218,7 +218,7 @@ def hessian_measure(label: str, run: Callable, points: int, seed: int, with_erro
     calls per case, after a warm-up call), estimate coverage."""
     errors, held, seconds, count = [], [], 0.0, 0
     for _, f, batched, X, exact in hessian_cases(points, seed):
-        run(f, batched, X[:2])  # compile / warm up
+        run(f, batched, X)  # compile and warm up with the call measured
         best = np.inf
         for _ in range(repeats):
             start = time.perf_counter()
@@ -365,7 +365,7 @@ def higher_cell(run: Callable, n: int, points: int, seed: int) -> tuple[str, flo
     :func:`gradjit.problems.derivative_cases`, and its time per 10,000 points."""
     errors, seconds, count = [], 0.0, 0
     for _, f, t, exact in derivative_cases(n, points, seed):
-        run(f, t[:2], n)  # compile / warm up
+        run(f, t, n)  # compile and warm up with the call measured
         start = time.perf_counter()
         found = run(f, t, n)
         seconds += time.perf_counter() - start

@@ -100,7 +100,7 @@ def complex_step(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, args:
 
 
 def _tableau_entry(f, x, j, fx, base, count, direction, *, ratio, levels, rounding, slide, args,
-                   kink_steady=0.25, kink_rounding=1000.0):
+                   kink_steady=0.25, kink_rounding=1000.0, slide_above=1e-10):
     """(best, error) of Richardson extrapolation of df/dx_j over the steps base, base * ratio, ...
     (each product rounded in turn, each step taken as (x + s) - x): central differences
     (direction 0; their errors are even powers of h) or one-sided (f(x + h) - f(x)) / h
@@ -109,13 +109,14 @@ def _tableau_entry(f, x, j, fx, base, count, direction, *, ratio, levels, roundi
     |T_k(n) - T_k(n-1)| + |T_k(n) - T_(k-1)(n)| + |T_k(n-1) - T_(k-1)(n-1)|
     + rounding * G_k * eps |f(x)| / |h_n|, with G_k the sum of the level's |weights| over the
     difference quotients times h_n / h (twice that one-sided). The steps stop once the best error is at most
-    rounding * G_2 * eps * |f(x)| / |h_(n+1)| (or, past the first ``count`` steps, at most
-    rounding * G_2 * eps * |best|), after at most ``count + slide`` steps; the error then
+    rounding * G_2 * eps * |f(x)| / |h_(n+1)|, or after the first ``count`` steps once it is
+    at most slide_above * |best| (past them, rounding * G_2 * eps * |best|), after at most
+    ``count + slide`` steps; the error then
     grows by how far the last column's candidates are from the best beyond both estimates.
     Central differences also follow the curvature c(h) = (f(x+h) - 2 f(x) + f(x-h)) / h**2:
     where its last change exceeds the one before (which is at least kink_steady times its
     own predecessor) and kink_rounding * eps * |f(x)| / h**2, the best's error grows by
-    |c(h) h| (the steps are not yet where f is smooth)."""
+    |(c(h) - c(h / ratio)) h| (the steps are not yet where f is smooth)."""
     sign = -1.0 if direction < 0 else 1.0
     r = 1.0 / ratio**2 if direction == 0 else 1.0 / ratio
     noise = 1.0 if direction == 0 else 2.0
@@ -158,17 +159,18 @@ def _tableau_entry(f, x, j, fx, base, count, direction, *, ratio, levels, roundi
             c = curvatures[-4:]
             change, change_before, change_earlier = abs(c[3] - c[2]), abs(c[2] - c[1]), abs(c[1] - c[0])
             if change > change_before > kink_steady * change_earlier and change > kink_rounding * EPS * abs(fx) / (h * h):
-                best_error += abs(c[3] * h)
+                best_error += abs((c[3] - c[2]) * h)
         moving = max([0.0] + [abs(T[k][n] - best) - best_error - candidate_error(k, n)
                               for k in range(2, min(n, levels) + 1) if n >= k + 2])
         s *= ratio
         if n < 2:
             continue
         gain_2 = noise * sum(abs(w) * ratio ** (2 - m) for m, w in enumerate(W[2][n]))
-        limit = EPS * abs(fx) / abs((x0 + sign * s) - x0)
-        if n + 1 >= count:
-            limit = max(limit, EPS * abs(best))
-        if best_error <= rounding * gain_2 * limit:
+        if best_error <= rounding * gain_2 * EPS * abs(fx) / abs((x0 + sign * s) - x0):
+            break
+        if n + 1 == count and best_error <= slide_above * abs(best):
+            break
+        if n + 1 > count and best_error <= rounding * gain_2 * EPS * abs(best):
             break
     return best, best_error + moving
 

@@ -59,8 +59,10 @@ RICHARDSON_STEPS = 14
 RICHARDSON_LEVELS = 8
 #: Most steps past the planned ones, taken until rounding would outweigh the best
 #: estimate (0.6**54 is 1e-12: the sequence can slide down to functions of variables
-#: in units of 1e-10).
+#: in units of 1e-10),
 RICHARDSON_MAX_SLIDE = 40
+#: where the planned steps' best estimate is above this fraction of the best value.
+RICHARDSON_SLIDE_ABOVE = 1e-12
 #: Fewest steps a bounded coordinate may use before it turns one-sided.
 RICHARDSON_MIN_STEPS = 6
 #: The rounding part of the error estimate: this many ``G_k eps |f(x)| / h``.
@@ -297,19 +299,24 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
             if _curvature_grows(center, h, curvature, curvature_before, curvature_earlier, curvature_first):
                 # The steps so far are not where f is smooth (beyond a kink, or far beyond
                 # f's scale, where f(x +- h) is flat and every quotient 0): the best so far
-                # is distrusted by as much as f'' moved, over this step.
-                best_error += abs(curvature * h)
+                # is distrusted by as much as f'' moved, times this step (where the change
+                # is only f's own rounding, more than eps |f(x)| shows, that is little).
+                best_error += abs((curvature - curvature_before) * h)
         # Every later candidate's estimate is at least its rounding term, and those
         # only grow (smaller steps, higher levels' larger gains): once the best beats
         # the smallest of them, no later step can change the result, so stop early.
-        # Past the planned steps (the slide), a best within rounding of its own size
-        # also stops: where f(x) = 0 the rounding terms stay near eps |f'| instead.
+        # The sequence slides on past the planned steps only where their best is poor
+        # (RICHARDSON_SLIDE_ABOVE): at small steps f's own rounding can exceed the
+        # eps |f(x)| the estimates count (x0**2 - x1**2 where both are large), and a
+        # good result is not traded for a lucky one. Sliding, a best within rounding
+        # of its own size stops it too (where f(x) = 0, rounding stays near eps |f'|).
         step *= RICHARDSON_RATIO
         i += 1
-        limit = abs(center) / abs((x0 + sign * step) - x0)
-        if i >= count:
-            limit = max(limit, abs(best))
-        if best_error <= RICHARDSON_ROUNDING * _EPS * gains[2] * limit:
+        if best_error <= rounding * gains[2] / abs((x0 + sign * step) - x0):
+            break
+        if i == count and best_error <= RICHARDSON_SLIDE_ABOVE * abs(best):
+            break
+        if i > count and best_error <= RICHARDSON_ROUNDING * _EPS * gains[2] * abs(best):
             break
     x[j] = x0
     if i > 0:  # where the sequence ran out with newer candidates still disagreeing, the estimate covers them
