@@ -59,7 +59,8 @@ class Method(NamedTuple):
     weights: Callable[[int], tuple[float, ...]]
     #: The automatic relative step at an order (the step is this times ``max(1, |x_j|)``).
     relative_step: Callable[[int], float]
-    #: The most evaluations of f per entry at an order (the kernels' cost estimate).
+    #: Evaluations of f per entry at an order (the kernels' cost estimate; for Richardson the
+    #: planned steps: skipped steps where f is NaN and the slide to f's scale can add more).
     evaluations: Callable[[int], int]
     #: +1 or -1: the side of a one-sided formula.
     direction: float = 1.0
