@@ -200,3 +200,39 @@ def test_the_jacobian_and_minimize_take_x_scale():
     result = gradjit.minimize(rosenbrock_in_units, [0.5e-6, 0.5e-6], args=(1e-6,), method="adam", lr=1e-8,
                               max_iter=3000, x_scale=1e-6, gtol=0.0)
     np.testing.assert_allclose(result.x, [1e-6, 1e-6], rtol=1e-3)
+
+
+def mixed_in_units(y, s):
+    """Three components of x = y / s: a Gaussian (flat at steps beyond its scale), a wave, a quartic."""
+    x = y / s
+    return np.array([np.exp(-(x[0] ** 2 + x[1] ** 2)), np.sin(x[0]) * x[1], x[0] ** 4 - x[1]])
+
+
+def _mixed_jacobian(X):
+    g = np.exp(-np.sum(X**2, axis=1))
+    J = np.empty((X.shape[0], 3, 2))
+    J[:, 0, 0], J[:, 0, 1] = -2.0 * X[:, 0] * g, -2.0 * X[:, 1] * g
+    J[:, 1, 0], J[:, 1, 1] = np.cos(X[:, 0]) * X[:, 1], np.sin(X[:, 0])
+    J[:, 2, 0], J[:, 2, 1] = 4.0 * X[:, 0] ** 3, -1.0
+    return J
+
+
+@pytest.mark.parametrize("scale", [1e-6, 1e6])
+def test_the_richardson_jacobian_finds_the_scale_of_each_component(scale):
+    X = np.random.default_rng(1).uniform(-2.0, 2.0, (100, 2))
+    exact = _mixed_jacobian(X)
+    J, estimate = gradjit.jacobian(mixed_in_units, scale * X, args=(scale,), method="richardson", full_output=True)
+    errors = relative_errors(J * scale, exact)
+    assert np.median(errors) <= 1e-14 and errors.max() <= 1e-11
+    assert np.all((np.abs(J * scale - exact) <= estimate * scale) | (errors <= 1e-11))
+
+
+def log_and_product(x):
+    return np.array([np.log(x[0]), x[0] * x[1]])
+
+
+def test_the_richardson_jacobian_beside_a_bound_finds_the_scale_of_log():
+    # As the gradient's: 67 with an estimate of 40 before the slide.
+    J, estimate = gradjit.jacobian(log_and_product, [1e-3, 2.0], method="richardson", bounds=([1e-3, -5.0], [2.0, 5.0]),
+                                   full_output=True)
+    assert abs(J[0, 0] - 1e3) <= 1e-9 * 1e3 and abs(J[0, 0] - 1e3) <= estimate[0, 0]

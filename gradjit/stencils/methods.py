@@ -22,8 +22,8 @@ accepts are stated once. Adding a method is a row here, its formula in
     without ``x_scale``. Errors near 1e-15, and an error estimate per entry
     (``full_output=True``). Leading steps where the quotient is NaN or infinite
     (f undefined that far from x) are skipped: the steps start at the first
-    finite one. The Hessian's, the Jacobian's and higher derivatives'
-    extrapolations keep the planned steps from ``max(1, |x_j|)``.
+    finite one. The Jacobian's extrapolation slides too (from ``max(1, |x_j|)``);
+    the Hessian's and higher derivatives' keep the planned steps.
 ``"forward"``, ``"backward"``
     One-sided stencils of orders 1 to 6 (:func:`~gradjit.stencils.one_sided_weights`)
     evaluating f only at ``x + k h e_j`` (or ``x - k h e_j``), ``k = 0..order``:

@@ -363,23 +363,32 @@ def richardson_column(call, args, x, j, base, count, direction, center, table, c
     As :func:`richardson_entry` for every component at once: one evaluation of F per
     stencil point serves all m. ``center`` is F(x) (its components scale the rounding
     terms); ``table`` holds ``m * RICHARDSON_TABLE_SIZE`` floats. The steps stop once
-    every component has stopped improving by the rounding rule. A leading step where any
-    component's quotient is NaN or infinite is skipped (at most
-    :data:`RICHARDSON_MAX_SKIPPED`). The estimates do not look for kinks.
+    every component has stopped improving by the rounding rule. Past the planned steps
+    they slide on, as :func:`richardson_entry`'s do, for the components whose planned
+    best was poor (each of the others is final from there on), and a component whose
+    newest candidates still disagree with its best when the steps run out has its
+    estimate grown to cover them. A leading step where any component's quotient is NaN
+    or infinite is skipped (at most :data:`RICHARDSON_MAX_SKIPPED`). The estimates do
+    not look for kinks.
     """
     m = column.shape[0]
+    n = RICHARDSON_STEPS
     size = RICHARDSON_TABLE_SIZE
-    inverse = (RICHARDSON_LEVELS + 1) * RICHARDSON_STEPS
+    inverse = (RICHARDSON_LEVELS + 1) * n
+    final = _TABLEAU  # per component, 1.0 once its best is final (a float of its table's unused part),
+    curvatures = _TABLEAU + 1  # and the curvature estimates of its last four steps, oldest first
     factors = _CENTRAL_FACTORS if direction == 0 else _ONE_SIDED_FACTORS
     gains = _CENTRAL_GAINS if direction == 0 else _ONE_SIDED_GAINS
     for r in range(m):
         column[r] = np.nan
         errors[r] = np.inf
+        table[r * size + final] = 0.0
+        table[r * size + curvatures:r * size + curvatures + 4] = np.nan
     x0 = x[j]
     sign = -1.0 if direction < 0 else 1.0
     step = base
     i = skipped = 0
-    while i < count:
+    while i < count + RICHARDSON_MAX_SLIDE:
         h = (x0 + sign * step) - x0
         if h == 0.0:
             break
@@ -395,21 +404,46 @@ def richardson_column(call, args, x, j, base, count, direction, center, table, c
         finite = True
         for r in range(m):
             quotient = (plus[r] - minus[r]) / (((x0 + h) - (x0 - h)) if direction == 0 else h)
-            table[r * size + i] = quotient
+            table[r * size + i % n] = quotient
             finite = finite and np.isfinite(quotient)
+            if direction == 0:  # as richardson_entry keeps them, for its curvature guard
+                c = r * size + curvatures
+                table[c], table[c + 1], table[c + 2] = table[c + 1], table[c + 2], table[c + 3]
+                table[c + 3] = ((plus[r] - center[r]) - (center[r] - minus[r])) / (h * h)
         if i == 0 and not finite and skipped < RICHARDSON_MAX_SKIPPED:
             skipped += 1  # F NaN or infinite this far from x: start at a smaller step
             step *= RICHARDSON_RATIO
+            for r in range(m):
+                table[r * size + curvatures:r * size + curvatures + 4] = np.nan  # kept steps only
             continue
         settled = True
         next_inverse = 1.0 / abs((x0 + sign * step * RICHARDSON_RATIO) - x0)
         for r in range(m):
             component = table[r * size:(r + 1) * size]
-            component[inverse + i] = 1.0 / abs(h)
+            if component[final] != 0.0:
+                continue
+            component[inverse + i % n] = 1.0 / abs(h)
             rounding = RICHARDSON_ROUNDING * _EPS * abs(center[r])
             column[r], errors[r] = extend_tableau(component, i, factors, gains, rounding, column[r], errors[r])
-            settled = settled and errors[r] <= rounding * gains[2] * next_inverse
+            c = curvatures
+            if direction == 0 and _curvature_grows(center[r], h, component[c + 3], component[c + 2], component[c + 1],
+                                                   component[c]):
+                errors[r] += abs((component[c + 3] - component[c + 2]) * h)  # richardson_entry's guard
+            done = errors[r] <= rounding * gains[2] * next_inverse
+            if i + 1 == count:  # the slide's gate and stop, as in richardson_entry
+                done = done or errors[r] <= RICHARDSON_SLIDE_ABOVE * abs(column[r])
+            elif i + 1 > count:
+                done = done or errors[r] <= RICHARDSON_ROUNDING * _EPS * gains[2] * abs(column[r])
+            if done and i + 1 >= count:
+                component[final] = 1.0
+            settled = settled and done
         step *= RICHARDSON_RATIO
         i += 1
         if settled:
             break
+    if i > 0:
+        for r in range(m):
+            component = table[r * size:(r + 1) * size]
+            if component[final] == 0.0:  # still sliding when the steps ran out
+                rounding = RICHARDSON_ROUNDING * _EPS * abs(center[r])
+                errors[r] += _newest_disagreement(component, i - 1, gains, rounding, column[r], errors[r])
