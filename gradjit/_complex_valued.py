@@ -18,7 +18,7 @@ from . import _chunks
 from ._memo import per_owner
 from ._objective import jitted, name_of
 from ._spec import Spec
-from .errors import ObjectiveError, OptionError
+from .errors import ComplexValued, OptionError
 
 __all__ = ["differentiate", "pair", "part"]
 
@@ -56,8 +56,7 @@ def differentiate(f: Callable, points: np.ndarray, spec: Spec, shape: tuple[int,
     shaped ``shape``: complex128 (complex64 for ``dtype=np.float32``). With ``full_output``
     the error estimates bound the modulus of each entry's error (the sum of the two parts')."""
     if spec.method.complex_input:
-        raise ObjectiveError(f"{name_of(f)} returns complex numbers for real input; method='complex' needs a real f "
-                             "(the complex step reads the imaginary part). Use another method.")
+        raise ComplexValued.refused_by_complex_step(name_of(f))
     if out is not None:
         raise OptionError(f"{name_of(f)} returns complex numbers, so its gradient is complex; out= takes real arrays: "
                           "leave it out.")

@@ -233,8 +233,7 @@ def _checked_real(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tuple:
     signature = (types.float64 if scalar_input else _VECTOR, *arg_types)
     returned = _compiled_return_type(f, signature)
     if isinstance(returned, types.Complex):
-        raise ComplexValued(f"{name_of(f)} returns complex numbers ({returned}) for real input: gradjit.gradient and "
-                            "gradjit.derivative differentiate such f; this function needs a real scalar.")
+        raise ComplexValued.of(name_of(f), str(returned))
     if not isinstance(returned, (types.Float, types.Integer, types.Boolean)):
         raise ObjectiveError(
             f"{name_of(f)} must return a real scalar (a float); Numba infers it returns {returned}. "
@@ -271,8 +270,7 @@ def _checked_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tup
     except CompileError:
         for_real = None  # compiles for complex input only: nothing to tell
     if isinstance(for_real, types.Complex):
-        raise ObjectiveError(f"{name_of(f)} returns complex numbers for real input; method='complex' needs a real f "
-                             "(the complex step reads the imaginary part). Use another method.")
+        raise ComplexValued.refused_by_complex_step(name_of(f))
     return signature
 
 
@@ -554,6 +552,5 @@ def evaluate_python(f: Callable, x: Any, args: tuple) -> float:
             "Reduce the result, e.g. return np.sum(...)."
         )
     if isinstance(value, (complex, np.complexfloating)) or (isinstance(value, np.ndarray) and value.dtype.kind == "c"):
-        raise ComplexValued(f"{name_of(f)} returns complex numbers for real input: gradjit.gradient and "
-                            "gradjit.derivative differentiate such f; this function needs a real scalar.")
+        raise ComplexValued.of(name_of(f))
     raise ObjectiveError(f"{name_of(f)} must return a real number; it returned {type(value).__name__} {value!r}.")

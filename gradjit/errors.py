@@ -62,6 +62,19 @@ class ComplexValued(ObjectiveError):
     :func:`gradjit.derivative` differentiate it (real and imaginary parts), the other
     entry points need a real scalar."""
 
+    @classmethod
+    def of(cls, name: str, returned: str = "") -> ComplexValued:
+        """The error for ``name``, which returned complex numbers (of type ``returned``) for real input."""
+        kind = f" ({returned})" if returned else ""
+        return cls(f"{name} returns complex numbers{kind} for real input: gradjit.gradient and "
+                   "gradjit.derivative differentiate such f; this function needs a real scalar.")
+
+    @staticmethod
+    def refused_by_complex_step(name: str) -> ObjectiveError:
+        """The error for ``method='complex'`` on such an f: the step reads the imaginary part."""
+        return ObjectiveError(f"{name} returns complex numbers for real input; method='complex' needs a real f "
+                              "(the complex step reads the imaginary part). Use another method.")
+
 
 class CompileError(GradjitError, TypeError):
     """Numba could not compile the objective in nopython mode.

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .._objective import evaluate_python, name_of
-from ..errors import ObjectiveError
+from ..errors import ComplexValued, ObjectiveError
 from ..stencils.bounds import bounded_column, bounded_entry, bounded_richardson_column, bounded_richardson_entry
 from ..stencils.formulas import (
     central_column,
@@ -289,8 +289,7 @@ def complex_step_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray
     """Complex-step derivatives ``Im f(x + i h e_j) / h`` at every row of ``points`` into ``out``."""
     call = _complex_call(f)
     if points.shape[0] and np.iscomplexobj(f(points[0].copy(), *spec.args)):
-        raise ObjectiveError(f"{name_of(f)} returns complex numbers for real input; method='complex' needs a real f "
-                             "(the complex step reads the imaginary part). Use another method.")
+        raise ComplexValued.refused_by_complex_step(name_of(f))
     steps, typical, args = spec.steps, spec.typical, spec.args
     for i, x in _private_rows(points, np.complex128):
         for j in range(x.size):

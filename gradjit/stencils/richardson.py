@@ -234,6 +234,26 @@ def _kink_within_reach(best, table, i, inverse, rounding, center, h, curvature, 
 
 
 @register_jitable
+def _curvature(plus, center, minus, h):
+    """The forward minus the backward quotient, over h: about f''(x) for a smooth f."""
+    return ((plus - center) - (center - minus)) / (h * h)
+
+
+@register_jitable
+def _settled(taken, count, best, best_error, rounding, gain, next_inverse):
+    """Whether the sequence stops after ``taken`` steps of the ``count`` planned, with the
+    next step's ``1 / |h|`` (see :func:`richardson_entry`): no later candidate can win
+    (their rounding terms are at least ``rounding * gain / |h|``); or, at the end of
+    the planned steps, the best is good (:data:`RICHARDSON_SLIDE_ABOVE`); or, sliding,
+    the best is within rounding of its own size."""
+    if best_error <= rounding * gain * next_inverse:
+        return True
+    if taken == count:
+        return best_error <= RICHARDSON_SLIDE_ABOVE * abs(best)
+    return taken > count and best_error <= RICHARDSON_ROUNDING * _EPS * gain * abs(best)
+
+
+@register_jitable
 def richardson_entry(call, args, x, j, base, count, direction, center, table):
     """``(estimate, error_estimate)`` of ``df/dx_j`` at ``x`` by Richardson extrapolation.
 
@@ -278,9 +298,8 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
             x[j] = x0 - h
             minus = call(x, args)
             quotient = (plus - minus) / ((x0 + h) - (x0 - h))  # the points' own distance (central_entry)
-            # The forward minus the backward quotient, over h: about f''(x) for a smooth f.
             curvature_first, curvature_earlier, curvature_before = curvature_earlier, curvature_before, curvature
-            curvature = ((plus - center) - (center - minus)) / (h * h)
+            curvature = _curvature(plus, center, minus, h)
         else:
             quotient = (plus - center) / h
         if i == 0 and not np.isfinite(quotient) and skipped < RICHARDSON_MAX_SKIPPED:
@@ -312,11 +331,7 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
         # of its own size stops it too (where f(x) = 0, rounding stays near eps |f'|).
         step *= RICHARDSON_RATIO
         i += 1
-        if best_error <= rounding * gains[2] / abs((x0 + sign * step) - x0):
-            break
-        if i == count and best_error <= RICHARDSON_SLIDE_ABOVE * abs(best):
-            break
-        if i > count and best_error <= RICHARDSON_ROUNDING * _EPS * gains[2] * abs(best):
+        if _settled(i, count, best, best_error, rounding, gains[2], 1.0 / abs((x0 + sign * step) - x0)):
             break
     x[j] = x0
     if i > 0:  # where the sequence ran out with newer candidates still disagreeing, the estimate covers them
@@ -409,7 +424,7 @@ def richardson_column(call, args, x, j, base, count, direction, center, table, c
             if direction == 0:  # as richardson_entry keeps them, for its curvature guard
                 c = r * size + curvatures
                 table[c], table[c + 1], table[c + 2] = table[c + 1], table[c + 2], table[c + 3]
-                table[c + 3] = ((plus[r] - center[r]) - (center[r] - minus[r])) / (h * h)
+                table[c + 3] = _curvature(plus[r], center[r], minus[r], h)
         if i == 0 and not finite and skipped < RICHARDSON_MAX_SKIPPED:
             skipped += 1  # F NaN or infinite this far from x: start at a smaller step
             step *= RICHARDSON_RATIO
@@ -429,11 +444,7 @@ def richardson_column(call, args, x, j, base, count, direction, center, table, c
             if direction == 0 and _curvature_grows(center[r], h, component[c + 3], component[c + 2], component[c + 1],
                                                    component[c]):
                 errors[r] += abs((component[c + 3] - component[c + 2]) * h)  # richardson_entry's guard
-            done = errors[r] <= rounding * gains[2] * next_inverse
-            if i + 1 == count:  # the slide's gate and stop, as in richardson_entry
-                done = done or errors[r] <= RICHARDSON_SLIDE_ABOVE * abs(column[r])
-            elif i + 1 > count:
-                done = done or errors[r] <= RICHARDSON_ROUNDING * _EPS * gains[2] * abs(column[r])
+            done = _settled(i + 1, count, column[r], errors[r], rounding, gains[2], next_inverse)
             if done and i + 1 >= count:
                 component[final] = 1.0
             settled = settled and done
