@@ -100,7 +100,7 @@ def complex_step(f, X: np.ndarray, steps: np.ndarray, typical: np.ndarray, args:
 
 
 def _tableau_entry(f, x, j, fx, base, count, direction, *, ratio, levels, rounding, slide, args,
-                   kink_steady=0.25, kink_rounding=1000.0, slide_above=1e-10):
+                   kink_steady=0.25, kink_rounding=1000.0, slide_above=1e-12):
     """(best, error) of Richardson extrapolation of df/dx_j over the steps base, base * ratio, ...
     (each product rounded in turn, each step taken as (x + s) - x): central differences
     (direction 0; their errors are even powers of h) or one-sided (f(x + h) - f(x)) / h

@@ -219,3 +219,14 @@ def test_the_oracle_is_right_on_its_own():
 
     got = naive.central(cubic, X, np.array([1e-2, 1e-2]), np.array([-1.0, -1.0]), 4)
     np.testing.assert_allclose(got, [[3 * 0.25 - 2.0, 1.0]], rtol=1e-10)
+
+
+def test_the_richardson_twin_uses_gradjits_parameters():
+    # The twin's stopping and guard parameters are keyword defaults: they must not drift
+    # from gradjit's (a twin with another gate would still agree on most smooth points).
+    import inspect
+
+    defaults = {name: p.default for name, p in inspect.signature(naive._tableau_entry).parameters.items()}
+    assert defaults["slide_above"] == richardson_parameters.RICHARDSON_SLIDE_ABOVE
+    assert defaults["kink_steady"] == richardson_parameters.KINK_STEADY
+    assert defaults["kink_rounding"] == richardson_parameters.KINK_ROUNDING

@@ -30,8 +30,8 @@ _EPS = float(np.finfo(np.float64).eps)
 # their rounding terms, which only grow). Large steps suit functions whose
 # f is large beside their gradient (rounding), small ones fast-varying functions; the
 # planned sequence spans both, from max(1, |x_j|) / 1.1 down to 0.0012 max(1, |x_j|),
-# and where the best estimate is still above rounding there, the steps slide on down
-# (RICHARDSON_MAX_SLIDE): a function of x in units of 1e-6 varies on a scale far below
+# and where the best estimate there is still above RICHARDSON_SLIDE_ABOVE of the value,
+# the steps slide on down (RICHARDSON_MAX_SLIDE): a function of x in units of 1e-6 varies on a scale far below
 # the planned steps, and Richardson finds it (python benchmarks/accuracy.py, "Units").
 # Where the sequence ends with its newest candidates still farther from the best than
 # both estimates, the estimate grows to cover them (_newest_disagreement). Where f is
@@ -162,10 +162,10 @@ def _newest_disagreement(table, i, gains, rounding, best, best_error):
     both estimates (0 where they agree). A sequence of steps that has not yet reached
     f's scale keeps moving: its newest candidates leave the best behind."""
     n = RICHARDSON_STEPS
+    here, before = i % n, (i - 1) % n
     gap = 0.0
     for k in range(2, min(i, RICHARDSON_LEVELS) + 1):
         if i >= k + 2:
-            here, before = i % n, (i - 1) % n
             value = table[k * n + here]
             own = _candidate_error(value, table[k * n + before], table[(k - 1) * n + here], table[(k - 1) * n + before],
                                    rounding * gains[k] * table[(RICHARDSON_LEVELS + 1) * n + here])
