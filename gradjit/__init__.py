@@ -5,7 +5,9 @@ one point, at every row of a batch, or at every point of a grid: central
 stencils of orders 2 to 8, one-sided stencils, Richardson extrapolation and
 the complex step (:data:`gradjit.stencils.METHODS`), computed by parallel
 Numba kernels and checked against a pure-NumPy reference and a textbook oracle.
-Backends are listed by :func:`gradjit.backends.available`.
+Backends are listed by :func:`gradjit.backends.available`. Structured problems
+(sparse Jacobians, functions given as sums of terms) are differentiated by
+column groups (:mod:`gradjit.structured`, :class:`gradjit.Sparsity`).
 """
 
 from . import (
@@ -20,6 +22,7 @@ from .api import derivative, gradient, grid_gradient, jac
 from .errors import CompileError, GradjitError
 from .matrices import hessian, jacobian
 from .optim import OptimizeResult, minimize
+from .sparsity import Sparsity
 
 __version__ = "0.1.0"
 
@@ -37,6 +40,7 @@ __all__ = [
     "CompileError",
     "GradjitError",
     "OptimizeResult",
+    "Sparsity",
     "__version__",
     "classic",
     "derivative",

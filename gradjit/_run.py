@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _chunks, _complex_valued
+from . import _chunks, _complex_valued, structured
 from . import _validation as check
 from ._spec import Spec
 from .backends import GridBlock
@@ -24,16 +24,20 @@ __all__ = ["differentiate", "evaluate", "grid"]
 
 
 def differentiate(f: Callable, points: np.ndarray, spec: Spec, shape: tuple[int, ...], *, out: Any = None,
-                  full_output: bool = False, dtype: Any = None) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+                  full_output: bool = False, dtype: Any = None, check_pattern: bool = False) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """The gradient of ``f`` at the rows of ``points`` (N, d), shaped ``shape``; with
     ``full_output``, also the error estimates (methods that make them). ``dtype``:
     the storage of the result (float64 or float32, see :func:`_validation.storage`);
-    the arithmetic is float64."""
+    the arithmetic is float64. With ``spec.terms``, f is a vector of terms
+    (:func:`gradjit.structured.terms_gradient`, which ``check_pattern`` asks to verify)."""
     out = check.output(out, shape, check.RESULT_DTYPES)
     storage = check.storage(dtype, out)
     errors = np.empty(shape) if spec.method.error_estimates else None
 
     def compute(target: np.ndarray) -> None:
+        if spec.terms is not None:
+            structured.terms_gradient(f, points, spec, target.reshape(points.shape), check=check_pattern)
+            return
         found = None if errors is None else errors.reshape(points.shape)
         spec.backend.gradient(f, points, spec, target.reshape(points.shape), errors=found)
 
@@ -49,9 +53,13 @@ def differentiate(f: Callable, points: np.ndarray, spec: Spec, shape: tuple[int,
 
 
 def evaluate(f: Callable, points: np.ndarray, spec: Spec) -> np.ndarray:
-    """``f`` at every row of ``points`` (N, d), C-contiguous float64: an array of N values."""
+    """``f`` at every row of ``points`` (N, d), C-contiguous float64: an array of N values
+    (``Σ_r F_r`` with ``spec.terms``)."""
     out = np.empty(points.shape[0])
-    spec.backend.values(f, points, spec, out)
+    if spec.terms is not None:
+        spec.backend.terms_values(f, points, spec, out)
+    else:
+        spec.backend.values(f, points, spec, out)
     return out
 
 

@@ -74,6 +74,10 @@ class Spec(NamedTuple):
         The derivative (:func:`gradjit.derivative`'s ``n``, 1 elsewhere); for
         ``n > 1`` the weights are :func:`~gradjit.stencils.weights.nth_weights`
         (of order 2 for Richardson, which extrapolates them).
+    terms : Sparsity or None
+        f is given as its terms ``F(x) -> (m,)``, ``f = Σ_r F_r``, with this
+        pattern (:mod:`gradjit.structured`): the gradient is ``J_F^T 1`` by its
+        column groups, and f's value the sum.
     """
 
     method: Method
@@ -92,6 +96,7 @@ class Spec(NamedTuple):
     scalar_input: bool = False
     jit: str = "auto"
     n: int = 1
+    terms: Any = None
 
     @property
     def evaluations(self) -> int:
@@ -140,8 +145,15 @@ _ALLOWED = {
     "grid": tuple(METHODS),
     "hessian": ("central", "richardson", "forward", "backward", "complex"),
     "jacobian": tuple(name for name, m in METHODS.items() if m.vector),
+    "terms": ("central", "forward", "backward", "complex"),  # grouped columns (gradjit.structured)
+    "terms hessian": ("central",),
     "values": ("central",),
 }
+
+
+#: How messages name each kind that narrows the methods.
+_WHAT = {"hessian": "hessian", "jacobian": "jacobian", "terms": "terms=True or sparsity=",
+         "terms hessian": "hessian with terms=True"}
 
 
 def resolve(
@@ -166,8 +178,9 @@ def resolve(
 ) -> Spec:
     """Validate the options of one differentiation in ``d`` variables and freeze them.
 
-    ``kind`` is ``"gradient"``, ``"grid"``, ``"hessian"``, ``"jacobian"`` or
-    ``"values"`` (what the caller computes: it narrows the methods). ``points``,
+    ``kind`` is ``"gradient"``, ``"grid"``, ``"hessian"``, ``"jacobian"``,
+    ``"values"``, ``"terms"`` (grouped columns: a sparse Jacobian or the gradient of
+    a sum of terms) or ``"terms hessian"`` (what the caller computes: it narrows the methods). ``points``,
     an ``(N, d)`` array, must lie inside ``bounds`` when those are given (a
     grid passes its two corners, :func:`gradjit._validation.grid_corners`).
     ``names`` renames options in messages (``minimize`` calls ``method``
@@ -176,7 +189,7 @@ def resolve(
     ``n`` is the derivative (:func:`gradjit.derivative`).
     """
     names = {"method": "method", "bounds": "bounds", **(names or {})}
-    row = check.method(method, _ALLOWED[kind], kind if kind in ("hessian", "jacobian") else "", name=names["method"])
+    row = check.method(method, _ALLOWED[kind], _WHAT.get(kind, ""), name=names["method"])
     stencil_order = check.order(order, row)
     chosen = get(backend)
     arguments = check.arguments(args)
@@ -193,7 +206,7 @@ def resolve(
     lower, upper = check.bounds(bounds, np.empty((0, d)) if points is None else points, name=names["bounds"])
     derivative = check.derivative_order(n, row, bounds)
     relative = row.relative_step(stencil_order)
-    if kind == "hessian" and row.formula == "central":
+    if kind in ("hessian", "terms hessian") and row.formula == "central":
         relative = hessian_step(stencil_order)
     elif kind == "hessian" and row.formula == "one-sided":
         relative = one_sided_hessian_step(stencil_order)

@@ -236,9 +236,9 @@ def objective(f: Any) -> None:
 def output(out: Any, shape: tuple[int, ...], dtypes: tuple[np.dtype, ...] = (np.dtype(np.float64),)) -> np.ndarray | None:
     """A user-supplied ``out`` array, checked against the result's shape and the
     storage types the caller accepts."""
-    names = " or ".join(str(dtype) for dtype in dtypes)
     if out is None:
         return None
+    names = " or ".join(str(dtype) for dtype in dtypes)  # for the messages (formatting a dtype costs microseconds)
     if not isinstance(out, np.ndarray):
         raise OptionError(f"out must be a NumPy array of shape {shape} and dtype {names}; got {type(out).__name__}.")
     if out.shape != shape:

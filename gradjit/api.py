@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _run
+from . import _run, _validation, structured
 from . import _validation as check
 from ._spec import resolve
 from .errors import OptionError, ShapeError
@@ -37,6 +37,9 @@ def gradient(
     bounds: Any = None,
     dtype: Any = None,
     x_scale: Any = None,
+    terms: bool = False,
+    sparsity: Any = None,
+    check: bool = False,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     r"""Finite-difference gradient of a scalar function at one point or a batch of points.
 
@@ -131,6 +134,26 @@ def gradient(
         micrometre in metres). ``"auto"``: the largest ``|x_j|`` over the
         points (see Notes of :func:`gradjit.stencils.default_step` for when that
         fails). Not with ``h``, whose steps are absolute.
+    terms : bool, optional
+        f is given as its vector of terms, ``F(x, *args) -> (m,)`` with
+        ``f = sum(F(x))``: the gradient is ``J_F^T 1``, computed from the column
+        groups of F's sparsity pattern without forming the Jacobian, in
+        ``order * n_groups`` evaluations of F per point (central; forward and
+        backward ``(order + 1) * n_groups``, complex ``n_groups``) whatever d is.
+        Methods ``"central"``, ``"forward"``, ``"backward"``, ``"complex"``; no
+        ``bounds``. See :mod:`gradjit.structured`.
+    sparsity : "auto", array_like (m, d), scipy.sparse matrix or Sparsity, optional
+        With ``terms=True``: which terms depend on which coordinates
+        (:class:`gradjit.Sparsity`; a Sparsity reuses its colouring across
+        calls). ``None`` (default) means ``"auto"``: detected by probing F
+        (:mod:`gradjit._detect` says when that can miss a dependency) and
+        cached on F. A dependency the pattern leaves out raises
+        :class:`~gradjit.errors.PatternError` whenever it moves a term outside its
+        group; it is never silently used.
+    check : bool, optional
+        With ``terms=True``: also evaluate every coordinate alone at one point
+        and raise :class:`~gradjit.errors.PatternError` unless the result is the
+        same bit for bit (``2 d`` more evaluations of F at that point).
 
     Returns
     -------
@@ -175,12 +198,24 @@ def gradient(
     >>> gradjit.gradient(f, np.ones((5, 2), dtype=np.float32), dtype=np.float32).dtype
     dtype('float32')
     """
-    check.objective(f)
-    points, batch_shape = check.points(x)
-    spec = resolve(points.shape[1], method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
-                   threads=threads, args=args, vectorized=vectorized, full_output=full_output, jit=jit, x_scale=x_scale)
-    return _run.differentiate(f, points, spec, (*batch_shape, points.shape[1]), out=out, full_output=full_output,
-                              dtype=dtype)
+    _validation.objective(f)  # the module: check is an option here
+    points, batch_shape = _validation.points(x)
+    shape = (*batch_shape, points.shape[1])
+    if not terms:
+        if sparsity is not None or check:
+            raise OptionError("sparsity= and check= apply to f given as its terms (terms=True); for the Jacobian of a "
+                              "vector function use gradjit.jacobian(F, x, sparsity=...).")
+        spec = resolve(points.shape[1], method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
+                       threads=threads, args=args, vectorized=vectorized, full_output=full_output, jit=jit,
+                       x_scale=x_scale)
+        return _run.differentiate(f, points, spec, shape, out=out, full_output=full_output, dtype=dtype)
+    if vectorized:
+        raise OptionError("vectorized=True does not apply with terms=True: F is evaluated one point at a time.")
+    spec = resolve(points.shape[1], kind="terms", method=method, order=order, h=h, bounds=bounds, points=points,
+                   backend=backend, threads=threads, args=args, full_output=full_output, jit=jit, x_scale=x_scale)
+    spec = spec._replace(terms=structured.pattern_of(f, points, spec, "auto" if sparsity is None else sparsity))
+    return _run.differentiate(f, points, spec, shape, out=out, full_output=full_output, dtype=dtype,
+                              check_pattern=check)
 
 
 def derivative(

@@ -24,6 +24,7 @@ __all__ = [
     "OptionError",
     "OrderError",
     "OutputTooLarge",
+    "PatternError",
     "ShapeError",
     "StepError",
 ]
@@ -47,6 +48,12 @@ class OrderError(GradjitError, ValueError):
 
 class OptionError(GradjitError, ValueError):
     """A keyword option (backend, threads, indexing, out, ...) is invalid."""
+
+
+class PatternError(GradjitError, ValueError):
+    """A sparsity pattern does not describe F: the wrong shape, or a dependency
+    it leaves out (seen as a component that changed where the pattern says it
+    cannot, or by ``check=True``)."""
 
 
 class DTypeError(GradjitError, TypeError):

@@ -7,9 +7,10 @@ from typing import Any
 
 import numpy as np
 
-from . import _chunks
-from . import _validation as check
+from . import _chunks, _validation, structured
 from ._spec import resolve
+from .errors import OptionError
+from .sparsity import Sparsity
 
 __all__ = ["hessian", "jacobian"]
 
@@ -28,7 +29,11 @@ def hessian(
     bounds: Any = None,
     jit: str | None = None,
     x_scale: Any = None,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    terms: bool = False,
+    sparsity: Any = None,
+    sparse: bool = False,
+    check: bool = False,
+) -> Any:
     """The Hessian of a scalar function at one point or a batch of points.
 
     Parameters
@@ -70,6 +75,32 @@ def hessian(
         turns one-sided toward the inside (same order, step shrunk to fit);
         Richardson drops the steps that would cross while six or more remain,
         else extrapolates one-sided second differences.
+    terms : bool, optional
+        f is given as its vector of terms ``F(x, *args) -> (m,)``, ``f = sum(F)``,
+        with ``sparsity`` the pattern of F (``"auto"`` by default, as in
+        :func:`gradjit.gradient`). ``H = Σ_r ∇²F_r`` is computed by pairs of
+        column groups: one evaluation with the coordinates of two groups moved
+        gives every term the mixed second difference of *its* two coordinates
+        (a term has at most one coordinate per group). Cost per point: 1 + ``order``
+        evaluations of F per group and ``2 * order`` per pair of groups that
+        some term couples (:meth:`gradjit.sparsity.HessianPattern.evaluations`), whatever d
+        is: 9 for Rosenbrock's terms (2 groups) at order 2. The central stencils only.
+    sparsity : array_like (m, d) or (d, d), scipy.sparse matrix, Sparsity or "auto", optional
+        With ``terms=True``: the pattern of F. Otherwise: the pattern of the
+        Hessian of the scalar f (``(d, d)``, symmetrised): only its entries are
+        computed, each by the chosen method as in the dense Hessian (bit for bit
+        the same), ``2 * order`` evaluations of f per entry instead of per pair
+        of all ``d (d + 1) / 2``; the others are 0. ``"auto"`` needs ``terms=True``.
+    sparse : bool, optional
+        With ``sparsity`` or ``terms``: return ``scipy.sparse.csr_array`` (one per
+        point: a list for a batch, in the batch's C order) instead of dense arrays.
+    check : bool, optional
+        With ``sparsity`` or ``terms``: verify the pattern at one point of the
+        batch and raise :class:`~gradjit.errors.PatternError` if it misses a
+        dependency. For terms, every coordinate alone (F's pattern) and every
+        entry by its own pair must give the same bits; for a scalar f, the dense
+        Hessian at that point must agree on the pattern and be below
+        ``1e-6 max(1, max |H|)`` off it.
 
     Returns
     -------
@@ -101,9 +132,14 @@ def hessian(
     >>> bool(np.all(np.abs(H - [[4.0, 2.0], [2.0, 6.0]]) <= error))
     True
     """
-    check.objective(f)
-    points, batch_shape = check.points(x)
+    _validation.objective(f)
+    points, batch_shape = _validation.points(x)
     d = points.shape[1]
+    if terms or sparsity is not None:
+        return _structured_hessian(f, points, batch_shape, terms=terms, sparsity=sparsity, sparse=sparse, check=check,
+                                   method=method, order=order, h=h, bounds=bounds, backend=backend, threads=threads,
+                                   args=args, full_output=full_output, jit=jit, x_scale=x_scale)
+    _dense_only(sparse, check, "sparsity= or terms=True")
     spec = resolve(d, kind="hessian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
                    threads=threads, args=args, full_output=full_output, jit=jit, x_scale=x_scale)
     shape = (points.shape[0], d, d)
@@ -131,7 +167,10 @@ def jacobian(
     dtype: Any = None,
     x_scale: Any = None,
     full_output: bool = False,
-) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
+    sparsity: Any = None,
+    sparse: bool = False,
+    check: bool = False,
+) -> Any:
     """The Jacobian of a vector function at one point or a batch of points.
 
     Parameters
@@ -155,6 +194,25 @@ def jacobian(
     dtype : {None, np.float64, np.float32}, optional
         Storage of the result, float64 by default; the arithmetic is float64
         (float32 rounds the finished Jacobian).
+    sparsity : array_like (m, d), scipy.sparse matrix, Sparsity or "auto", optional
+        Which components depend on which coordinates (:class:`gradjit.Sparsity`:
+        give one to colour once and reuse it). Columns that no component shares
+        are perturbed together (their groups are a greedy largest-first
+        colouring), so a point costs ``order * n_groups`` evaluations of F
+        (central; forward and backward ``(order + 1) * n_groups``, complex
+        ``n_groups``) instead of per column; entries are bit for bit those of
+        the dense Jacobian. ``"auto"`` detects the pattern by probing F (see
+        :mod:`gradjit._detect`). Methods central, forward, backward, complex; no
+        ``bounds``. A component that changes where the pattern says it cannot
+        raises :class:`~gradjit.errors.PatternError`.
+    sparse : bool, optional
+        With ``sparsity``: return ``scipy.sparse.csr_array`` (m, d), one per
+        point (a list for a batch, in the batch's C order), instead of a dense
+        array (zeros off the pattern).
+    check : bool, optional
+        With ``sparsity``: also evaluate every column alone at one point of the
+        batch and raise :class:`~gradjit.errors.PatternError` if any component
+        changes off the pattern or any entry differs.
 
     Returns
     -------
@@ -172,10 +230,19 @@ def jacobian(
     ((3, 2), array([[2., 1.],
            [1., 4.]]))
     """
-    check.objective(F)
-    points, batch_shape = check.points(x)
-    storage = np.dtype(np.float64) if dtype is None else check.result_dtype(dtype)
+    _validation.objective(F)
+    points, batch_shape = _validation.points(x)
+    storage = np.dtype(np.float64) if dtype is None else _validation.result_dtype(dtype)
     n, d = points.shape
+    if sparsity is not None:
+        spec = resolve(d, kind="terms", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
+                       threads=threads, args=args, jit=jit, x_scale=x_scale, full_output=full_output)
+        pattern = structured.pattern_of(F, points, spec, sparsity)
+        found = structured.jacobian(F, points, spec, pattern, sparse=sparse, check=check).astype(storage, copy=False)
+        if sparse:
+            return _per_point([pattern.csr(row) for row in found], batch_shape)
+        return found.reshape(*batch_shape, *pattern.shape)
+    _dense_only(sparse, check, "sparsity=")
     spec = resolve(d, kind="jacobian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
                    threads=threads, args=args, jit=jit, x_scale=x_scale, full_output=full_output)
     m = spec.backend.jacobian_length(F, points, spec)
@@ -186,3 +253,48 @@ def jacobian(
     if full_output:
         return result, errors.reshape(*batch_shape, m, d).astype(storage, copy=False)
     return result
+
+
+def _dense_only(sparse: bool, check: bool, needs: str) -> None:
+    if sparse or check:
+        raise OptionError(f"sparse= and check= apply with {needs}: they return and verify structured results.")
+
+
+def _per_point(results: list, batch_shape: tuple[int, ...]) -> Any:
+    """One result for one point (x of shape (d,)), else the list in the batch's C order."""
+    return results[0] if batch_shape == () else results
+
+
+def _structured_hessian(f, points: np.ndarray, batch_shape: tuple[int, ...], *, terms: bool, sparsity: Any, sparse: bool,
+                        check: bool, **options: Any) -> Any:
+    """:func:`hessian` of f given as terms, or of a scalar f with a Hessian pattern."""
+    d = points.shape[1]
+    if terms:
+        if options["full_output"]:
+            raise OptionError("full_output=True needs error estimates, which terms=True (central stencils) does not make.")
+        spec = resolve(d, kind="terms hessian", points=points, **{k: v for k, v in options.items() if k != "full_output"})
+        pattern = structured.pattern_of(f, points, spec, "auto" if sparsity is None else sparsity)
+        found = structured.hessian_of_terms(f, points, spec, pattern, sparse=sparse, check=check)
+        if sparse:
+            return _per_point([pattern.hessian.csr(row, d) for row in found], batch_shape)
+        return found.reshape(*batch_shape, d, d)
+    if isinstance(sparsity, str):
+        raise OptionError("sparsity='auto' for a Hessian needs f as its terms (terms=True): the coupling of a scalar f's "
+                          "variables cannot be seen one coordinate at a time. Give the Hessian's (d, d) pattern.")
+    full_output = options["full_output"]
+    spec = resolve(d, kind="hessian", points=points, **options)
+    pattern = Sparsity(sparsity)
+    pattern.check_shape(d, d, "the Hessian of f")
+    on = pattern.toarray()
+    on |= on.T
+    found, errors = structured.sparse_hessian(f, points, spec, on, check=check)
+    if sparse:
+        symmetric = Sparsity(on)
+        rows = np.repeat(np.arange(d), np.diff(symmetric.row_ptr))
+        values = [symmetric.csr(H[rows, symmetric.col_idx]) for H in found]
+        if full_output:
+            return _per_point(values, batch_shape), _per_point([symmetric.csr(E[rows, symmetric.col_idx]) for E in errors],
+                                                              batch_shape)
+        return _per_point(values, batch_shape)
+    result = found.reshape(*batch_shape, d, d)
+    return (result, errors.reshape(*batch_shape, d, d)) if full_output else result

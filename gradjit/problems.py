@@ -434,3 +434,98 @@ def derivative_relative_errors(n: int, points: int = 200, seed: int = 7, **optio
     errors = [np.abs(derivative(f, t, n=n, **options) - exact) / np.maximum(1.0, np.abs(exact))
               for _, f, t, exact in derivative_cases(n, points, seed)]
     return np.concatenate(errors)
+
+
+# Structured problems: objectives given as their terms, sparse vector functions --------------
+#
+# ``terms(x) -> (m,)`` with ``f = sum(terms(x))``: each term depends on a few
+# neighbouring coordinates, so ``gradjit.gradient(terms, x, terms=True)`` costs a
+# fixed number of evaluations of the terms whatever d is (gradjit.structured).
+
+
+def rosenbrock_terms(x):
+    """The d - 1 terms of :func:`rosenbrock`: ``100 (x[i+1] - x[i]^2)^2 + (1 - x[i])^2``."""
+    out = np.empty(x.size - 1, dtype=x.dtype)
+    for i in range(x.size - 1):
+        a = x[i + 1] - x[i] * x[i]
+        b = 1.0 - x[i]
+        out[i] = 100.0 * a * a + b * b
+    return out
+
+
+def rosenbrock_gradient(x: np.ndarray) -> np.ndarray:
+    """The exact gradient of :func:`rosenbrock` at the rows of ``x`` (..., d)."""
+    points = np.atleast_2d(x)
+    return _rosenbrock_gradient(points).reshape(np.shape(x))
+
+
+def rosenbrock_hessian(x: np.ndarray) -> np.ndarray:
+    """The exact Hessian (d, d) of :func:`rosenbrock` at one point ``x``."""
+    d = x.size
+    H = np.zeros((d, d))
+    i = np.arange(d - 1)
+    H[i, i] += 1200.0 * x[:-1] ** 2 - 400.0 * x[1:] + 2.0
+    H[i + 1, i + 1] += 200.0
+    H[i, i + 1] = H[i + 1, i] = -400.0 * x[:-1]
+    return H
+
+
+def chain_terms(x):
+    """d - 2 terms, each of three consecutive coordinates:
+    ``(x[i] - 2 x[i+1] + x[i+2])^2 + (x[i] x[i+2] - 1)^2 / 4`` (a Hessian of bandwidth 5)."""
+    out = np.empty(x.size - 2, dtype=x.dtype)
+    for i in range(x.size - 2):
+        a = x[i] - 2.0 * x[i + 1] + x[i + 2]
+        b = x[i] * x[i + 2] - 1.0
+        out[i] = a * a + 0.25 * b * b
+    return out
+
+
+def chain(x):
+    """``sum(chain_terms(x))`` as one scalar function (for the dense Hessian)."""
+    total = 0.0
+    for i in range(x.size - 2):
+        a = x[i] - 2.0 * x[i + 1] + x[i + 2]
+        b = x[i] * x[i + 2] - 1.0
+        total += a * a + 0.25 * b * b
+    return total
+
+
+def broyden_tridiagonal(x):
+    """Broyden's tridiagonal function ``F_i = (3 - 2 x_i) x_i - x_{i-1} - 2 x_{i+1} + 1``
+    (``x_{-1} = x_d = 0``): a square system with a tridiagonal Jacobian."""
+    d = x.size
+    out = np.empty(d, dtype=x.dtype)
+    for i in range(d):
+        value = (3.0 - 2.0 * x[i]) * x[i] + 1.0
+        if i > 0:
+            value -= x[i - 1]
+        if i < d - 1:
+            value -= 2.0 * x[i + 1]
+        out[i] = value
+    return out
+
+
+def broyden_tridiagonal_jacobian(x: np.ndarray) -> np.ndarray:
+    """The exact Jacobian (d, d) of :func:`broyden_tridiagonal` at one point."""
+    d = x.size
+    J = np.diag(3.0 - 4.0 * x)
+    J[np.arange(1, d), np.arange(d - 1)] = -1.0
+    J[np.arange(d - 1), np.arange(1, d)] = -2.0
+    return J
+
+
+def band_pattern(m: int, d: int, offsets: tuple[int, ...]):
+    """The :class:`~gradjit.Sparsity` of m components where component ``i`` depends on
+    ``x[i + k]`` for each ``k`` in ``offsets`` that falls in ``0..d-1`` (built from its
+    columns, no dense array): ``(0, 1)`` for :func:`rosenbrock_terms`, ``(0, 1, 2)``
+    for :func:`chain_terms`, ``(-1, 0, 1)`` for :func:`broyden_tridiagonal`."""
+    from .sparsity import Sparsity
+
+    rows = np.concatenate([np.arange(m) for _ in offsets])
+    cols = np.concatenate([np.arange(m) + k for k in offsets])
+    keep = (cols >= 0) & (cols < d)
+    rows, cols = rows[keep], cols[keep]
+    order = np.lexsort((rows, cols))
+    col_ptr = np.concatenate(([0], np.cumsum(np.bincount(cols, minlength=d)))).astype(np.int64)
+    return Sparsity.from_csc((m, d), col_ptr, rows[order])

@@ -17,6 +17,9 @@ The agreed layout
     makes error estimates (``spec.method.error_estimates``).
 ``hessian``: ``out``
     ``(N, d, d)``. ``jacobian``: ``out`` ``(N, m, d)``. ``values``: ``out`` ``(N,)``.
+``grouped_jacobian``, ``terms_hessian``: ``out``
+    Flat by ``layout``: ``"dense"`` ``(N, m, d)`` or ``(N, d, d)`` (zero-filled by the
+    caller), ``"sparse"`` ``(N, nnz)`` in the pattern's CSR order, ``"terms"`` ``(N, d)``.
 ``grid``: ``block``
     A :class:`GridBlock`: component ``j`` of grid point ``p`` (C order over
     the grid of ``axes``) goes to ``block.out[j, block.offset + p]``.
@@ -36,6 +39,7 @@ from ..errors import OptionError
 
 if TYPE_CHECKING:  # pragma: no cover
     from .._spec import Spec
+    from ..sparsity import Sparsity
 
 __all__ = ["REGISTRY", "Backend", "GridBlock", "available", "get"]
 
@@ -70,8 +74,9 @@ class Backend(Protocol):
         """The gradient at every point of the grid ``np.meshgrid(*axes, indexing=indexing)``."""
 
     def hessian(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray, *,
-                errors: np.ndarray | None = None) -> None:
-        """The Hessian of ``f`` at every row of ``points`` (and Richardson's error estimates)."""
+                errors: np.ndarray | None = None, pairs: np.ndarray | None = None) -> None:
+        """The Hessian of ``f`` at every row of ``points`` (and Richardson's error estimates);
+        only the entries ``pairs`` (flattened (j, k), j <= k) when given."""
 
     def jacobian_length(self, f: Callable, points: np.ndarray, spec: Spec) -> int:
         """``m``, the number of components of the vector function ``f``."""
@@ -82,6 +87,23 @@ class Backend(Protocol):
 
     def values(self, f: Callable, points: np.ndarray, spec: Spec, out: np.ndarray) -> None:
         """``f`` at every row of ``points``."""
+
+    def grouped_jacobian(self, F: Callable, points: np.ndarray, spec: Spec, sparsity: Sparsity, out: np.ndarray,
+                         violations: np.ndarray, *, layout: str) -> None:
+        """The Jacobian of F by the column groups of ``sparsity``, written by ``layout``
+        (:func:`gradjit.stencils.grouped.write_group`); ``violations`` (N * groups, int64,
+        -1 filled) gets each (point, group)'s first component that changed outside the group."""
+
+    def terms_hessian(self, F: Callable, points: np.ndarray, spec: Spec, sparsity: Sparsity, out: np.ndarray,
+                      violations: np.ndarray, *, layout: str) -> None:
+        """The Hessian of ``Σ_r F_r`` by pairs of groups (:func:`gradjit.stencils.grouped.hessian_pair`)."""
+
+    def terms_values(self, F: Callable, points: np.ndarray, spec: Spec, out: np.ndarray) -> None:
+        """``Σ_r F_r`` (ascending r) at every row of ``points``."""
+
+    def dependencies(self, F: Callable, probes: np.ndarray, deltas: np.ndarray, m: int, spec: Spec, counts: np.ndarray,
+                     ptr: np.ndarray, rows: np.ndarray) -> None:
+        """Which components of F each coordinate moves at the probes (:mod:`gradjit._detect`)."""
 
 
 @cache

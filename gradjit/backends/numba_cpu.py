@@ -48,6 +48,20 @@ from ..stencils.formulas import (
     one_sided_column,
     one_sided_entry,
 )
+from ..stencils.grouped import (
+    LAYOUTS,
+    central_group,
+    column_dependencies,
+    complex_group,
+    complex_group_steps,
+    group_steps,
+    hessian_pair,
+    mark_group,
+    one_sided_group,
+    silent_rows,
+    sum_of_terms,
+    write_group,
+)
 from ..stencils.higher import nth_entry, richardson_nth_entry
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
 from ..stencils.second import (
@@ -110,10 +124,66 @@ class Items(NamedTuple):
     m: int  # the Jacobian's number of components, else 0
 
 
+class Grouped(NamedTuple):
+    """Inputs of the grouped Jacobian kernel (:mod:`gradjit.stencils.grouped`)."""
+
+    x: np.ndarray  # (N * d,) the points, flat
+    out: np.ndarray  # flat: (N * m * d) dense, (N * nnz) sparse, (N * d) the gradient of the terms' sum
+    steps: np.ndarray  # (d,)
+    typical: np.ndarray  # (d,)
+    group_ptr: np.ndarray  # the Sparsity's groups and its entries in group order, int64
+    group_columns: np.ndarray
+    group_col_ptr: np.ndarray
+    group_rows: np.ndarray  # the components each group reaches
+    group_positions: np.ndarray  # each entry's place in CSR order
+    group_entry_ptr: np.ndarray
+    silent_ptr: np.ndarray  # the components each group does not reach (empty: found from marks)
+    silent: np.ndarray
+    violations: np.ndarray  # (N * groups,) int64: a component that changed outside its group, else -1
+    m: int
+
+
+class TermsHessian(NamedTuple):
+    """Inputs of the kernel of the Hessian of a sum of terms (:func:`gradjit.stencils.grouped.hessian_pair`)."""
+
+    x: np.ndarray
+    out: np.ndarray  # flat: (N * d * d) dense or (N * nnz) sparse
+    steps: np.ndarray
+    typical: np.ndarray
+    group_ptr: np.ndarray
+    group_columns: np.ndarray
+    group_rows: np.ndarray
+    group_entry_ptr: np.ndarray
+    pairs: np.ndarray  # the HessianPattern, flattened where 2-D
+    entry_ptr: np.ndarray
+    entry_j: np.ndarray
+    entry_k: np.ndarray
+    entry_row_ptr: np.ndarray
+    entry_rows: np.ndarray
+    position_jk: np.ndarray
+    position_kj: np.ndarray
+    violations: np.ndarray  # (N * pairs,) int64
+    m: int
+
+
+class Probes(NamedTuple):
+    """Inputs of the pattern-detection kernel (:func:`gradjit.stencils.grouped.column_dependencies`)."""
+
+    probes: np.ndarray  # (P, d) probe points
+    deltas: np.ndarray  # (P, d) the move of each coordinate at each probe
+    counts: np.ndarray  # (d,) int64: how many components depend on each coordinate
+    ptr: np.ndarray  # (d + 1,) int64 with rows, the second pass: coordinate j's components go to rows[ptr[j]:]
+    rows: np.ndarray
+    m: int
+
+
 _ROWS_TYPE = inputs_type(Rows(_EMPTY, _EMPTY, _EMPTY, _EMPTY))
 _VALUES_TYPE = inputs_type(Values(_EMPTY, _EMPTY))
 _GRID_TYPE = inputs_type(Grid(np.zeros((1, 1)), _NO_PAIRS, np.zeros((1, 1)), 0, _EMPTY, _EMPTY))
 _ITEMS_TYPE = inputs_type(Items(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _NO_PAIRS, 0))
+_GROUPED_TYPE = inputs_type(Grouped(_EMPTY, _EMPTY, _EMPTY, _EMPTY, *([_NO_PAIRS] * 9), 0))
+_PROBES_TYPE = inputs_type(Probes(np.zeros((1, 1)), np.zeros((1, 1)), _NO_PAIRS, _NO_PAIRS, _NO_PAIRS, 0))
+_TERMS_HESSIAN_TYPE = inputs_type(TermsHessian(_EMPTY, _EMPTY, _EMPTY, _EMPTY, *([_NO_PAIRS] * 13), 0))
 
 
 @per_owner
@@ -390,6 +460,137 @@ def _jacobian_items(call, *, method: str, bounded: bool, weights: tuple, one_sid
     return items
 
 
+@per_owner
+def _grouped_items(call, *, method: str, layout: int, weights: tuple, direction: float):
+    """Item = (point i, group g) of a :class:`gradjit.Sparsity`: the group's steps, its
+    formula of :mod:`gradjit.stencils.grouped` and its entries (:func:`write_group`,
+    ``layout`` of :data:`~gradjit.stencils.grouped.LAYOUTS`); the stamp of the item's marks is the item."""
+    dtype = np.complex128 if method == "complex" else np.float64
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def items(inputs, start, stop, args):
+        group_ptr, m = inputs.group_ptr, inputs.m
+        n_groups = group_ptr.size - 1
+        largest = 0
+        for g in range(n_groups):
+            largest = max(largest, group_ptr[g + 1] - group_ptr[g])
+        buf = np.empty(inputs.steps.size, dtype=dtype)
+        saved, hs = np.empty(largest, dtype=dtype), np.empty(largest)
+        listed = inputs.silent_ptr.size > 0
+        sums = np.empty(m)
+        marks, scratch = np.full(0 if listed else m, -1, dtype=np.int64), np.empty(m, dtype=np.int64)
+        reference = np.empty(m if method == "one-sided" else 0)
+        steps, typical, columns = inputs.steps, inputs.typical, inputs.group_columns
+        d = steps.size
+        point = -1
+        for item in range(start, stop):
+            i = item // n_groups
+            if i != point:
+                point = i
+                load_point(inputs.x, buf, i)
+            g = item - i * n_groups
+            first, last = group_ptr[g], group_ptr[g + 1]
+            if listed:
+                # Copied, not sliced: a slice of a shared array increments its shared reference
+                # count, and the threads then contend for that one cache line at every item.
+                count = inputs.silent_ptr[g + 1] - inputs.silent_ptr[g]
+                for t in range(count):
+                    scratch[t] = inputs.silent[inputs.silent_ptr[g] + t]
+                silent = scratch[:count]
+            else:
+                mark_group(inputs.group_rows, inputs.group_entry_ptr[g], inputs.group_entry_ptr[g + 1], marks, item)
+                silent = silent_rows(marks, item, scratch)
+            if method == "complex":
+                complex_group_steps(buf, columns, first, last, steps, typical, hs)
+                changed = complex_group(call, args, buf, columns, first, last, saved, hs, sums, silent)
+            else:
+                group_steps(buf, columns, first, last, steps, typical, direction, hs)
+                if method == "central":
+                    changed = central_group(call, args, buf, columns, first, last, saved, hs, weights, sums, silent)
+                else:
+                    changed = one_sided_group(call, args, buf, columns, first, last, saved, hs, weights, sums, silent,
+                                              reference)
+            inputs.violations[item] = changed
+            write_group(layout, i, d, columns, first, last, hs, sums, inputs.group_col_ptr, inputs.group_rows,
+                        inputs.group_positions, inputs.out)
+
+    return items
+
+
+@per_owner
+def _terms_hessian_items(call, *, layout: int, weights: tuple):
+    """Item = (point i, pair p of groups): the pair's Hessian entries by :func:`hessian_pair`."""
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def items(inputs, start, stop, args):
+        group_ptr, m = inputs.group_ptr, inputs.m
+        n_pairs = inputs.pairs.size // 2
+        largest, most_entries = 0, 0
+        for g in range(group_ptr.size - 1):
+            largest = max(largest, group_ptr[g + 1] - group_ptr[g])
+        for p in range(n_pairs):
+            most_entries = max(most_entries, inputs.entry_ptr[p + 1] - inputs.entry_ptr[p])
+        buf = np.empty(inputs.steps.size)
+        saved, hs = np.empty(2 * largest), np.empty(2 * largest)
+        acc, marks, scratch = np.empty(most_entries), np.full(m, -1, dtype=np.int64), np.empty(m, dtype=np.int64)
+        center = np.empty(0)
+        point = -1
+        for item in range(start, stop):
+            i = item // n_pairs
+            if i != point:
+                point = i
+                load_point(inputs.x, buf, i)
+                center = call(buf, args)
+                if center.shape[0] != m:
+                    raise ObjectiveError("F must return arrays of the same length m at every point; it did not.")
+            inputs.violations[item] = hessian_pair(
+                call, args, buf, i, item - i * n_pairs, layout, weights, inputs.steps, inputs.typical, center, group_ptr,
+                inputs.group_columns, inputs.group_rows, inputs.group_entry_ptr, inputs.pairs, inputs.entry_ptr, inputs.entry_j,
+                inputs.entry_k, inputs.entry_row_ptr, inputs.entry_rows, inputs.position_jk, inputs.position_kj, saved,
+                hs, acc, marks, scratch, inputs.out)
+
+    return items
+
+
+@per_owner
+def _dependency_items(call):
+    """Item = coordinate j: the components of F that it moves at the probes, counted
+    (``inputs.rows`` empty) or written to ``rows[ptr[j]:]``."""
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def items(inputs, start, stop, args):
+        probes, m = inputs.probes, inputs.m
+        buf = np.empty(probes.shape[1])
+        marks = np.full(m, -1, dtype=np.int64)
+        bases = np.empty((probes.shape[0], m))  # F at each probe, by this very code
+        for p in range(probes.shape[0]):
+            buf[:] = probes[p]
+            value = call(buf, args)
+            if value.shape[0] != m:
+                raise ObjectiveError("F must return arrays of the same length m at every point; it did not.")
+            bases[p] = value
+        for j in range(start, stop):
+            offset = inputs.ptr[j] if inputs.rows.size else 0
+            inputs.counts[j] = column_dependencies(call, args, buf, j, probes, inputs.deltas, bases, marks, inputs.rows,
+                                                   offset)
+
+    return items
+
+
+@per_owner
+def _terms_values(call):
+    """Item = point i: ``Σ_r F_r`` in ascending r (the objective of a sum of terms)."""
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def items(inputs, start, stop, args):
+        buf = np.empty(inputs.x.size // inputs.out.size)
+        for i in range(start, stop):
+            load_point(inputs.x, buf, i)
+            inputs.out[i] = sum_of_terms(call(buf, args))
+
+    return items
+
+
 def _splits_coordinates(n: int, d: int, evaluations: int, threads: int) -> bool:
     """Fewer points than threads and enough work: the flattened (point, coordinate) items."""
     return n < threads and (d > STACK_D or evaluations * n * d * d >= SERIAL_WORK_THRESHOLD)
@@ -491,11 +692,13 @@ def _pairs(d: int) -> np.ndarray:
     return np.ascontiguousarray(np.stack([j, k], axis=1).reshape(-1), dtype=np.int64)
 
 
-def hessian(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
+def hessian(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None,
+            pairs: np.ndarray | None = None) -> None:
     """The Hessian at every row of ``points`` (N, d) into ``out`` (N, d, d); Richardson's
-    error estimates into ``errors`` (N, d, d)."""
+    error estimates into ``errors`` (N, d, d). ``pairs``: only these entries (j, k), j <= k,
+    flattened (int64); all of them by default."""
     n, d = points.shape
-    pairs = _pairs(d)
+    pairs = _pairs(d) if pairs is None else pairs
     n_items = n * (pairs.size // 2)
     if n_items == 0:
         return
@@ -533,3 +736,76 @@ def jacobian(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray
     inputs = _items_inputs(points, out, spec, m=m, errors=_EMPTY if errors is None else errors.reshape(-1))
     _launch_on_tier(compiled, spec, make, inputs, _ITEMS_TYPE, n * d,
                     spec.evaluations * n * d * d)
+
+
+def _grouped_cost(n_items: int, evaluations: int, m: int, d: int) -> int:
+    """The cost estimate (:mod:`gradjit._tiers`, the serial threshold) of grouped work items:
+    each evaluates F ``evaluations`` times and walks its components and coordinates a
+    few times more, each step a few times the cost of a term of F."""
+    return n_items * (evaluations + 4) * (m + d) * 8
+
+
+def _vector_call(f, points: np.ndarray, spec):
+    returns = "complex vector" if spec.method.complex_input else "vector"
+    return compiled_call(f, spec.args, returns=returns, points=points)
+
+
+def grouped_jacobian(f, points: np.ndarray, spec, sparsity, out: np.ndarray, violations: np.ndarray, *,
+                     layout: str) -> None:
+    """The Jacobian of F at every row of ``points`` by the groups of ``sparsity`` into
+    ``out`` by ``layout`` (``"dense"``, ``"sparse"`` or ``"terms"``, :func:`gradjit.stencils.grouped.write_group`);
+    ``violations`` (N * groups) gets each item's first component that changed outside its group."""
+    n, d = points.shape
+    n_groups = sparsity.n_groups
+    if n * n_groups == 0:
+        return
+    m = sparsity.shape[0]
+    direction = spec.direction if spec.formula == "one-sided" else 1.0
+    make = _tiers.kernel(_grouped_items, method=spec.formula, layout=LAYOUTS[layout], weights=spec.weights,
+                         direction=direction)
+    inputs = Grouped(points.reshape(-1), out.reshape(-1), spec.steps, spec.typical, sparsity.group_ptr,
+                     sparsity.group_columns, sparsity.group_col_ptr, sparsity.group_rows, sparsity.group_positions,
+                     sparsity.group_entry_ptr, sparsity.silent_ptr, sparsity.silent, violations, m)
+    _launch_on_tier(_vector_call(f, points, spec), spec, make, inputs, _GROUPED_TYPE, n * n_groups,
+                    _grouped_cost(n * n_groups, spec.evaluations, m, d))
+
+
+def terms_hessian(f, points: np.ndarray, spec, sparsity, out: np.ndarray, violations: np.ndarray, *,
+                  layout: str) -> None:
+    """The Hessian of ``Σ_r F_r`` at every row of ``points`` by pairs of groups
+    (:attr:`gradjit.Sparsity.hessian`) into ``out`` (``layout`` "dense" or "sparse")."""
+    n, d = points.shape
+    plan = sparsity.hessian
+    n_pairs = plan.pairs.shape[0]
+    if n * n_pairs == 0:
+        return
+    m = sparsity.shape[0]
+    make = _tiers.kernel(_terms_hessian_items, layout=LAYOUTS[layout], weights=hessian_weights(spec.order)[1])
+    inputs = TermsHessian(points.reshape(-1), out.reshape(-1), spec.steps, spec.typical, sparsity.group_ptr,
+                          sparsity.group_columns, sparsity.group_rows, sparsity.group_entry_ptr, plan.pairs.reshape(-1),
+                          plan.entry_ptr, plan.entry_j, plan.entry_k, plan.entry_row_ptr, plan.entry_rows,
+                          plan.position_jk, plan.position_kj, violations, m)
+    _launch_on_tier(_vector_call(f, points, spec), spec, make, inputs, _TERMS_HESSIAN_TYPE, n * n_pairs,
+                    _grouped_cost(n * n_pairs, 2 * spec.order, m, d))
+
+
+def terms_values(f, points: np.ndarray, spec, out: np.ndarray) -> None:
+    """``Σ_r F_r`` at every row of ``points`` into ``out`` (N,)."""
+    n, d = points.shape
+    if n == 0:
+        return
+    compiled = compiled_call(f, spec.args, returns="vector", points=points)
+    _launch_on_tier(compiled, spec, _tiers.kernel(_terms_values), Values(points.reshape(-1), out),
+                    _VALUES_TYPE, n, _grouped_cost(n, 1, 0, d))
+
+
+def dependencies(f, probes: np.ndarray, deltas: np.ndarray, m: int, spec, counts: np.ndarray, ptr: np.ndarray,
+                 rows: np.ndarray) -> None:
+    """Which components of F each coordinate moves at the probes (:mod:`gradjit._detect`):
+    counts per coordinate, and with ``rows`` non-empty the components themselves."""
+    d = probes.shape[1]
+    if d == 0:
+        return
+    compiled = compiled_call(f, spec.args, returns="vector", points=probes)
+    _launch_on_tier(compiled, spec, _tiers.kernel(_dependency_items),
+                    Probes(probes, deltas, counts, ptr, rows, m), _PROBES_TYPE, d, _grouped_cost(d, 2 * probes.shape[0], m, d))

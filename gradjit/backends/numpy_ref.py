@@ -26,6 +26,20 @@ from ..stencils.formulas import (
     one_sided_column,
     one_sided_entry,
 )
+from ..stencils.grouped import (
+    LAYOUTS,
+    central_group,
+    column_dependencies,
+    complex_group,
+    complex_group_steps,
+    group_steps,
+    hessian_pair,
+    mark_group,
+    one_sided_group,
+    silent_rows,
+    sum_of_terms,
+    write_group,
+)
 from ..stencils.higher import nth_entry, richardson_nth_entry
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
 from ..stencils.second import (
@@ -181,15 +195,17 @@ def _batched_values(f: Callable, points: np.ndarray, args: tuple, n: int) -> np.
     return values
 
 
-def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
+def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None,
+            pairs: np.ndarray | None = None) -> None:
     """The Hessian of ``f`` at every row of ``points`` (N, d) into ``out`` (N, d, d), entry by
-    entry; Richardson's error estimates into ``errors`` (N, d, d)."""
+    entry; Richardson's error estimates into ``errors`` (N, d, d). ``pairs``: only these
+    entries (j, k), j <= k, flattened; all of them by default."""
     steps, typical, args, lower, upper = spec.steps, spec.typical, spec.args, spec.lower, spec.upper
     order, formula = spec.order, spec.formula
     call = _complex_call(f) if formula == "complex" else _scalar_call(f)
     central, second, one_sided, one_sided_second = hessian_weights(order)
     table = np.empty(RICHARDSON_TABLE_SIZE)
-    pairs = list(zip(*np.triu_indices(points.shape[1])))
+    pairs = list(zip(*np.triu_indices(points.shape[1]))) if pairs is None else list(zip(pairs[0::2], pairs[1::2]))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         for i, x in _private_rows(points, np.complex128 if formula == "complex" else np.float64):
             center = call(x, args) if formula != "complex" else 0.0
@@ -223,20 +239,7 @@ def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: 
     (N, m, d); Richardson's error estimates into ``errors``."""
     m, formula, steps, typical, args = out.shape[1], spec.formula, spec.steps, spec.typical, spec.args
     complex_input = spec.method.complex_input
-
-    def call(x, call_args):
-        value = f(x, *call_args)
-        if complex_input:
-            value = np.asarray(value)
-            if value.dtype.kind != "c":
-                raise ObjectiveError(f"method='complex' needs F to return complex components for complex input; "
-                                     f"it returned dtype {value.dtype}.")
-        else:
-            value = _real_array(value, "F's components")
-        if value.shape != (m,):
-            raise ObjectiveError(f"F must return a 1-D array of length {m} at every point; it returned shape {value.shape}.")
-        return value
-
+    call = _vector_call(f, m, complex_input)
     table = np.empty(m * RICHARDSON_TABLE_SIZE)
     column_errors = np.empty(m)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -259,6 +262,108 @@ def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: 
                 else:
                     h = actual_step(x[j], spec.direction * steps[j], typical[j])
                     one_sided_column(call, args, x, j, h, spec.weights, column)
+
+
+def _vector_call(f: Callable, m: int, complex_input: bool) -> Callable:
+    """``call(x, args)`` for the column formulas: F's value, checked to be m real (or complex) numbers."""
+
+    def call(x, call_args):
+        value = f(x, *call_args)
+        if complex_input:
+            value = np.asarray(value)
+            if value.dtype.kind != "c":
+                raise ObjectiveError(f"method='complex' needs F to return complex components for complex input; "
+                                     f"it returned dtype {value.dtype}.")
+        else:
+            value = _real_array(value, "F's components")
+        if value.shape != (m,):
+            raise ObjectiveError(f"F must return a 1-D array of length {m} at every point; it returned shape {value.shape}.")
+        return value
+
+    return call
+
+
+def grouped_jacobian(f: Callable, points: np.ndarray, spec, sparsity, out: np.ndarray, violations: np.ndarray, *,
+                     layout: str) -> None:
+    """The Jacobian of F by the groups of ``sparsity`` (:mod:`gradjit.stencils.grouped`), item by
+    item as the kernel does them."""
+    m, n_groups = sparsity.shape[0], sparsity.n_groups
+    complex_input = spec.method.complex_input
+    call = _vector_call(f, m, complex_input)
+    direction = spec.direction if spec.formula == "one-sided" else 1.0
+    largest = int(np.max(np.diff(sparsity.group_ptr), initial=0))
+    dtype = np.complex128 if complex_input else np.float64
+    saved, hs, sums = np.empty(largest, dtype=dtype), np.empty(largest), np.empty(m)
+    marks, scratch, reference = np.full(m, -1, dtype=np.int64), np.empty(m, dtype=np.int64), np.empty(m)
+    flat, d = out.reshape(-1), points.shape[1]
+    columns, weights = sparsity.group_columns, spec.weights
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i, x in _private_rows(points, dtype):
+            for g in range(n_groups):
+                first, last, stamp = sparsity.group_ptr[g], sparsity.group_ptr[g + 1], i * n_groups + g
+                if sparsity.silent_ptr.size:
+                    silent = sparsity.silent[sparsity.silent_ptr[g]:sparsity.silent_ptr[g + 1]]
+                else:
+                    mark_group(sparsity.group_rows, sparsity.group_entry_ptr[g], sparsity.group_entry_ptr[g + 1], marks,
+                               stamp)
+                    silent = silent_rows(marks, stamp, scratch)
+                if complex_input:
+                    complex_group_steps(x, columns, first, last, spec.steps, spec.typical, hs)
+                    changed = complex_group(call, spec.args, x, columns, first, last, saved, hs, sums, silent)
+                else:
+                    group_steps(x, columns, first, last, spec.steps, spec.typical, direction, hs)
+                    if spec.formula == "central":
+                        changed = central_group(call, spec.args, x, columns, first, last, saved, hs, weights, sums, silent)
+                    else:
+                        changed = one_sided_group(call, spec.args, x, columns, first, last, saved, hs, weights, sums,
+                                                  silent, reference)
+                violations[stamp] = changed
+                write_group(LAYOUTS[layout], i, d, columns, first, last, hs, sums, sparsity.group_col_ptr,
+                            sparsity.group_rows, sparsity.group_positions, flat)
+
+
+def terms_hessian(f: Callable, points: np.ndarray, spec, sparsity, out: np.ndarray, violations: np.ndarray, *,
+                  layout: str) -> None:
+    """The Hessian of ``Σ_r F_r`` by pairs of groups (see :func:`gradjit.stencils.grouped.hessian_pair`)."""
+    m, plan = sparsity.shape[0], sparsity.hessian
+    call = _vector_call(f, m, False)
+    n_pairs = plan.pairs.shape[0]
+    largest = int(np.max(np.diff(sparsity.group_ptr), initial=0))
+    saved, hs = np.empty(2 * largest), np.empty(2 * largest)
+    acc = np.empty(int(np.max(np.diff(plan.entry_ptr), initial=0)))
+    marks, scratch, flat, pairs = np.full(m, -1, dtype=np.int64), np.empty(m, dtype=np.int64), out.reshape(-1), plan.pairs.reshape(-1)
+    weights = hessian_weights(spec.order)[1]
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for i, x in _private_rows(points):
+            center = call(x, spec.args)
+            for p in range(n_pairs):
+                violations[i * n_pairs + p] = hessian_pair(
+                    call, spec.args, x, i, p, LAYOUTS[layout], weights, spec.steps, spec.typical, center, sparsity.group_ptr,
+                    sparsity.group_columns, sparsity.group_rows, sparsity.group_entry_ptr, pairs, plan.entry_ptr, plan.entry_j,
+                    plan.entry_k, plan.entry_row_ptr, plan.entry_rows, plan.position_jk, plan.position_kj, saved, hs,
+                    acc, marks, scratch, flat)
+
+
+def terms_values(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
+    """``Σ_r F_r`` (in ascending r) at every row of ``points`` into ``out`` (N,)."""
+    for i, x in _private_rows(points):
+        values = _real_array(f(x, *spec.args), "F's components")
+        if values.ndim != 1:
+            raise ObjectiveError(f"F must return a 1-D array (its m components); it returned shape {values.shape}.")
+        out[i] = sum_of_terms(values)
+
+
+def dependencies(f: Callable, probes: np.ndarray, deltas: np.ndarray, m: int, spec, counts: np.ndarray, ptr: np.ndarray,
+                 rows: np.ndarray) -> None:
+    """Which components of F each coordinate moves at the probes (see :func:`column_dependencies`)."""
+    d = probes.shape[1]
+    call = _vector_call(f, m, False)
+    x, marks = np.empty(d), np.full(m, -1, dtype=np.int64)
+    with np.errstate(all="ignore"):
+        bases = np.array([call(probe.copy(), spec.args) for probe in probes]).reshape(probes.shape[0], m)
+        for j in range(d):
+            counts[j] = column_dependencies(call, spec.args, x, j, probes, deltas, bases, marks, rows,
+                                            ptr[j] if rows.size else 0)
 
 
 def one_sided_gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:

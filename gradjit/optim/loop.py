@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import _chunks, _objective, _progress, _run
+from .. import _chunks, _objective, _progress, _run, structured
 from .. import _validation as check
 from .._native import NativeFailure
 from .._spec import Spec, resolve
@@ -99,6 +99,8 @@ def minimize(
     box: Any = None,
     jit: str | None = None,
     x_scale: Any = None,
+    terms: bool = False,
+    sparsity: Any = None,
 ) -> OptimizeResult:
     """Minimise ``f`` by gradient descent (or momentum, Nesterov, AdaGrad, RMSprop, Adam).
 
@@ -157,6 +159,13 @@ def minimize(
         ``[lower, upper]`` (numbers or arrays of shape ``(d,)``), and every
         iterate is projected into the box after its step (projected gradient
         descent). The starts must lie inside.
+    terms, sparsity : optional
+        f given as its vector of terms, ``F(x, *args) -> (m,)`` with
+        ``f = sum(F)``, and F's pattern, as in :func:`gradjit.gradient`: each
+        step costs ``order * n_groups`` evaluations of F for the gradient and
+        one for f, whatever d is (large-d descent). The pattern is found (or
+        coloured) once, before the first step. Differences ``"central"``,
+        ``"forward"``, ``"backward"``, ``"complex"``; no ``box``.
 
     Returns
     -------
@@ -208,8 +217,14 @@ def minimize(
     if batches is None and (batch_size is not None or seed is not None):
         raise OptionError("batch_size and seed apply to minibatches: give data=(X, y) too.")
     points = np.atleast_2d(start)
-    spec = resolve(points.shape[1], method=difference, order=order, h=h, bounds=box, points=points, backend=backend,
-                   args=args, jit=jit, names={"method": "difference", "bounds": "box"}, x_scale=x_scale)
+    spec = resolve(points.shape[1], kind="terms" if terms else "gradient", method=difference, order=order, h=h,
+                   bounds=box, points=points, backend=backend, args=args, jit=jit,
+                   names={"method": "difference", "bounds": "box"}, x_scale=x_scale)
+    if terms:
+        probe_spec = spec if batches is None else spec._replace(args=(*batches.peek(), *args))
+        spec = spec._replace(terms=structured.pattern_of(f, points, probe_spec, "auto" if sparsity is None else sparsity))
+    elif sparsity is not None:
+        raise OptionError("sparsity= applies to f given as its terms (terms=True).")
     run = _Run(f, points, single=start.ndim == 1, optimizer=optimizer, spec=spec, schedule=schedule, max_iter=max_iter,
                gtol=gtol, batches=batches, callback=callback, record=record, progress=progress)
     return run.result()
@@ -231,6 +246,10 @@ class _Minibatches:
         self.rng = np.random.default_rng(seed)
         self.order = np.arange(0)
         self.position = 0
+
+    def peek(self) -> tuple[np.ndarray, np.ndarray]:
+        """A batch of the first ``size`` samples, without moving on (for probing F's pattern)."""
+        return np.ascontiguousarray(self.X[:self.size]), np.ascontiguousarray(self.y[:self.size])
 
     def next(self) -> tuple[np.ndarray, np.ndarray]:
         if self.position + self.size > self.order.size:
@@ -262,9 +281,11 @@ class _Run:
         n, d = points.shape
         self.buffers = _kernels.new_buffers(points, optimizer.n_moments)
         self.fused = (spec.backend.NAME == "numba" and spec.formula == "central" and not spec.bounded
-                      and numba_cpu.uses_row_kernel(n, d, spec))
+                      and spec.terms is None and numba_cpu.uses_row_kernel(n, d, spec))
         self.compiled = None
-        self.evaluations_per_step = spec.evaluations * d + 1  # one gradient and f
+        # One gradient and f (of F, for f given as its terms).
+        groups = d if spec.terms is None else spec.terms.n_groups
+        self.evaluations_per_step = spec.evaluations * groups + 1
         if record:  # x, f and the gradient norm of every row at every iteration
             _chunks.check_memory(
                 8 * (max_iter + 1) * n * (d + 2),

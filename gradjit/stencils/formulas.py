@@ -9,9 +9,10 @@ kernels share the arithmetic instruction for instruction.
 
 from __future__ import annotations
 
+import numpy as np
 from numba.extending import register_jitable
 
-from ..errors import ObjectiveError
+from .grouped import central_group, complex_group, complex_step_size, one_sided_group
 
 __all__ = ["central_column", "central_entry", "complex_step_column", "complex_step_entry", "one_sided_column",
            "one_sided_entry"]
@@ -60,11 +61,17 @@ def complex_step_entry(call, args, x, j, step, typical):
     :func:`~gradjit.stencils.weights.actual_step`): exact to rounding for f analytic
     in its inputs (no subtraction, so the step needs no re-measuring)."""
     x0 = x[j]
-    h = step * max(typical, abs(x0.real)) if typical >= 0.0 else step
+    h = complex_step_size(x0, step, typical)
     x[j] = x0 + 1j * h
     value = call(x, args)
     x[j] = x0
     return value.imag / h
+
+
+@register_jitable
+def _one_column(x, j):
+    """``(columns, saved, silent)`` of a group of one coordinate ``j`` (no pattern to check)."""
+    return np.full(1, j), np.empty(1, dtype=x.dtype), np.empty(0, dtype=np.int64)
 
 
 @register_jitable
@@ -73,47 +80,21 @@ def central_column(call, args, x, j, h, weights, column):
 
     ``call(x, args)`` returns F(x), a 1-D array; ``h`` is the step actually
     taken; the central stencil with ``weights`` is applied to every component
-    at once. ``x`` is perturbed in place and restored exactly. Shared by the
-    kernels and the NumPy reference like :func:`central_entry`.
+    at once: :func:`~gradjit.stencils.grouped.central_group` with a group of one.
+    ``x`` is perturbed in place and restored exactly. Shared by the kernels and
+    the NumPy reference like :func:`central_entry`.
     """
-    x0 = x[j]
-    for r in range(column.shape[0]):
-        column[r] = 0.0
-    for k in range(len(weights)):
-        x[j] = x0 + (k + 1) * h
-        plus = call(x, args)
-        x[j] = x0 - (k + 1) * h
-        minus = call(x, args)
-        if plus.shape[0] != column.shape[0] or minus.shape[0] != column.shape[0]:
-            x[j] = x0
-            raise ObjectiveError("F must return arrays of the same length m at every point; it did not.")
-        for r in range(column.shape[0]):
-            column[r] += weights[k] * (plus[r] - minus[r])
-    x[j] = x0
+    columns, saved, silent = _one_column(x, j)
+    central_group(call, args, x, columns, 0, 1, saved, np.full(1, h), weights, column, silent)
     for r in range(column.shape[0]):
         column[r] /= h
 
 
 @register_jitable
-def _same_length(value, column, x, j, x0):
-    if value.shape[0] != column.shape[0]:
-        x[j] = x0
-        raise ObjectiveError("F must return arrays of the same length m at every point; it did not.")
-
-
-@register_jitable
 def one_sided_column(call, args, x, j, h, weights, column):
     """:func:`one_sided_entry` for every component of a vector function at once (``h`` < 0: backward)."""
-    x0 = x[j]
-    for r in range(column.shape[0]):
-        column[r] = 0.0
-    for k in range(len(weights)):
-        x[j] = x0 + k * h
-        value = call(x, args)
-        _same_length(value, column, x, j, x0)
-        for r in range(column.shape[0]):
-            column[r] += weights[k] * value[r]
-    x[j] = x0
+    columns, saved, silent = _one_column(x, j)
+    one_sided_group(call, args, x, columns, 0, 1, saved, np.full(1, h), weights, column, silent, column)
     for r in range(column.shape[0]):
         column[r] /= h
 
@@ -121,11 +102,8 @@ def one_sided_column(call, args, x, j, h, weights, column):
 @register_jitable
 def complex_step_column(call, args, x, j, step, typical, column):
     """:func:`complex_step_entry` for every component of a vector function at once."""
-    x0 = x[j]
-    h = step * max(typical, abs(x0.real)) if typical >= 0.0 else step
-    x[j] = x0 + 1j * h
-    value = call(x, args)
-    x[j] = x0
-    _same_length(value, column, x, j, x0)
+    h = complex_step_size(x[j], step, typical)
+    columns, saved, silent = _one_column(x, j)
+    complex_group(call, args, x, columns, 0, 1, saved, np.full(1, h), column, silent)
     for r in range(column.shape[0]):
-        column[r] = value[r].imag / h
+        column[r] /= h

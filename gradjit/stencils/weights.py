@@ -20,6 +20,7 @@ from fractions import Fraction
 from functools import cache
 
 import numpy as np
+from numba.extending import register_jitable
 
 __all__ = [
     "COMPLEX_STEP",
@@ -139,6 +140,7 @@ def default_step(order: int) -> float:
     return STEP_FACTORS[order] * _EPS ** (1.0 / (order + 1))
 
 
+@register_jitable
 def actual_step(x, h, typical):
     """The step actually taken at ``x``: ``(x + s) - x`` with ``s = h * scale``.
 
