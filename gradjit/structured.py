@@ -174,9 +174,9 @@ def _terms_hessian(F, points, spec, pattern: Sparsity, out: np.ndarray, layout: 
 
 
 def _raise_violations(violations: np.ndarray, per_point: int, describe: Callable[[int], str], checking: bool) -> None:
-    found = np.flatnonzero(violations >= 0)
-    if not found.size:
+    if not violations.size or violations.max() < 0:
         return
+    found = np.flatnonzero(violations >= 0)
     item = int(found[0])
     point, group = divmod(item, per_point)
     row = int(violations[item])

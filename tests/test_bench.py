@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 from gradjit import cli
@@ -57,6 +58,19 @@ def test_competitors_agree_on_the_gradient():
     for name, value in values.items():
         assert value.shape == reference.shape, name
         assert abs(value - reference).max() < 1e-6, name
+
+
+def test_terms_competitors_agree_with_the_dense_gradient():
+    case = next(WORKLOADS["rosenbrock-terms"].cases("smoke"))
+    points = case.points()
+    by_name = {c.name: c for c in competitors(2)}
+    terms = by_name["gradjit"].prepare(case, points, 2)()
+    dense = by_name["gradjit dense f"].prepare(case, points, 2)()
+    reference = by_name["numpy vectorized"].prepare(case, points, 2)()
+    scale = np.maximum(1.0, np.abs(reference))
+    assert np.max(np.abs(terms - reference) / scale) < 1e-6 and np.max(np.abs(dense - reference) / scale) < 1e-6
+    assert case.evaluations == 2 * 2 * case.n_points  # order 2, two groups
+    by_name["compute floor"].prepare(case, points, 2)()  # the terms floor runs
 
 
 def test_bench_command_writes_table_json_markdown_and_chart(tmp_path, capsys, monkeypatch):

@@ -478,7 +478,11 @@ def _grouped_items(call, *, method: str, layout: int, weights: tuple, direction:
         saved, hs = np.empty(largest, dtype=dtype), np.empty(largest)
         listed = inputs.silent_ptr.size > 0
         sums = np.empty(m)
-        marks, scratch = np.full(0 if listed else m, -1, dtype=np.int64), np.empty(m, dtype=np.int64)
+        most_silent = 0
+        for g in range(n_groups if listed else 0):
+            most_silent = max(most_silent, inputs.silent_ptr[g + 1] - inputs.silent_ptr[g])
+        marks = np.full(0 if listed else m, -1, dtype=np.int64)
+        scratch = np.empty(most_silent if listed else m, dtype=np.int64)
         reference = np.empty(m if method == "one-sided" else 0)
         steps, typical, columns = inputs.steps, inputs.typical, inputs.group_columns
         d = steps.size

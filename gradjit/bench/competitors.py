@@ -5,6 +5,8 @@ callable that computes the gradient once (inputs are built before timing).
 gradjit's steady state is measured on its inlined tier (``jit="inline"``, what
 ``jit="auto"`` switches to once the work repays the compilation); the first
 call on a new function is measured apart (:mod:`gradjit.bench.first_call`).
+For a workload given as terms (``Case.terms``), "gradjit" differentiates the
+terms by column groups and "gradjit dense f" the same f the usual way.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import api
-from .floors import bandwidth_floor, compute_floor
+from .floors import bandwidth_floor, compute_floor, terms_floor
 from .workloads import Case
 
 #: The competitor every speed-up is measured against.
@@ -43,10 +45,24 @@ LOOP_STEPS = 50
 
 def _gradjit(case: Case, points, threads: int, *, out: bool = False, batch: bool = False):
     target = np.empty(case.output_shape if case.axes is not None and not batch else (case.n_points, case.d)) if out else None
+    if case.terms is not None:
+        return lambda: api.gradient(case.terms, points, order=case.order, threads=threads, out=target, terms=True,
+                                    sparsity=case.pattern, jit="inline")
     if case.axes is not None and not batch:
         return lambda: api.grid_gradient(case.f, case.axes, indexing="ij", order=case.order, threads=threads, out=target,
                                          jit="inline")
     return lambda: api.gradient(case.f, points, order=case.order, threads=threads, out=target, jit="inline")
+
+
+def _gradjit_dense(case: Case, points, threads: int):
+    """gradjit's dense gradient of the same f (2 d evaluations of f per point), beside its terms."""
+    return lambda: api.gradient(case.f, points, order=case.order, threads=threads, jit="inline")
+
+
+def _compute_floor(case: Case, points, threads: int):
+    if case.terms is not None:
+        return terms_floor(case.terms, case.pattern, case.order, threads, points)
+    return compute_floor(case.f, case.order, threads, points=None if case.axes is not None else points, axes=case.axes)
 
 
 def _numpy_vectorized(case: Case, points, threads: int):
@@ -91,15 +107,16 @@ def competitors(threads: int) -> list[Competitor]:
         Competitor(ONE_THREAD, "gradjit", lambda c, p, t: _gradjit(c, p, 1)),
         Competitor("minimize, per step", "gradjit", _minimize_steps, lambda c: c.workload == "many-starts", LOOP_STEPS),
         Competitor(REFERENCE, "reference", _numpy_vectorized),
-        Competitor("classic loop", "reference", classic_loop),
-        Competitor(COMPUTE_FLOOR, "floor",
-                   lambda c, p, t: compute_floor(c.f, c.order, t, points=None if c.axes is not None else p, axes=c.axes)),
+        # The seeds' loop on one point of a sum of 10^4 terms would take minutes (2 d calls of f in Python).
+        Competitor("classic loop", "reference", classic_loop, lambda c: c.terms is None or c.d <= 2000),
+        Competitor("gradjit dense f", "gradjit", _gradjit_dense, lambda c: c.terms is not None),
+        Competitor(COMPUTE_FLOOR, "floor", _compute_floor),
         Competitor(WRITE_FLOOR, "floor", lambda c, p, t: bandwidth_floor(c.output_shape, t, fresh=True)),
         Competitor("write floor reused", "floor", lambda c, p, t: bandwidth_floor(c.output_shape, t, fresh=False)),
     ]
     if _jax_available():
         found += [
             Competitor("jax jit(vmap(grad))", "jax", _jax_autodiff),
-            Competitor("jax central differences", "jax", _jax_central),
+            Competitor("jax central differences", "jax", _jax_central, lambda c: c.terms is None),
         ]
     return found

@@ -13,6 +13,13 @@ bandwidth floor
     The time to write the ``N * d`` output in parallel, into a fresh array
     (page faults included) or into a reused one.
 
+terms floor
+    For f given as its terms (``gradient(..., terms=True)``): the time to
+    evaluate the terms F at the ``order * n_groups * N`` points the grouped
+    stencil needs (each group's coordinates moved together), in parallel over
+    (point, group), summing each evaluation's components into a sink. No
+    steps, no weights, no scatter into the gradient.
+
 The practical limit of a gradient kernel is the larger of the two.
 
 The stencil loop is written out in each floor on purpose: moving it into a
@@ -157,6 +164,50 @@ def compute_floor(f: Callable, order: int, threads: int, *, points: np.ndarray |
     floor = _batch_floor(f, d, n_pairs)
     flat, sink = points.reshape(-1), np.empty(n * d)
     return _on_threads(threads, lambda: floor(flat, sink, n, threads))
+
+
+@per_owner
+def _terms_floor(F: Callable, n_pairs: int):
+    call = _objective.bind(_objective.jitted(F), 0, False)
+
+    @numba.njit(**JIT_OPTIONS)
+    def chunk(x_flat, d, group_ptr, columns, sink, start, stop):
+        n_groups = group_ptr.size - 1
+        buf = np.empty(d)
+        for item in range(start, stop):
+            i, g = item // n_groups, item % n_groups
+            for j in range(d):
+                buf[j] = x_flat[i * d + j]
+            total = 0.0
+            for k in range(1, n_pairs + 1):
+                for sign in (1.0, -1.0):
+                    for c in range(group_ptr[g], group_ptr[g + 1]):
+                        j = columns[c]
+                        buf[j] = x_flat[i * d + j] + sign * k * _H
+                    values = call(buf, ())
+                    for r in range(values.size):
+                        total += values[r]
+            sink[item] = total
+
+    @numba.njit(**PARALLEL_JIT_OPTIONS)
+    def floor(x_flat, d, group_ptr, columns, sink, n_items, n_chunks):
+        for c in prange(n_chunks):
+            chunk(x_flat, d, group_ptr, columns, sink, c * n_items // n_chunks, (c + 1) * n_items // n_chunks)
+
+    return floor
+
+
+def terms_floor(F: Callable, pattern, order: int, threads: int, points: np.ndarray) -> Callable[[], object]:
+    """A zero-argument callable that evaluates the terms F at the grouped stencil's points
+    once on ``threads`` threads (the terms floor above), for the :class:`~gradjit.Sparsity` ``pattern``."""
+    points = np.ascontiguousarray(points, dtype=np.float64)
+    n, d = points.shape
+    floor = _terms_floor(F, order // 2)
+    n_items = n * pattern.n_groups
+    sink = np.empty(n_items)
+    flat = points.reshape(-1)
+    return _on_threads(threads, lambda: floor(flat, d, pattern.group_ptr, pattern.group_columns, sink, n_items,
+                                              min(threads, n_items)))
 
 
 @numba.njit(**PARALLEL_JIT_OPTIONS)

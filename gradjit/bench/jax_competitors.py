@@ -34,6 +34,7 @@ def _objective(case: Case) -> Callable:
     twins = {
         "sphere-grid": lambda x: x[0] * x[0] + x[1] * x[1],
         "rosenbrock": lambda x: jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2),
+        "rosenbrock-terms": lambda x: jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2),
         "one-point-large-d": lambda x: jnp.sum(x * x + jnp.sin(x)),
         "saddle-3d": lambda x: x[0] * x[0] - x[1] * x[1] + 0.5 * x[2] * x[2],
         "many-starts": lambda x: (x[0] * x[0] + x[1] - 11.0) ** 2 + (x[0] + x[1] * x[1] - 7.0) ** 2,

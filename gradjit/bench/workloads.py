@@ -32,6 +32,9 @@ class Case:
     points: Callable[[], np.ndarray]
     axes: tuple[np.ndarray, ...] | None = None
     order: int = 2
+    #: f given as its terms (``gradient(terms, x, terms=True, sparsity=pattern)``), for structured workloads.
+    terms: Callable | None = None
+    pattern: object = None
 
     @property
     def output_shape(self) -> tuple[int, ...]:
@@ -41,7 +44,10 @@ class Case:
 
     @property
     def evaluations(self) -> int:
-        """Evaluations of f one gradient takes: ``order * d * N``."""
+        """Evaluations of f one gradient takes: ``order * d * N`` (of the terms with ``terms``:
+        ``order * n_groups * N``)."""
+        if self.terms is not None:
+            return self.order * self.pattern.n_groups * self.n_points
         return self.order * self.d * self.n_points
 
 
@@ -112,6 +118,14 @@ def _rosenbrock(size: tuple[int, int]) -> Case:
                 lambda: np.random.default_rng(0).uniform(-2.0, 2.0, (n, d)))
 
 
+def _rosenbrock_terms(size: tuple[int, int]) -> Case:
+    d, n = size
+    rosen = problems.get("rosenbrock")
+    return Case("rosenbrock-terms", f"d={d}, N={n}", rosen.f, rosen.batched, d, n,
+                lambda: np.random.default_rng(0).uniform(-2.0, 2.0, (n, d)), terms=problems.rosenbrock_terms,
+                pattern=problems.band_pattern(d - 1, d, (0, 1)))
+
+
 def _one_point(d: int) -> Case:
     return Case("one-point-large-d", f"d={d}", squares_and_sines, squares_and_sines_batched, d, 1,
                 lambda: np.random.default_rng(0).uniform(-2.0, 2.0, (1, d)))
@@ -136,6 +150,10 @@ WORKLOADS: dict[str, Workload] = {
                  {"smoke": [10], "quick": [100, 1000], "full": [100, 1000, 2000]}, _sphere_grid),
         Workload("rosenbrock", "Rosenbrock at random points in [-2, 2]^d",
                  {"smoke": [(10, 20)], "quick": [(10, 10_000)], "full": [(10, 10_000), (100, 1_000)]}, _rosenbrock),
+        Workload("rosenbrock-terms", "Rosenbrock given as its d - 1 terms: 2 column groups, 4 evaluations of the "
+                 "terms per gradient whatever d (NumPy and the floors: the same f, dense)",
+                 {"smoke": [(20, 3)], "quick": [(10_000, 1), (100, 1_000)], "full": [(10_000, 1), (100, 1_000)]},
+                 _rosenbrock_terms),
         Workload("one-point-large-d", "Σ x_i² + Σ sin x_i at one point: coordinates in parallel",
                  {"smoke": [50], "quick": [2_000], "full": [10_000]}, _one_point),
         Workload("saddle-3d", "x0² − x1² + 0.5·x2² on a cubic 3-D grid",
