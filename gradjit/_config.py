@@ -39,6 +39,7 @@ import numba
 from .errors import OptionError
 
 __all__ = [
+    "CACHED_JIT_OPTIONS",
     "CACHE_GENERIC_KERNELS",
     "CHECKED_JIT_OPTIONS",
     "INTERNAL_JIT_OPTIONS",
@@ -90,6 +91,10 @@ def environment_flag(name: str) -> bool:
 
 #: Whether compiled kernels are cached on disk (:mod:`gradjit._cache`).
 CACHE_GENERIC_KERNELS: bool = not environment_flag("GRADJIT_DISABLE_CACHE")
+
+#: Options of gradjit's own module-level helpers that depend on no user function
+#: (the colouring of :mod:`gradjit.sparsity`): Numba's own disk cache keeps them.
+CACHED_JIT_OPTIONS: dict = {**JIT_OPTIONS, "cache": CACHE_GENERIC_KERNELS}
 
 _workqueue_lock = threading.Lock()
 _layer: str | None = None

@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 import numba
 import numpy as np
 
-from ._config import CACHE_GENERIC_KERNELS
+from ._config import CACHED_JIT_OPTIONS
 from .errors import DTypeError, OptionError, PatternError
 
 __all__ = ["HessianPattern", "Sparsity"]
@@ -269,7 +269,7 @@ def _csc(pattern: Any) -> tuple[tuple[int, int], np.ndarray, np.ndarray]:
     return (m, d), col_ptr, rows.astype(np.int64)
 
 
-@numba.njit(cache=CACHE_GENERIC_KERNELS)
+@numba.njit(**CACHED_JIT_OPTIONS)
 def _intersection_degrees(col_ptr, row_idx, row_ptr, col_idx):  # pragma: no cover - compiled
     """Each column's degree in the column intersection graph."""
     d = col_ptr.size - 1
@@ -287,7 +287,7 @@ def _intersection_degrees(col_ptr, row_idx, row_ptr, col_idx):  # pragma: no cov
     return degrees
 
 
-@numba.njit(cache=CACHE_GENERIC_KERNELS)
+@numba.njit(**CACHED_JIT_OPTIONS)
 def _greedy_colours(order, col_ptr, row_idx, row_ptr, col_idx):  # pragma: no cover - compiled
     """Greedy colouring in ``order``: each column the smallest colour no column sharing a row has."""
     d = order.size
@@ -308,7 +308,7 @@ def _greedy_colours(order, col_ptr, row_idx, row_ptr, col_idx):  # pragma: no co
     return colours
 
 
-@numba.njit(cache=CACHE_GENERIC_KERNELS)
+@numba.njit(**CACHED_JIT_OPTIONS)
 def _row_pairs(row_ptr, col_idx):  # pragma: no cover - compiled
     """Every (j, k, r), j <= k, with both columns in row r."""
     total = 0
