@@ -152,7 +152,7 @@ WORKLOADS: dict[str, Workload] = {
                  {"smoke": [(10, 20)], "quick": [(10, 10_000)], "full": [(10, 10_000), (100, 1_000)]}, _rosenbrock),
         Workload("rosenbrock-terms", "Rosenbrock given as its d - 1 terms: 2 column groups, 4 evaluations of the "
                  "terms per gradient whatever d (NumPy and the floors: the same f, dense)",
-                 {"smoke": [(20, 3)], "quick": [(10_000, 1), (100, 1_000)], "full": [(10_000, 1), (100, 1_000)]},
+                 {"smoke": [(20, 3)], "quick": [(2_000, 1), (100, 1_000)], "full": [(10_000, 1), (100, 1_000)]},
                  _rosenbrock_terms),
         Workload("one-point-large-d", "Σ x_i² + Σ sin x_i at one point: coordinates in parallel",
                  {"smoke": [50], "quick": [2_000], "full": [10_000]}, _one_point),
