@@ -505,10 +505,10 @@ def _grouped_items(call, *, method: str, layout: int, weights: tuple, direction:
                 mark_group(inputs.group_rows, inputs.group_entry_ptr[g], inputs.group_entry_ptr[g + 1], marks, item)
                 silent = silent_rows(marks, item, scratch)
             if method == "complex":
-                complex_group_steps(buf, columns, first, last, steps, typical, hs)
+                complex_group_steps(buf, columns, first, last, steps, typical, hs, saved)
                 changed = complex_group(call, args, buf, columns, first, last, saved, hs, sums, silent)
             else:
-                group_steps(buf, columns, first, last, steps, typical, direction, hs)
+                group_steps(buf, columns, first, last, steps, typical, direction, hs, saved)
                 if method == "central":
                     changed = central_group(call, args, buf, columns, first, last, saved, hs, weights, sums, silent)
                 else:

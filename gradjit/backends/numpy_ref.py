@@ -308,10 +308,10 @@ def grouped_jacobian(f: Callable, points: np.ndarray, spec, sparsity, out: np.nd
                                stamp)
                     silent = silent_rows(marks, stamp, scratch)
                 if complex_input:
-                    complex_group_steps(x, columns, first, last, spec.steps, spec.typical, hs)
+                    complex_group_steps(x, columns, first, last, spec.steps, spec.typical, hs, saved)
                     changed = complex_group(call, spec.args, x, columns, first, last, saved, hs, sums, silent)
                 else:
-                    group_steps(x, columns, first, last, spec.steps, spec.typical, direction, hs)
+                    group_steps(x, columns, first, last, spec.steps, spec.typical, direction, hs, saved)
                     if spec.formula == "central":
                         changed = central_group(call, spec.args, x, columns, first, last, saved, hs, weights, sums, silent)
                     else:

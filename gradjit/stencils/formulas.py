@@ -71,7 +71,7 @@ def complex_step_entry(call, args, x, j, step, typical):
 @register_jitable
 def _one_column(x, j):
     """``(columns, saved, silent)`` of a group of one coordinate ``j`` (no pattern to check)."""
-    return np.full(1, j), np.empty(1, dtype=x.dtype), np.empty(0, dtype=np.int64)
+    return np.full(1, j), np.full(1, x[j]), np.empty(0, dtype=np.int64)
 
 
 @register_jitable

@@ -6,7 +6,8 @@ evaluation of F with the whole group perturbed gives every component the value
 it would have with only *its* coordinate perturbed: the Jacobian's columns of
 the group come out of the evaluations of one column (Curtis, Powell and Reid,
 1974). Each function here moves the group's coordinates (``columns[first:last]``,
-by the steps ``hs``), evaluates F, and writes per component ``r`` the weighted
+by the steps ``hs``, from their values ``saved``, which :func:`group_steps`
+fills), evaluates F, and writes per component ``r`` the weighted
 combination of F's values, ``sums[r]``, that the single-column formula of
 :mod:`gradjit.stencils.formulas` would divide by the step: entry ``(r, j)`` is
 ``sums[r] / h_j`` for the one coordinate ``j`` of the group that component ``r``
@@ -72,13 +73,6 @@ def _move(x, columns, first, last, saved, hs, factor):
 
 
 @register_jitable
-def _save(x, columns, first, last, saved):
-    start = np.uint64(first)
-    for c in range(start, np.uint64(last)):
-        saved[c - start] = x[np.uint64(columns[c])]
-
-
-@register_jitable
 def _checked_length(value, m, x, columns, first, last, saved):
     if value.shape[0] != m:
         _restore(x, columns, first, last, saved)
@@ -114,9 +108,6 @@ def central_group(call, args, x, columns, first, last, saved, hs, weights, sums,
     (the central stencil of :func:`~gradjit.stencils.formulas.central_column`); returns
     the first component of ``silent`` that changed, or -1 (see the module docstring)."""
     m = sums.shape[0]
-    _save(x, columns, first, last, saved)
-    for r in range(m):
-        sums[r] = 0.0
     changed = -1
     for k in range(len(weights)):
         _move(x, columns, first, last, saved, hs, k + 1)
@@ -126,8 +117,12 @@ def central_group(call, args, x, columns, first, last, saved, hs, weights, sums,
         _checked_length(plus, m, x, columns, first, last, saved)
         _checked_length(minus, m, x, columns, first, last, saved)
         w = weights[k]
-        for r in range(np.uint64(m)):
-            sums[r] += w * (plus[r] - minus[r])
+        if k == 0:  # the first pair sets the sums (no pass to zero them)
+            for r in range(np.uint64(m)):
+                sums[r] = w * (plus[r] - minus[r])
+        else:
+            for r in range(np.uint64(m)):
+                sums[r] += w * (plus[r] - minus[r])
         if changed < 0:
             changed = _first_changed(plus, minus, silent)
     _restore(x, columns, first, last, saved)
@@ -139,17 +134,18 @@ def one_sided_group(call, args, x, columns, first, last, saved, hs, weights, sum
     """``sums[r] = Σ_k c_k F_r(x + k H)`` (the one-sided stencil; negative steps go
     backward); ``reference`` (length m) holds F(x) for the check."""
     m = sums.shape[0]
-    _save(x, columns, first, last, saved)
-    for r in range(m):
-        sums[r] = 0.0
     changed = -1
     for k in range(len(weights)):
         _move(x, columns, first, last, saved, hs, k)
         value = call(x, args)
         _checked_length(value, m, x, columns, first, last, saved)
         w = weights[k]
-        for r in range(m):
-            sums[r] += w * value[r]
+        if k == 0:
+            for r in range(np.uint64(m)):
+                sums[r] = w * value[r]
+        else:
+            for r in range(np.uint64(m)):
+                sums[r] += w * value[r]
         if silent.size:
             if k == 0:
                 for r in range(m):
@@ -165,7 +161,6 @@ def complex_group(call, args, x, columns, first, last, saved, hs, sums, silent):
     """``sums[r] = Im F_r(x + i H)`` at the complex point ``x`` (the complex step); a
     component outside the group must stay real."""
     m = sums.shape[0]
-    _save(x, columns, first, last, saved)
     for c in range(first, last):
         x[columns[c]] = saved[c - first] + 1j * hs[c - first]
     value = call(x, args)
@@ -272,20 +267,25 @@ def group_sizes(group_ptr: np.ndarray) -> int:
 
 
 @register_jitable
-def group_steps(x, columns, first, last, steps, typical, direction, hs):
+def group_steps(x, columns, first, last, steps, typical, direction, hs, saved):
     """The step each coordinate of the group takes (:func:`~gradjit.stencils.weights.actual_step`;
-    ``direction`` -1 for backward differences) into ``hs``."""
+    ``direction`` -1 for backward differences) into ``hs``, and its value into ``saved``
+    (what the formulas move from and restore)."""
     start = np.uint64(first)
     for c in range(start, np.uint64(last)):
         j = np.uint64(columns[c])
-        hs[c - start] = actual_step(x[j], direction * steps[j], typical[j])
+        x0 = x[j]
+        saved[c - start] = x0
+        hs[c - start] = actual_step(x0, direction * steps[j], typical[j])
 
 
 @register_jitable
-def complex_group_steps(x, columns, first, last, steps, typical, hs):
-    """The complex step of each coordinate of the group (:func:`complex_step_size`) into ``hs``."""
+def complex_group_steps(x, columns, first, last, steps, typical, hs, saved):
+    """The complex step of each coordinate of the group (:func:`complex_step_size`) into ``hs``,
+    and its value into ``saved``."""
     for c in range(first, last):
         j = columns[c]
+        saved[c - first] = x[j]
         hs[c - first] = complex_step_size(x[j], steps[j], typical[j])
 
 
