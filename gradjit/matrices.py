@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _chunks, _validation, structured
 from ._spec import resolve
-from .errors import OptionError
+from .errors import OptionError, PatternError
 from .sparsity import Sparsity
 
 __all__ = ["hessian", "jacobian"]
@@ -284,7 +284,9 @@ def _structured_hessian(f, points: np.ndarray, batch_shape: tuple[int, ...], *, 
     full_output = options["full_output"]
     spec = resolve(d, kind="hessian", points=points, **options)
     pattern = Sparsity(sparsity)
-    pattern.check_shape(d, d, "the Hessian of f")
+    if pattern.shape != (d, d):
+        raise PatternError(f"the Hessian's sparsity pattern must be ({d}, {d}) for f of {d} variables; got {pattern.shape}. "
+                           "(A pattern of F's terms goes with terms=True.)")
     on = pattern.toarray()
     on |= on.T
     found, errors = structured.sparse_hessian(f, points, spec, on, check=check)

@@ -154,10 +154,10 @@ class Sparsity:
         """A ``scipy.sparse.csr_array`` of this pattern holding ``data`` (in CSR order)."""
         return _csr_array(data, self.col_idx, self.row_ptr, self.shape)
 
-    def check_shape(self, m: int, d: int, what: str = "F") -> None:
-        """Raise :class:`PatternError` unless the pattern is ``(m, d)``."""
+    def check_shape(self, m: int, d: int) -> None:
+        """Raise :class:`PatternError` unless the pattern is ``(m, d)``, F's components by its variables."""
         if self.shape != (m, d):
-            raise PatternError(f"the sparsity pattern has shape {self.shape}, but {what} has {m} components of "
+            raise PatternError(f"the sparsity pattern has shape {self.shape}, but F has {m} components of "
                                f"{d} variables: it must be ({m}, {d}).")
 
     @cached_property

@@ -66,7 +66,7 @@ def jacobian(F: Callable, points: np.ndarray, spec, pattern: Sparsity, *, sparse
     n, d = points.shape
     m = pattern.shape[0]
     layout = "sparse" if sparse else "dense"
-    out = np.zeros((n, pattern.nnz)) if sparse else _zeros((n, m, d))
+    out = _zeros((n, pattern.nnz) if sparse else (n, m, d))
     _grouped(F, points, spec, pattern, out, layout)
     if check and n:
         k = _checked_point(n)
@@ -96,14 +96,14 @@ def hessian_of_terms(F: Callable, points: np.ndarray, spec, pattern: Sparsity, *
     in the CSR order of :attr:`Sparsity.hessian`."""
     n, d = points.shape
     plan = pattern.hessian
-    out = np.zeros((n, plan.nnz)) if sparse else _zeros((n, d, d))
+    out = _zeros((n, plan.nnz) if sparse else (n, d, d))
     _terms_hessian(F, points, spec, pattern, out, "sparse" if sparse else "dense")
     if check and n:
         k = _checked_point(n)
         one = points[k:k + 1]
-        # F's own pattern, every column alone (the Hessian's pairs do not reach a column that no term has).
-        _grouped(F, one, spec, pattern.ungrouped(), np.zeros((1, pattern.nnz)), "sparse", checking=True)
         alone = pattern.ungrouped()
+        # F's own pattern, every column alone (the Hessian's pairs do not reach a column that no term has).
+        _grouped(F, one, spec, alone, np.zeros((1, pattern.nnz)), "sparse", checking=True)
         expected = np.zeros((1, alone.hessian.nnz))
         _terms_hessian(F, one, spec, alone, expected, "sparse", checking=True)
         found = out[k] if sparse else out[k][_hessian_rows(plan), plan.indices]
@@ -128,8 +128,7 @@ def sparse_hessian(f: Callable, points: np.ndarray, spec, pattern: np.ndarray, *
         dense = np.empty((1, d, d))
         spec.backend.hessian(f, points[at:at + 1], spec, dense, errors=None if errors is None else np.empty((1, d, d)))
         on = upper | upper.T
-        if not np.array_equal(dense[0][on], out[at][on], equal_nan=True):
-            _compare(out[at][on], dense[0][on], at, "Hessian")
+        _compare(out[at][on], dense[0][on], at, "Hessian", against="the dense Hessian")
         # Off the pattern f's own rounding leaves noise of about eps |f| / (h_j h_k); a coupling
         # the pattern misses is of the size of the Hessian itself.
         noise = 1e-6 * max(1.0, float(np.nanmax(np.abs(dense[0]), initial=0.0)))
@@ -187,11 +186,12 @@ def _raise_violations(violations: np.ndarray, per_point: int, describe: Callable
         f"out a dependency of component {row}: add it, or use sparsity='auto'.")
 
 
-def _compare(found: np.ndarray, expected: np.ndarray, point: int, what: str) -> None:
+def _compare(found: np.ndarray, expected: np.ndarray, point: int, what: str, *,
+             against: str = "the one with every coordinate alone") -> None:
     differ = ~((found == expected) | (np.isnan(found) & np.isnan(expected)))
     if differ.any():
         where = int(np.flatnonzero(differ)[0])
         raise PatternError(
-            f"check=True: at point {point} the structured {what} differs from the one with every coordinate alone "
-            f"({int(differ.sum())} entries; the first {found[where]!r} against {expected[where]!r}): F is not a "
-            "function of the pattern's coordinates alone, or not deterministic.")
+            f"check=True: at point {point} the structured {what} differs from {against} "
+            f"({int(differ.sum())} entries; the first {found[where]!r} against {expected[where]!r}): the function is "
+            "not one of the pattern's coordinates alone, or not deterministic.")

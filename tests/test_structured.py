@@ -310,6 +310,8 @@ def test_a_scalar_hessian_with_a_pattern_computes_only_its_entries(method, backe
         gradjit.hessian(problems.rosenbrock, x, sparsity=np.eye(d, dtype=bool), check=True)
     with pytest.raises(OptionError, match="terms=True"):
         gradjit.hessian(problems.rosenbrock, x, sparsity="auto")
+    with pytest.raises(PatternError, match=r"must be \(8, 8\)"):
+        gradjit.hessian(problems.rosenbrock, x, sparsity=pattern[:, :7])
 
 
 # Detection ----------------------------------------------------------------------------------
