@@ -812,4 +812,4 @@ def dependencies(f, probes: np.ndarray, deltas: np.ndarray, m: int, spec, counts
         return
     compiled = compiled_call(f, spec.args, returns="vector", points=probes)
     _launch_on_tier(compiled, spec, _tiers.kernel(_dependency_items),
-                    Probes(probes, deltas, counts, ptr, rows, m), _PROBES_TYPE, d, _grouped_cost(d, 2 * probes.shape[0], m, d))
+                    Probes(probes, deltas, counts, ptr, rows, m), _PROBES_TYPE, d, 2 * probes.shape[0] * d * (m + d))
