@@ -213,7 +213,7 @@ def gradient(
         raise OptionError("vectorized=True does not apply with terms=True: F is evaluated one point at a time.")
     spec = resolve(points.shape[1], kind="terms", method=method, order=order, h=h, bounds=bounds, points=points,
                    backend=backend, threads=threads, args=args, full_output=full_output, jit=jit, x_scale=x_scale)
-    spec = spec._replace(terms=structured.pattern_of(f, points, spec, "auto" if sparsity is None else sparsity))
+    spec = spec._replace(terms=structured.pattern_of(f, points, spec, sparsity))
     return _run.differentiate(f, points, spec, shape, out=out, full_output=full_output, dtype=dtype,
                               check_pattern=check)
 

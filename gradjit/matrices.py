@@ -273,7 +273,7 @@ def _structured_hessian(f, points: np.ndarray, batch_shape: tuple[int, ...], *, 
         if options["full_output"]:
             raise OptionError("full_output=True needs error estimates, which terms=True (central stencils) does not make.")
         spec = resolve(d, kind="terms hessian", points=points, **{k: v for k, v in options.items() if k != "full_output"})
-        pattern = structured.pattern_of(f, points, spec, "auto" if sparsity is None else sparsity)
+        pattern = structured.pattern_of(f, points, spec, sparsity)
         found = structured.hessian_of_terms(f, points, spec, pattern, sparse=sparse, check=check)
         if sparse:
             return _per_point([pattern.hessian.csr(row, d) for row in found], batch_shape)

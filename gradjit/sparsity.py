@@ -139,11 +139,6 @@ class Sparsity:
         m, d = self.shape
         return f"Sparsity(shape=({m}, {d}), nnz={self.nnz}, n_groups={self.n_groups})"
 
-    @classmethod
-    def dense(cls, m: int, d: int) -> Sparsity:
-        """The full pattern: every component depends on every coordinate (d groups)."""
-        return cls(np.ones((m, d), dtype=bool))
-
     def toarray(self) -> np.ndarray:
         """The pattern as a dense boolean ``(m, d)`` array."""
         dense = np.zeros(self.shape, dtype=bool)

@@ -34,12 +34,14 @@ CHECK_SEED = 7
 
 def pattern_of(F: Callable, points: np.ndarray, spec, sparsity: Any) -> Sparsity:
     """The :class:`Sparsity` of F at ``points`` for ``sparsity=`` (a Sparsity, an array,
-    a scipy.sparse matrix, or ``"auto"``), checked against F's length and d."""
+    a scipy.sparse matrix, or ``"auto"``, which ``None`` means), checked against F's length and d."""
     if spec.bounded:
         raise OptionError("bounds= does not apply with sparsity= or terms=True: a group's coordinates all step the "
                           "same way, which a bound can forbid for some of them.")
     m = _length(F, points, spec)
     d = points.shape[1]
+    if sparsity is None:
+        sparsity = "auto"
     if isinstance(sparsity, str):
         if sparsity != "auto":
             raise OptionError(f"sparsity must be an (m, d) pattern, a gradjit.Sparsity or 'auto'; got {sparsity!r}.")

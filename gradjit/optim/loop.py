@@ -222,7 +222,7 @@ def minimize(
                    names={"method": "difference", "bounds": "box"}, x_scale=x_scale)
     if terms:
         probe_spec = spec if batches is None else spec._replace(args=(*batches.peek(), *args))
-        spec = spec._replace(terms=structured.pattern_of(f, points, probe_spec, "auto" if sparsity is None else sparsity))
+        spec = spec._replace(terms=structured.pattern_of(f, points, probe_spec, sparsity))
     elif sparsity is not None:
         raise OptionError("sparsity= applies to f given as its terms (terms=True).")
     run = _Run(f, points, single=start.ndim == 1, optimizer=optimizer, spec=spec, schedule=schedule, max_iter=max_iter,

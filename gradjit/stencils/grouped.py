@@ -261,11 +261,6 @@ def group_second_sums(call, args, x, columns, a_first, a_last, b_first, b_last, 
     return changed
 
 
-def group_sizes(group_ptr: np.ndarray) -> int:
-    """The largest group (scratch sizes of the formulas above)."""
-    return int(np.max(np.diff(group_ptr))) if group_ptr.size > 1 else 0
-
-
 @register_jitable
 def group_steps(x, columns, first, last, steps, typical, direction, hs, saved):
     """The step each coordinate of the group takes (:func:`~gradjit.stencils.weights.actual_step`;
