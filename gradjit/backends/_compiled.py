@@ -11,10 +11,21 @@ from numba.extending import intrinsic
 
 from .._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
 from .._memo import per_owner
-from ..stencils.formulas import central_entry
+from ..stencils.bounds import bounded_entry, bounded_richardson_entry
+from ..stencils.formulas import central_entry, complex_step_entry, one_sided_entry
+from ..stencils.higher import nth_entry, richardson_nth_entry
+from ..stencils.second import (
+    bounded_hessian_entry,
+    bounded_richardson_second_entry,
+    complex_hessian_entry,
+    hessian_weights,
+    one_sided_hessian_entry,
+    second_entry,
+)
 from ..stencils.weights import actual_step
 
-__all__ = ["STACK_D", "VECTOR_D", "compiled_actual_step", "load_point", "stack_buffer", "stencil_entry", "step_rule"]
+__all__ = ["STACK_D", "VECTOR_D", "compiled_actual_step", "coordinate_entry", "hessian_entry", "load_point", "stack_buffer",
+           "stencil_entry", "step_rule"]
 
 #: Largest d with a stack buffer and code specialised per d for batches.
 STACK_D = 64
@@ -84,5 +95,72 @@ def stencil_entry(call, weights: tuple[float, ...], inline: bool, rule: str = "t
         @numba.njit(**options)
         def entry(buf, j, step, typical, args):
             return _central_entry(call, args, buf, j, compiled_actual_step(buf[j], step, typical), weights)
+
+    return entry
+
+
+@per_owner
+def coordinate_entry(call, *, method: str, bounded: bool, weights: tuple, one_sided: tuple, direction: float, n: int = 1):
+    """``entry(buf, j, step, typical, lower, upper, center, table, args) -> (value, error)``:
+    one gradient (or ``n``-th derivative) entry of f (``call``) along ``j`` at the point in
+    ``buf`` by the formula ``method``: ``"central"`` with bounds (:func:`bounded_entry`),
+    ``"one-sided"`` (:func:`one_sided_entry`, ``direction`` -1 for backward), ``"complex"``
+    (:func:`complex_step_entry`, ``buf`` complex) or ``"richardson"``
+    (:func:`bounded_richardson_entry`, with its error estimate; ``error`` is 0 otherwise);
+    for ``n > 1``, :func:`nth_entry` or :func:`richardson_nth_entry`. ``center`` is
+    f at ``buf`` where the formula reads it (Richardson, even ``n``), ``table`` Richardson's
+    scratch (:data:`~gradjit.stencils.richardson.RICHARDSON_TABLE_SIZE`). Shared by the
+    Numba backend's item kernels and :mod:`gradjit.nb`."""
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def entry(buf, j, step, typical, lower, upper, center, table, args):
+        if n > 1:
+            s = compiled_actual_step(buf[j], step, typical)
+            if method == "richardson":
+                return richardson_nth_entry(call, args, buf, j, s, n, weights, center, table)
+            return nth_entry(call, args, buf, j, s, n, weights, center), 0.0
+        if method == "complex":
+            return complex_step_entry(call, args, buf, j, step, typical), 0.0
+        if method == "richardson":
+            s = compiled_actual_step(buf[j], step, typical)
+            return bounded_richardson_entry(call, args, buf, j, s, lower, upper, center, table)
+        if bounded:
+            s = compiled_actual_step(buf[j], step, typical)
+            return bounded_entry(call, args, buf, j, s, lower, upper, weights, one_sided), 0.0
+        h = compiled_actual_step(buf[j], direction * step, typical)
+        return one_sided_entry(call, args, buf, j, h, weights), 0.0
+
+    return entry
+
+
+@per_owner
+def hessian_entry(call, *, method: str, bounded: bool, order: int, direction: float):
+    """``entry(buf, j, k, steps, typical, lower, upper, center, table, args) -> (value, error)``:
+    Hessian entry ``(j, k)`` of f (``call``) at the point in ``buf`` (``steps``, ``typical``,
+    ``lower``, ``upper``: arrays over the coordinates) by the central stencil of ``order``
+    (:func:`second_entry`, :func:`bounded_hessian_entry` with bounds), Richardson (with its
+    error estimate; 0 otherwise), one-sided stencils (``method`` "one-sided", ``direction``
+    -1 backward) or complex-step partials (:func:`complex_hessian_entry`, ``buf`` complex).
+    ``center`` is f at ``buf`` (unused by the complex step). Shared by the Numba backend's
+    Hessian kernel and :mod:`gradjit.nb`."""
+    central, second, one_sided, one_sided_second = hessian_weights(order)
+
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def entry(buf, j, k, steps, typical, lower, upper, center, table, args):
+        if method == "complex":
+            hk = compiled_actual_step(buf[k].real, steps[k], typical[k])
+            return complex_hessian_entry(call, args, buf, j, k, hk, central), 0.0
+        if method == "one-sided":
+            hj = compiled_actual_step(buf[j], direction * steps[j], typical[j])
+            hk = compiled_actual_step(buf[k], direction * steps[k], typical[k])
+            return one_sided_hessian_entry(call, args, buf, j, k, hj, hk, central, one_sided, one_sided_second, center), 0.0
+        hj = compiled_actual_step(buf[j], steps[j], typical[j])
+        hk = compiled_actual_step(buf[k], steps[k], typical[k])
+        if method == "richardson":  # the box is unbounded without bounds: every step fits
+            return bounded_richardson_second_entry(call, args, buf, j, k, hj, hk, lower, upper, center, table)
+        if bounded:
+            return bounded_hessian_entry(call, args, buf, j, k, hj, hk, lower, upper, second, central, one_sided,
+                                         one_sided_second, center), 0.0
+        return second_entry(call, args, buf, j, k, hj, hk, second, center), 0.0
 
     return entry

@@ -40,13 +40,11 @@ from .._config import JIT_OPTIONS, SERIAL_WORK_THRESHOLD
 from .._memo import per_owner
 from .._objective import compiled_call, jitted, python_function
 from ..errors import ObjectiveError
-from ..stencils.bounds import bounded_column, bounded_entry, bounded_richardson_column, bounded_richardson_entry
+from ..stencils.bounds import bounded_column, bounded_richardson_column
 from ..stencils.formulas import (
     central_column,
     complex_step_column,
-    complex_step_entry,
     one_sided_column,
-    one_sided_entry,
 )
 from ..stencils.grouped import (
     LAYOUTS,
@@ -62,19 +60,23 @@ from ..stencils.grouped import (
     sum_of_terms,
     write_group,
 )
-from ..stencils.higher import nth_entry, richardson_nth_entry
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
 from ..stencils.second import (
-    bounded_hessian_entry,
-    bounded_richardson_second_entry,
-    complex_hessian_entry,
     hessian_weights,
-    one_sided_hessian_entry,
-    second_entry,
 )
 from . import GridBlock
 from ._common import grid_points, vector_length, write_block
-from ._compiled import STACK_D, VECTOR_D, compiled_actual_step, load_point, stack_buffer, stencil_entry, step_rule
+from ._compiled import (
+    STACK_D,
+    VECTOR_D,
+    compiled_actual_step,
+    coordinate_entry,
+    hessian_entry,
+    load_point,
+    stack_buffer,
+    stencil_entry,
+    step_rule,
+)
 from ._launch import compile_for, inputs_type, launch
 
 NAME = "numba"
@@ -310,15 +312,13 @@ def _values_heap(call):
 @per_owner
 def _coordinate_items(call, *, method: str, bounded: bool, weights: tuple, one_sided: tuple, direction: float,
                       n: int = 1):
-    """Item = (point i, coordinate j), one gradient entry each, by the formula ``method``:
-    ``"central"`` with bounds (:func:`bounded_entry`), ``"one-sided"``
-    (:func:`one_sided_entry`, ``direction`` -1 for backward), ``"complex"``
-    (:func:`complex_step_entry` on a complex buffer) or ``"richardson"``
-    (:func:`bounded_richardson_entry`, its error estimates into ``inputs.errors``);
-    for the ``n``-th derivative, ``n > 1``, :func:`nth_entry` or :func:`richardson_nth_entry`."""
+    """Item = (point i, coordinate j), one gradient entry each, by :func:`coordinate_entry`
+    (Richardson's error estimates into ``inputs.errors``)."""
     dtype = np.complex128 if method == "complex" else np.float64
     table_size = RICHARDSON_TABLE_SIZE
     needs_center = method == "richardson" or (n > 1 and n % 2 == 0)
+    entry = coordinate_entry(call, method=method, bounded=bounded, weights=weights, one_sided=one_sided,
+                             direction=direction, n=n)
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
@@ -335,23 +335,10 @@ def _coordinate_items(call, *, method: str, bounded: bool, weights: tuple, one_s
                 if needs_center:
                     center = call(buf, args)
             j = item - i * d
-            if n > 1:
-                s = compiled_actual_step(buf[j], steps[j], typical[j])
-                if method == "richardson":
-                    out[item], inputs.errors[item] = richardson_nth_entry(call, args, buf, j, s, n, weights, center, table)
-                else:
-                    out[item] = nth_entry(call, args, buf, j, s, n, weights, center)
-            elif method == "complex":
-                out[item] = complex_step_entry(call, args, buf, j, steps[j], typical[j])
-            elif method == "richardson":
-                s = compiled_actual_step(buf[j], steps[j], typical[j])
-                out[item], inputs.errors[item] = bounded_richardson_entry(call, args, buf, j, s, lower[j], upper[j], center, table)
-            elif bounded:
-                s = compiled_actual_step(buf[j], steps[j], typical[j])
-                out[item] = bounded_entry(call, args, buf, j, s, lower[j], upper[j], weights, one_sided)
-            else:
-                h = compiled_actual_step(buf[j], direction * steps[j], typical[j])
-                out[item] = one_sided_entry(call, args, buf, j, h, weights)
+            value, error = entry(buf, j, steps[j], typical[j], lower[j], upper[j], center, table, args)
+            out[item] = value
+            if method == "richardson":
+                inputs.errors[item] = error
 
     return items
 
@@ -359,13 +346,11 @@ def _coordinate_items(call, *, method: str, bounded: bool, weights: tuple, one_s
 @per_owner
 def _hessian_items(call, *, method: str, bounded: bool, order: int, direction: float):
     """Item = (point i, pair p), pairs (j, k), j <= k, listed in ``inputs.pairs``: one
-    Hessian entry each, written to both places, by the central stencil of ``order``
-    (:func:`second_entry`, :func:`bounded_hessian_entry` with bounds), Richardson (its
-    error estimates into ``inputs.errors``), one-sided stencils (``method`` "one-sided",
-    ``direction`` -1 backward) or complex-step partials (:func:`complex_hessian_entry`)."""
-    central, second, one_sided, one_sided_second = hessian_weights(order)
+    Hessian entry each by :func:`hessian_entry`, written to both places (Richardson's
+    error estimates into ``inputs.errors``)."""
     table_size = RICHARDSON_TABLE_SIZE if method == "richardson" else 0
     dtype = np.complex128 if method == "complex" else np.float64
+    entry = hessian_entry(call, method=method, bounded=bounded, order=order, direction=direction)
 
     @numba.njit(inline="always", **JIT_OPTIONS)
     def items(inputs, start, stop, args):
@@ -384,28 +369,10 @@ def _hessian_items(call, *, method: str, bounded: bool, order: int, direction: f
                     center = call(buf, args)
             p = item - i * n_pairs
             j, k = pairs[2 * p], pairs[2 * p + 1]
-            if method == "complex":
-                hk = compiled_actual_step(buf[k].real, steps[k], typical[k])
-                value = complex_hessian_entry(call, args, buf, j, k, hk, central)
-            elif method == "one-sided":
-                hj = compiled_actual_step(buf[j], direction * steps[j], typical[j])
-                hk = compiled_actual_step(buf[k], direction * steps[k], typical[k])
-                value = one_sided_hessian_entry(call, args, buf, j, k, hj, hk, central, one_sided, one_sided_second, center)
-            elif method == "richardson":
-                hj = compiled_actual_step(buf[j], steps[j], typical[j])
-                hk = compiled_actual_step(buf[k], steps[k], typical[k])  # the box is unbounded without bounds: every step fits
-                value, error = bounded_richardson_second_entry(call, args, buf, j, k, hj, hk, inputs.lower, inputs.upper,
-                                                               center, table)
+            value, error = entry(buf, j, k, steps, typical, inputs.lower, inputs.upper, center, table, args)
+            if method == "richardson":
                 inputs.errors[i * d * d + j * d + k] = error
                 inputs.errors[i * d * d + k * d + j] = error
-            else:
-                hj = compiled_actual_step(buf[j], steps[j], typical[j])
-                hk = compiled_actual_step(buf[k], steps[k], typical[k])
-                if bounded:
-                    value = bounded_hessian_entry(call, args, buf, j, k, hj, hk, inputs.lower, inputs.upper, second, central,
-                                                  one_sided, one_sided_second, center)
-                else:
-                    value = second_entry(call, args, buf, j, k, hj, hk, second, center)
             out[i * d * d + j * d + k] = value
             out[i * d * d + k * d + j] = value  # symmetric by construction
 
