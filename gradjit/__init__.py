@@ -7,13 +7,15 @@ the complex step (:data:`gradjit.stencils.METHODS`), computed by parallel
 Numba kernels and checked against a pure-NumPy reference and a textbook oracle.
 Backends are listed by :func:`gradjit.backends.available`. Structured problems
 (sparse Jacobians, functions given as sums of terms) are differentiated by
-column groups (:mod:`gradjit.structured`, :class:`gradjit.Sparsity`).
+column groups (:mod:`gradjit.structured`, :class:`gradjit.Sparsity`). Your own
+``@numba.njit`` code calls the compiled entry points of :mod:`gradjit.nb`.
 """
 
 from . import (
     _config,  # noqa: F401  (sets Numba's threading layer before any kernel runs)
     classic,
     errors,
+    nb,
     optim,
     problems,
     stencils,
@@ -51,6 +53,7 @@ __all__ = [
     "jac",
     "jacobian",
     "minimize",
+    "nb",
     "optim",
     "plot",
     "problems",

@@ -50,7 +50,7 @@ from ._memo import adopt, memo_of, owner_of, per_owner
 from ._native import NativeFunction
 from .errors import CompileError, ComplexValued, FrozenArrayWarning, JitDisabled, ObjectiveError, ShapeError
 
-__all__ = ["Compiled", "argument_types", "bind", "check_call", "compiled_call", "copy_of", "evaluate_python", "inline_call", "jitted", "name_of",
+__all__ = ["Compiled", "argument_types", "bind", "check_call", "checked_signature", "compiled_call", "copy_of", "evaluate_python", "inline_call", "jitted", "name_of",
            "native", "native_function", "python_function"]
 
 _VECTOR = types.float64[::1]
@@ -290,6 +290,13 @@ def _checked_complex_vector(f: Dispatcher, arg_types: tuple, scalar_input: bool)
 
 _CHECKS = {"real": _checked_real, "vector": _checked_vector, "complex": _checked_complex,
            "complex vector": _checked_complex_vector}
+
+
+def checked_signature(f: Dispatcher, arg_types: tuple, scalar_input: bool, returns: str) -> tuple:
+    """f compiled for a point and ``arg_types``, its result checked as :func:`compiled_call`
+    checks it (``returns``: ``"real"``, ``"complex"``, ...); the signature, or a
+    :class:`CompileError` or :class:`ObjectiveError` that says what is wrong."""
+    return _CHECKS[returns](f, arg_types, scalar_input)
 
 
 @per_owner
