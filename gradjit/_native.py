@@ -89,6 +89,8 @@ def native_call(typingctx, fn, x, args):
         if scalar_input:
             point = builder.load(context.make_array(sig.args[1])(context, builder, point).data)
         callee_args = [point] + [builder.extract_value(extra, i) for i in range(len(sig.args[2]))]
+        # Parameters left to their defaults (types.Omitted) take a placeholder, as Numba passes them.
+        callee_args += [context.get_dummy_value() for t in fn.argtypes[len(callee_args):] if isinstance(t, types.Omitted)]
         function_type = context.call_conv.get_function_type(fn.restype, fn.argtypes)
         callee = builder.inttoptr(address, function_type.as_pointer())
         status, value = context.call_conv.call_function(builder, callee, fn.restype, fn.argtypes, callee_args)

@@ -61,9 +61,13 @@ PYTHON_CHECK_ELEMENTS = 100_000
 _VERSIONS_KEPT = 4
 
 
+_CACHE_SUFFIX = re.compile(r"__[0-9a-f]{16}$")
+
+
 def name_of(f: Callable) -> str:
     py = getattr(f, "py_func", f)
-    return getattr(py, "__qualname__", None) or getattr(py, "__name__", None) or repr(f)
+    name = getattr(py, "__qualname__", None) or getattr(py, "__name__", None) or repr(f)
+    return _CACHE_SUFFIX.sub("", name)  # a compiled copy's name carries its cache key (gradjit._cache.enable)
 
 
 def python_function(f: Callable) -> Callable:
@@ -151,9 +155,11 @@ def _dispatcher(f: Callable, *, callable_from_python: bool) -> Dispatcher:
     if numba.config.DISABLE_JIT:
         raise JitDisabled(name_of(f))
     py = python_function(f)
+    if not isinstance(py, pytypes.FunctionType) and _numba_knows(py):
+        py = _library_wrapper(py)  # np.cos, math.exp: called through a function of their own
     if not isinstance(py, pytypes.FunctionType):
         raise CompileError(name_of(f), f"{type(f).__name__} objects cannot be compiled: Numba compiles Python functions "
-                           "(def or lambda) and @numba.njit functions",
+                           "(def or lambda), @numba.njit functions, NumPy ufuncs and the math module's functions",
                            advice="Wrap it in a function, e.g. def f(x): return obj(x), if obj is itself compilable; "
                                   "else pass backend='numpy'.")
     scalars, arrays = captured_values(py)
@@ -164,12 +170,14 @@ def _dispatcher(f: Callable, *, callable_from_python: bool) -> Dispatcher:
         options.pop("nopython", None)
         if not callable_from_python:
             options.update(no_cpython_wrapper=True, no_cfunc_wrapper=True)
-        copy = copy_of(py)
+        helpers: dict = {}
+        copy = _with_compiled_helpers(py, options, helpers)
         try:
             dispatcher = numba.njit(**options)(copy)
         except (NumbaError, TypeError) as exc:
             raise CompileError(name_of(f), str(exc)) from None
-        if not callable_from_python:
+        if not callable_from_python and not helpers.get("recursive"):
+            # (Numba's cached code cannot link a call of a recursive function back to itself.)
             _cache.enable(dispatcher, name_of(f), _cache.fingerprint(copy, sorted(options.items())))
         adopt(dispatcher, f)
         with _lock:
@@ -189,7 +197,116 @@ def _dispatcher(f: Callable, *, callable_from_python: bool) -> Dispatcher:
     return dispatcher
 
 
-def copy_of(py: pytypes.FunctionType) -> pytypes.FunctionType:
+_registries_loaded = False
+
+
+def _numba_knows(value: Any) -> bool:
+    """Whether Numba's compiled code can call ``value`` as a global (np.cos, math.exp,
+    np.sum, a dispatcher; not a plain Python function)."""
+    global _registries_loaded
+    if isinstance(value, Dispatcher):
+        return True
+    context = numba.core.registry.cpu_target.typing_context
+    if not _registries_loaded:
+        with _lock:  # the typing of np.* is registered on the target's first refresh
+            numba.core.registry.cpu_target.target_context.refresh()
+            context.refresh()
+            _registries_loaded = True
+    try:
+        context.resolve_value_type(value)
+    except (ValueError, TypeError, NumbaError):
+        return False
+    return True
+
+
+_library_wrappers: dict = {}
+
+
+def _library_wrapper(callable_: Any) -> pytypes.FunctionType:
+    """A Python function that calls a NumPy ufunc or a built-in function (``math.cos``)
+    with the point and its extra arguments: what Numba compiles in their place."""
+    found = _library_wrappers.get(callable_)
+    if found is not None:
+        return found
+    if isinstance(callable_, np.ufunc):
+        n_inputs = callable_.nin
+    else:
+        try:
+            n_inputs = len(inspect.signature(callable_).parameters)
+        except (TypeError, ValueError):
+            n_inputs = 1
+    name = getattr(callable_, "__name__", "function")
+    parameters = ", ".join(["x"] + [f"a{i}" for i in range(1, n_inputs)])
+    namespace: dict[str, Any] = {"library_callable": callable_}
+    exec(f"def {name}({parameters}):\n    return library_callable({parameters})\n", namespace)  # noqa: S102 - fixed template
+    wrapper = namespace[name]
+    module = getattr(callable_, "__module__", None)
+    wrapper.__qualname__ = name if module in (None, "builtins") else f"{'np' if module == 'numpy' else module}.{name}"
+    _library_wrappers[callable_] = wrapper
+    return wrapper
+
+
+def _is_plain_helper(value: Any) -> bool:
+    return isinstance(value, pytypes.FunctionType) and not _numba_knows(value)
+
+
+def _with_compiled_helpers(py: pytypes.FunctionType, options: dict, compiled: dict) -> pytypes.FunctionType:
+    """:func:`copy_of` ``py`` in which every plain Python function it calls (read from
+    its globals or closure cells) is an ``@numba.njit`` copy of itself with the same
+    options, its own helpers compiled likewise (``compiled`` maps each helper met to its
+    dispatcher: shared, and the end of a recursion). Numba itself would stop at
+    "Untyped global name"."""
+    helpers = [name for name in _sorted_global_names(py.__code__) if _is_plain_helper(py.__globals__.get(name))]
+    cells = py.__closure__ or ()
+    helper_cells = [i for i, cell in enumerate(cells) if _is_plain_helper(_cell_value(cell))]
+    if not helpers and not helper_cells:
+        return copy_of(py)
+    namespace = dict(py.__globals__)  # what f reads, frozen here as Numba would freeze it when compiling
+    closure = tuple(pytypes.CellType(cell.cell_contents) if i in helper_cells else cell for i, cell in enumerate(cells))
+    copy = copy_of(py, namespace=namespace, closure=closure or None)
+    for name in helpers:
+        namespace[name] = _helper_dispatcher(py.__globals__[name], options, compiled)
+    for i in helper_cells:
+        closure[i].cell_contents = _helper_dispatcher(cells[i].cell_contents, options, compiled)
+    return copy
+
+
+def _cell_value(cell: Any) -> Any:
+    try:
+        return cell.cell_contents
+    except ValueError:  # an empty cell
+        return None
+
+
+def _helper_dispatcher(helper: pytypes.FunctionType, options: dict, compiled: dict) -> Dispatcher:
+    found, resolving = compiled.get(helper), compiled.setdefault("resolving", set())
+    if found is not None and helper in resolving:
+        compiled["recursive"] = True  # a helper that calls itself, directly or not
+    if found is None:
+        resolving.add(helper)
+        # Registered before its own helpers are compiled: a helper that calls itself finds itself.
+        options = {key: value for key, value in options.items() if key not in ("no_cpython_wrapper", "no_cfunc_wrapper")}
+        namespace: dict = {}
+        cells = tuple(_fresh_cell(cell) for cell in helper.__closure__ or ())
+        copy = copy_of(helper, namespace=namespace, closure=cells or None)
+        found = compiled[helper] = numba.njit(**options)(copy)  # compiles on first use, after these are filled
+        resolved = _with_compiled_helpers(helper, options, compiled)
+        namespace.update(resolved.__globals__)
+        for mine, theirs in zip(cells, resolved.__closure__ or ()):
+            value = _cell_value(theirs)
+            if value is not None:
+                mine.cell_contents = value
+        resolving.discard(helper)
+    return found
+
+
+def _fresh_cell(cell: Any) -> Any:
+    value = _cell_value(cell)
+    return pytypes.CellType() if value is None else pytypes.CellType(value)
+
+
+def copy_of(py: pytypes.FunctionType, *, namespace: dict | None = None,
+            closure: tuple | None = None) -> pytypes.FunctionType:
     """A new function object with ``py``'s code, globals, defaults and closure cells.
 
     Numba keeps what a dispatcher compiled (which refers to its Python function)
@@ -197,7 +314,8 @@ def copy_of(py: pytypes.FunctionType) -> pytypes.FunctionType:
     the memo on the user's function: compiling ``py`` itself would make that
     function reachable from the registry forever (see :mod:`gradjit._memo`).
     """
-    copy = pytypes.FunctionType(py.__code__, py.__globals__, py.__name__, py.__defaults__, py.__closure__)
+    copy = pytypes.FunctionType(py.__code__, py.__globals__ if namespace is None else namespace, py.__name__,
+                                py.__defaults__, py.__closure__ if closure is None else closure)
     copy.__kwdefaults__ = py.__kwdefaults__
     copy.__qualname__ = py.__qualname__
     copy.__module__ = py.__module__
@@ -230,7 +348,7 @@ def _compiled_return_type(f: Dispatcher, signature: tuple, hint: str = ""):
 
 @per_owner
 def _checked_real(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tuple:
-    signature = (types.float64 if scalar_input else _VECTOR, *arg_types)
+    signature = _with_defaults(f, (types.float64 if scalar_input else _VECTOR, *arg_types))
     returned = _compiled_return_type(f, signature)
     if isinstance(returned, types.Complex):
         raise ComplexValued.of(name_of(f), str(returned))
@@ -244,7 +362,7 @@ def _checked_real(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tuple:
 
 @per_owner
 def _checked_vector(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tuple:
-    signature = (_VECTOR, *arg_types)
+    signature = _with_defaults(f, (_VECTOR, *arg_types))
     returned = _compiled_return_type(f, signature)
     if not (isinstance(returned, types.Array) and returned.ndim == 1 and isinstance(returned.dtype, (types.Float, types.Integer))):
         raise ObjectiveError(f"{name_of(f)} must return a 1-D array of real numbers (the m components of F); Numba infers {returned}.")
@@ -258,7 +376,7 @@ def _checked_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tup
     point = "number" if scalar_input else "array"
     hint = (f"method='complex' calls f with a complex128 {point}: use functions that accept complex numbers "
             "(np.sin, np.exp, products like x * x), not math.*, abs or comparisons")
-    signature = (types.complex128 if scalar_input else types.complex128[::1], *arg_types)
+    signature = _with_defaults(f, (types.complex128 if scalar_input else types.complex128[::1], *arg_types))
     returned = _compiled_return_type(f, signature, hint)
     if not isinstance(returned, types.Complex):
         raise ObjectiveError(
@@ -266,7 +384,7 @@ def _checked_complex(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tup
             "(f must be analytic in x: no abs, real parts or comparisons)."
         )
     try:  # f must be real for real input: the complex step reads the imaginary part as the derivative
-        for_real = _compiled_return_type(f, (types.float64 if scalar_input else _VECTOR, *arg_types))
+        for_real = _compiled_return_type(f, _with_defaults(f, (types.float64 if scalar_input else _VECTOR, *arg_types)))
     except CompileError:
         for_real = None  # compiles for complex input only: nothing to tell
     if isinstance(for_real, types.Complex):
@@ -280,12 +398,25 @@ def _checked_complex_vector(f: Dispatcher, arg_types: tuple, scalar_input: bool)
     step of a vector function)."""
     hint = ("method='complex' calls F with a complex128 array: use functions that accept complex numbers "
             "(np.sin, np.exp, products like x * x), not math.*, abs or comparisons")
-    signature = (types.complex128[::1], *arg_types)
+    signature = _with_defaults(f, (types.complex128[::1], *arg_types))
     returned = _compiled_return_type(f, signature, hint)
     if not (isinstance(returned, types.Array) and returned.ndim == 1 and isinstance(returned.dtype, types.Complex)):
         raise ObjectiveError(f"{name_of(f)} must return a 1-D complex array for complex input with method='complex' "
                              f"(F analytic in x); Numba infers {returned}.")
     return signature
+
+
+def _with_defaults(f: Dispatcher, signature: tuple) -> tuple:
+    """``signature`` (the point's type, then those of args) followed by Numba's
+    ``Omitted`` for every later parameter of f that has a default value: f(x, a, b=1)
+    with args=(a,) is compiled and called as f(x, a) with b = 1."""
+    defaults = f.py_func.__defaults__ or ()
+    code = f.py_func.__code__
+    n_positional = code.co_argcount
+    missing = n_positional - len(signature)
+    if missing <= 0 or missing > len(defaults):
+        return signature
+    return (*signature, *(types.Omitted(value) for value in defaults[len(defaults) - missing:]))
 
 
 _CHECKS = {"real": _checked_real, "vector": _checked_vector, "complex": _checked_complex,
@@ -353,7 +484,8 @@ class Compiled(NamedTuple):
 
     @property
     def n_args(self) -> int:
-        return len(self.signature) - 1
+        """How many of f's parameters after the point come from args (the rest take their defaults)."""
+        return sum(not isinstance(t, types.Omitted) for t in self.signature[1:])
 
 
 def compiled_call(f: Callable, args: tuple, *, scalar_input: bool = False, returns: str = "real",
@@ -388,8 +520,11 @@ def compiled_call(f: Callable, args: tuple, *, scalar_input: bool = False, retur
     except CompileError as exc:
         if not isinstance(exc, JitDisabled):
             _check_arity(f, len(args))
-            if point is not None:
-                exc = CompileError(exc.function_name, exc.numba_message, _diagnose(f, point, args, scalar_input) or exc.advice)
+            advice = _failed_helper(exc.numba_message)
+            if advice is None and point is not None:
+                advice = _diagnose(f, point, args, scalar_input)
+            if advice is not None:
+                exc = CompileError(exc.function_name, exc.numba_message, advice)
             if key is not None:
                 with _lock:
                     _failures[key] = (exc.function_name, exc.numba_message, exc.advice)
@@ -455,6 +590,19 @@ def _check_arity(f: Callable, n_args: int) -> None:
             f"{name_of(f)}{signature} cannot be called as f(x, *args) with the {n_args} extra argument(s) of args= ({exc}). "
             "Pass f's extra parameters with args=(...), in order."
         ) from None
+
+
+_CALLEE = re.compile(r"resolving callee type: type\(CPUDispatcher\(<function ([\w.<>]+) at")
+
+
+def _failed_helper(message: str) -> str | None:
+    """Advice naming the function f calls that Numba could not compile, if its message names one."""
+    found = _CALLEE.findall(message)
+    if not found:
+        return None
+    name = _CACHE_SUFFIX.sub("", found[-1])
+    return (f"f calls {name}, which Numba cannot compile (plain Python functions that f calls are compiled for it, "
+            f"with their own helpers): make {name} compilable, or pass backend='numpy'.")
 
 
 def _diagnose(f: Callable, point: np.ndarray, args: tuple, scalar_input: bool) -> str | None:

@@ -97,8 +97,7 @@ class CompileError(GradjitError, TypeError):
     """
 
     #: The advice when nothing more specific is known.
-    DEFAULT_ADVICE = ("backend='numpy' works for any Python callable (slower: one Python call per evaluation), "
-                      "and a helper that f calls must be decorated with @numba.njit itself.")
+    DEFAULT_ADVICE = "backend='numpy' works for any Python callable (slower: one Python call per evaluation)."
 
     def __init__(self, function_name: str, numba_message: str, advice: str | None = None) -> None:
         self.function_name = function_name
