@@ -22,6 +22,7 @@ from . import (
 )
 from .api import derivative, gradient, grid_gradient, jac
 from .errors import CompileError, GradjitError
+from .gradient_check import GradientCheck, check_gradient
 from .matrices import hessian, jacobian
 from .optim import OptimizeResult, minimize
 from .sparsity import Sparsity
@@ -40,10 +41,12 @@ def __getattr__(name: str):
 
 __all__ = [
     "CompileError",
+    "GradientCheck",
     "GradjitError",
     "OptimizeResult",
     "Sparsity",
     "__version__",
+    "check_gradient",
     "classic",
     "derivative",
     "errors",

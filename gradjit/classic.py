@@ -9,6 +9,11 @@ difference, ``h = 1e-4``), computed by gradjit's kernels:
 * :func:`gradient_descent` — ``step_num`` steps of ``x -= lr * grad``; returns
   ``(x, x_history)``.
 
+And one more classic, from SciPy, which removed it in version 1.12:
+
+* :func:`derivative` — ``scipy.misc.derivative(func, x0, dx=1.0, n=1, args=(), order=3)``,
+  with its signature and its arithmetic, compiled and elementwise over arrays.
+
 Differences from the classic code, all deliberate:
 
 * The quotient uses the step actually taken, ``(x + h) - x``; results agree with
@@ -44,16 +49,15 @@ from typing import Any
 
 import numpy as np
 
-from . import _objective, _run
+from . import _objective, _run, api
 from . import _validation as check
 from ._memo import per_owner
 from ._spec import resolve
-from .api import derivative
-from .backends import numpy_ref
-from .errors import CompileError, OptionError, ShapeError
+from .backends import numba_cpu, numpy_ref
+from .errors import CompileError, OptionError, OrderError, ShapeError
 from .optim import minimize
 
-__all__ = ["CLASSIC_STEP", "FallbackWarning", "gradient_descent", "numerical_diff", "numerical_gradient",
+__all__ = ["CLASSIC_STEP", "FallbackWarning", "derivative", "gradient_descent", "numerical_diff", "numerical_gradient",
            "numerical_gradient_common"]
 
 #: The classic code's step.
@@ -87,10 +91,10 @@ def numerical_diff(f: Callable[[float], float], x: Any) -> Any:
     """
     check.objective(f)
     try:
-        return derivative(f, x, h=CLASSIC_STEP)
+        return api.derivative(f, x, h=CLASSIC_STEP)
     except CompileError as exc:
         _warn_fallback(f, exc)
-    return derivative(f, x, h=CLASSIC_STEP, backend="numpy")
+    return api.derivative(f, x, h=CLASSIC_STEP, backend="numpy")
 
 
 def numerical_gradient(f: Callable[[np.ndarray], float], X: Any) -> np.ndarray:
@@ -308,12 +312,125 @@ def gradient_descent(f: Callable[[np.ndarray], float], init_x: Any, lr: float = 
     return result.x, history
 
 
+#: ``scipy.misc.derivative``'s own stencils for n = 1 and 2: (n, order) -> (integers, divisor);
+#: ``np.array(integers) / divisor`` gives the very weights it used.
+_SCIPY_STENCILS = {
+    (1, 3): ((-1, 0, 1), 2.0),
+    (1, 5): ((1, -8, 0, 8, -1), 12.0),
+    (1, 7): ((-1, 9, -45, 0, 45, -9, 1), 60.0),
+    (1, 9): ((3, -32, 168, -672, 0, 672, -168, 32, -3), 840.0),
+    (2, 3): ((1, -2, 1), 1.0),
+    (2, 5): ((-1, 16, -30, 16, -1), 12.0),
+    (2, 7): ((2, -27, 270, -490, 270, -27, 2), 180.0),
+    (2, 9): ((-9, 128, -1008, 8064, -14350, 8064, -1008, 128, -9), 5040.0),
+}
+
+
+def derivative_weights(order: int, n: int) -> np.ndarray:
+    """The ``order``-point central stencil of the ``n``-th derivative that
+    ``scipy.misc.derivative`` uses: its table for n = 1, 2 and orders 3 to 9, otherwise
+    row ``n`` of the inverse of the Vandermonde matrix of the offsets ``-order//2 ..
+    order//2``, times ``n!`` (SciPy inverted it with ``scipy.linalg.inv``, NumPy's
+    inverse here may differ from it in the last bits)."""
+    known = _SCIPY_STENCILS.get((n, order))
+    if known is not None:
+        integers, divisor = known
+        return np.array(integers, dtype=np.float64) / divisor
+    half = order >> 1
+    offsets = np.arange(-half, half + 1.0)[:, np.newaxis]
+    vandermonde = np.hstack([offsets ** k for k in range(order)])
+    return np.prod(np.arange(1, n + 1), axis=0) * np.linalg.inv(vandermonde)[n]
+
+
+def derivative(func: Callable[..., float], x0: Any, dx: Any = 1.0, n: int = 1, args: tuple = (), order: int = 3) -> Any:
+    """The ``n``-th derivative of ``func`` at ``x0`` by the ``order``-point central
+    difference with spacing ``dx``: ``scipy.misc.derivative``, compiled.
+
+    The signature, the stencils and the order of the arithmetic are SciPy's (removed
+    from SciPy in 1.12), so for n = 1 and 2 with ``order`` 3 to 9 (SciPy's tabulated
+    stencils) the results are SciPy's bit for bit wherever ``func`` itself gives the
+    same values compiled as in Python; other stencils come from the same Vandermonde
+    inverse computed by NumPy, equal to SciPy's to the rounding of the inverse.
+    (Compiled ``func`` may differ in the last bit: Numba computes ``x ** 3`` by
+    multiplication where Python calls ``pow``, and its ``exp`` or ``sin`` are the C
+    library's, not NumPy's; the difference quotient divides that bit by ``dx``.)
+    Unlike SciPy, ``func`` is called with one number at a time (compiled, in
+    parallel, elementwise over ``x0``); a ``func`` Numba cannot compile runs as
+    SciPy ran it, with the whole array, after a :class:`FallbackWarning`.
+
+    Parameters
+    ----------
+    func : callable
+        ``func(x, *args) -> float``.
+    x0 : float or array_like
+        The point(s).
+    dx : float or array_like, optional
+        The spacing (default 1.0, as in SciPy: far too large for most functions;
+        :func:`gradjit.derivative` chooses the step itself). Broadcast with ``x0``.
+    n : int, optional
+        Which derivative (default 1).
+    args : tuple, optional
+        Extra arguments of ``func``.
+    order : int, optional
+        The number of points, odd and at least ``n + 1`` (default 3).
+
+    Returns
+    -------
+    float64 or ndarray
+        The shape of ``x0`` and ``dx`` broadcast together.
+
+    See Also
+    --------
+    gradjit.derivative : the same derivative with automatic steps, more methods and
+        error estimates: ``derivative(f, x0, dx, n, order=k)`` is close to
+        ``gradjit.derivative(f, x0, h=dx, n=n, order=k - 1)`` (scipy's ``order``
+        counts points, gradjit's is the order of the error).
+
+    Examples
+    --------
+    >>> from gradjit.classic import derivative
+    >>> def f(x):
+    ...     return x * x * x + x * x
+    >>> float(derivative(f, 1.0, dx=1e-6))
+    5.000000000032756
+    >>> derivative(f, [1.0, 2.0], dx=1e-3, n=2, order=5).round(9)
+    array([ 8., 14.])
+    """
+    check.objective(func)
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+        raise OrderError(f"n, the derivative, must be a positive integer; got {n!r}.")
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)):
+        raise OrderError(f"order, the number of points, must be an odd integer; got {order!r}.")
+    if order < n + 1:  # SciPy's own two checks, with its words
+        raise OrderError("'order' (the number of points used to compute the derivative), must be at least the "
+                         "derivative order 'n' + 1.")
+    if order % 2 == 0:
+        raise OrderError("'order' (the number of points used to compute the derivative) must be odd.")
+    centres, spacing = np.broadcast_arrays(check.as_float_array(x0, "x0"), check.as_float_array(dx, "dx"))
+    weights = derivative_weights(int(order), int(n))
+    divisor = np.prod((spacing,) * int(n), axis=0)  # dx ** n as SciPy forms it
+    spec = resolve(1, args=args, scalar_input=True)
+    out = np.empty(centres.shape)
+    try:
+        numba_cpu.stencil_sums(func, np.ascontiguousarray(centres).reshape(-1), np.ascontiguousarray(spacing).reshape(-1),
+                               np.ascontiguousarray(divisor).reshape(-1), weights, spec, out.reshape(-1))
+        return out[()]
+    except CompileError as exc:
+        _warn_fallback(func, exc, "func called with the whole array, as SciPy did.")
+    total = 0.0
+    half = int(order) >> 1
+    for k in range(int(order)):
+        total += weights[k] * func(centres + (k - half) * spacing, *args)
+    return np.float64(total / divisor) if np.ndim(total / divisor) == 0 else total / divisor
+
+
 #: The code objects already warned about (bounded): one FallbackWarning per function,
 #: also for a lambda made anew on every call.
 _warned: OrderedDict = OrderedDict()
 
 
-def _warn_fallback(f: Callable, exc: CompileError) -> None:
+def _warn_fallback(f: Callable, exc: CompileError,
+                   how: str = "X perturbed in place in its own dtype, as the classic code does.") -> None:
     key = getattr(_objective.python_function(f), "__code__", None) or exc.function_name
     if key in _warned:
         return
@@ -323,8 +440,7 @@ def _warn_fallback(f: Callable, exc: CompileError) -> None:
     reason = exc.numba_message.strip().splitlines()[0] if exc.numba_message.strip() else "unknown"
     warnings.warn(
         f"gradjit.classic: Numba cannot compile {exc.function_name!r} ({reason}); falling back to the NumPy "
-        "reference: no speed-up (one Python call per evaluation, no parallelism), and X perturbed in place in its own "
-        "dtype, as the classic code does.",
+        f"reference: no speed-up (one Python call per evaluation, no parallelism), and {how}",
         FallbackWarning,
         stacklevel=3,
     )

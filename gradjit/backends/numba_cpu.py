@@ -179,6 +179,16 @@ class Probes(NamedTuple):
     m: int
 
 
+class StencilSums(NamedTuple):
+    """Inputs of the kernel of weighted sums of f along a line (:func:`stencil_sums`)."""
+
+    x: np.ndarray  # (N,) the centres
+    dx: np.ndarray  # (N,) the spacing at each
+    divisor: np.ndarray  # (N,) what each sum is divided by
+    weights: np.ndarray  # (K,), K odd: the stencil, centred
+    out: np.ndarray  # (N,)
+
+
 _ROWS_TYPE = inputs_type(Rows(_EMPTY, _EMPTY, _EMPTY, _EMPTY))
 _VALUES_TYPE = inputs_type(Values(_EMPTY, _EMPTY))
 _GRID_TYPE = inputs_type(Grid(np.zeros((1, 1)), _NO_PAIRS, np.zeros((1, 1)), 0, _EMPTY, _EMPTY))
@@ -186,6 +196,7 @@ _ITEMS_TYPE = inputs_type(Items(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, 
 _GROUPED_TYPE = inputs_type(Grouped(_EMPTY, _EMPTY, _EMPTY, _EMPTY, *([_NO_PAIRS] * 9), 0))
 _PROBES_TYPE = inputs_type(Probes(np.zeros((1, 1)), np.zeros((1, 1)), _NO_PAIRS, _NO_PAIRS, _NO_PAIRS, 0))
 _TERMS_HESSIAN_TYPE = inputs_type(TermsHessian(_EMPTY, _EMPTY, _EMPTY, _EMPTY, *([_NO_PAIRS] * 13), 0))
+_SUMS_TYPE = inputs_type(StencilSums(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY))
 
 
 @per_owner
@@ -562,6 +573,23 @@ def _terms_values(call):
     return items
 
 
+@per_owner
+def _stencil_sums(call):
+    @numba.njit(inline="always", **JIT_OPTIONS)
+    def sums(inputs, start, stop, args):
+        x, dx, divisor, weights, out = inputs
+        buf = numba.carray(stack_buffer(1), 1)
+        half = weights.size // 2
+        for i in range(start, stop):
+            total = 0.0
+            for k in range(weights.size):
+                buf[0] = x[i] + (k - half) * dx[i]
+                total += weights[k] * call(buf, args)
+            out[i] = total / divisor[i]
+
+    return sums
+
+
 def _splits_coordinates(n: int, d: int, evaluations: int, threads: int) -> bool:
     """Fewer points than threads and enough work: the flattened (point, coordinate) items."""
     return n < threads and (d > STACK_D or evaluations * n * d * d >= SERIAL_WORK_THRESHOLD)
@@ -758,6 +786,18 @@ def terms_hessian(f, points: np.ndarray, spec, sparsity, out: np.ndarray, violat
                           plan.position_jk, plan.position_kj, violations, m)
     _launch_on_tier(_vector_call(f, points, spec), spec, make, inputs, _TERMS_HESSIAN_TYPE, n * n_pairs,
                     _grouped_cost(n * n_pairs, 2 * spec.order, m, d))
+
+
+def stencil_sums(f, x: np.ndarray, dx: np.ndarray, divisor: np.ndarray, weights: np.ndarray, spec, out: np.ndarray) -> None:
+    """``Σ_k weights[k] f(x_i + (k - K // 2) dx_i) / divisor_i`` for every i, summed in the
+    order of k, into ``out``: :func:`gradjit.classic.derivative`, the arithmetic of
+    ``scipy.misc.derivative`` (f of one variable, ``spec.scalar_input``)."""
+    n = x.size
+    if n == 0:
+        return
+    compiled = compiled_call(f, spec.args, scalar_input=True, points=x.reshape(-1, 1))
+    _launch_on_tier(compiled, spec, _tiers.kernel(_stencil_sums), StencilSums(x, dx, divisor, weights, out), _SUMS_TYPE,
+                    n, n * weights.size)
 
 
 def terms_values(f, points: np.ndarray, spec, out: np.ndarray) -> None:
