@@ -74,6 +74,9 @@ class Spec(NamedTuple):
         The derivative (:func:`gradjit.derivative`'s ``n``, 1 elsewhere); for
         ``n > 1`` the weights are :func:`~gradjit.stencils.weights.nth_weights`
         (of order 2 for Richardson, which extrapolates them).
+    workers : int, callable or None
+        The NumPy reference's evaluations spread over a thread pool of this
+        size, or over this map-like callable (:mod:`gradjit.backends._workers`).
     terms : Sparsity or None
         f is given as its terms ``F(x) -> (m,)``, ``f = Σ_r F_r``, with this
         pattern (:mod:`gradjit.structured`): the gradient is ``J_F^T 1`` by its
@@ -97,6 +100,7 @@ class Spec(NamedTuple):
     jit: str = "auto"
     n: int = 1
     terms: Any = None
+    workers: Any = None
 
     @property
     def evaluations(self) -> int:
@@ -175,6 +179,7 @@ def resolve(
     names: dict[str, str] | None = None,
     x_scale: Any = None,
     n: Any = 1,
+    workers: Any = None,
 ) -> Spec:
     """Validate the options of one differentiation in ``d`` variables and freeze them.
 
@@ -186,7 +191,8 @@ def resolve(
     ``names`` renames options in messages (``minimize`` calls ``method``
     ``difference`` and ``bounds`` ``box``). ``x_scale`` (:func:`gradjit._validation.x_scale`)
     is the typical magnitude of each coordinate; ``"auto"`` reads it from ``points``.
-    ``n`` is the derivative (:func:`gradjit.derivative`).
+    ``n`` is the derivative (:func:`gradjit.derivative`). ``workers`` spreads the NumPy
+    backend's evaluations (:func:`gradjit._validation.workers`).
     """
     names = {"method": "method", "bounds": "bounds", **(names or {})}
     row = check.method(method, _ALLOWED[kind], _WHAT.get(kind, ""), name=names["method"])
@@ -195,6 +201,7 @@ def resolve(
     arguments = check.arguments(args)
     n_threads = check.threads(threads, numba.config.NUMBA_NUM_THREADS)
     tier = check.jit(jit)
+    pool = check.workers(workers, chosen.NAME, vectorized, kind)
     if full_output and not row.error_estimates:
         makers = " or ".join(f"method={n!r}" for n, m in METHODS.items() if m.error_estimates)
         raise OptionError(f"full_output=True returns error estimates, which method={row.name!r} does not make; use {makers}.")
@@ -225,7 +232,7 @@ def resolve(
     one_sided = one_sided_weights(stencil_order)  # of the same order: the side a bounded central stencil turns to
     weights = row.weights(stencil_order) if derivative == 1 else nth_weights(derivative, stencil_order)
     return Spec(row, stencil_order, weights, one_sided, steps, typical, lower, upper, bounds is not None,
-                chosen, n_threads, arguments, bool(vectorized), bool(scalar_input), tier, derivative)
+                chosen, n_threads, arguments, bool(vectorized), bool(scalar_input), tier, derivative, workers=pool)
 
 
 @lru_cache(maxsize=256)

@@ -195,6 +195,22 @@ def bounds(value: Any, points: np.ndarray, name: str = "bounds") -> tuple[np.nda
     return lower, upper
 
 
+def workers(value: Any, backend: str, vectorized: bool, kind: str) -> Any:
+    """``workers=``: None, a positive int (a thread pool of that size) or a map-like
+    callable ``map(function, iterable)``, for the NumPy backend evaluating f point by point."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not (callable(value) or (isinstance(value, (int, np.integer)) and value >= 1)):
+        raise OptionError(f"workers must be None, a positive int (a thread pool of that size) or a map-like callable "
+                          f"such as multiprocessing.Pool(4).map; got {value!r}.")
+    if backend != "numpy":
+        raise OptionError("workers= spreads the evaluations of backend='numpy' (for f that Numba cannot compile); the "
+                          "'numba' backend runs compiled f on all cores already (threads=).")
+    if vectorized or kind in ("terms", "terms hessian"):
+        raise OptionError("workers= applies to f evaluated point by point: not with vectorized=True, terms= or sparsity=.")
+    return value if callable(value) else int(value)
+
+
 def threads(value: Any, maximum: int) -> int:
     """``None`` means all ``maximum`` threads."""
     if value is None:

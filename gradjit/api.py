@@ -40,6 +40,7 @@ def gradient(
     terms: bool = False,
     sparsity: Any = None,
     check: bool = False,
+    workers: Any = None,
 ) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     r"""Finite-difference gradient of a scalar function at one point or a batch of points.
 
@@ -154,6 +155,14 @@ def gradient(
         With ``terms=True``: also evaluate every coordinate alone at one point
         and raise :class:`~gradjit.errors.PatternError` unless the result is the
         same bit for bit (``2 d`` more evaluations of F at that point).
+    workers : int or callable, optional
+        With ``backend="numpy"``: spread the evaluations of f over a thread pool
+        of this size, or over a map-like callable such as
+        ``multiprocessing.Pool(4).map`` (f must then pickle: a module-level
+        function). Threads suit f that releases the GIL (a simulator in C,
+        I/O, ``time.sleep``); processes suit f that computes in Python. The
+        results are the same bits as without workers, and an exception raised
+        by f reaches the caller.
 
     Returns
     -------
@@ -207,12 +216,13 @@ def gradient(
                               "vector function use gradjit.jacobian(F, x, sparsity=...).")
         spec = resolve(points.shape[1], method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
                        threads=threads, args=args, vectorized=vectorized, full_output=full_output, jit=jit,
-                       x_scale=x_scale)
+                       x_scale=x_scale, workers=workers)
         return _run.differentiate(f, points, spec, shape, out=out, full_output=full_output, dtype=dtype)
     if vectorized:
         raise OptionError("vectorized=True does not apply with terms=True: F is evaluated one point at a time.")
     spec = resolve(points.shape[1], kind="terms", method=method, order=order, h=h, bounds=bounds, points=points,
-                   backend=backend, threads=threads, args=args, full_output=full_output, jit=jit, x_scale=x_scale)
+                   backend=backend, threads=threads, args=args, full_output=full_output, jit=jit, x_scale=x_scale,
+                   workers=workers)
     spec = spec._replace(terms=structured.pattern_of(f, points, spec, sparsity))
     return _run.differentiate(f, points, spec, shape, out=out, full_output=full_output, dtype=dtype,
                               check_pattern=check)
@@ -233,6 +243,7 @@ def derivative(
     jit: str | None = None,
     x_scale: Any = None,
     n: int = 1,
+    workers: Any = None,
 ) -> np.ndarray | np.float64 | tuple:
     """Derivative of a function of one variable, elementwise: ``f'`` or ``f^(n)``.
 
@@ -243,7 +254,7 @@ def derivative(
         ``method="complex"``).
     x : float or array_like
         The point(s); the derivative is taken at each element independently.
-    args, h, order, backend, threads, method, full_output, bounds, jit, x_scale
+    args, h, order, backend, threads, method, full_output, bounds, jit, x_scale, workers
         As in :func:`gradient` (``h`` is a nonzero float or None; ``bounds``
         a pair of numbers; ``x_scale`` a positive float or ``"auto"``, the
         largest ``|x|`` of the elements).
@@ -279,7 +290,7 @@ def derivative(
     values = check.as_float_array(x, "x")
     points = values.reshape(-1, 1)
     spec = resolve(1, method=method, order=order, h=h, bounds=bounds, points=points, backend=backend, threads=threads,
-                   args=args, full_output=full_output, scalar_input=True, jit=jit, x_scale=x_scale, n=n)
+                   args=args, full_output=full_output, scalar_input=True, jit=jit, x_scale=x_scale, n=n, workers=workers)
     found = _run.differentiate(f, points, spec, values.shape, full_output=full_output)
     return (found[0][()], found[1][()]) if full_output else found[()]
 

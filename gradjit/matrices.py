@@ -33,6 +33,7 @@ def hessian(
     sparsity: Any = None,
     sparse: bool = False,
     check: bool = False,
+    workers: Any = None,
 ) -> Any:
     """The Hessian of a scalar function at one point or a batch of points.
 
@@ -101,6 +102,10 @@ def hessian(
         entry by its own pair must give the same bits; for a scalar f, the dense
         Hessian at that point must agree on the pattern and be below
         ``1e-6 max(1, max |H|)`` off it.
+    workers : int or callable, optional
+        With ``backend="numpy"``: a thread pool of this size or a map-like
+        callable (``multiprocessing.Pool(4).map``) to spread the evaluations of f
+        over, as in :func:`gradjit.gradient`.
 
     Returns
     -------
@@ -138,10 +143,10 @@ def hessian(
     if terms or sparsity is not None:
         return _structured_hessian(f, points, batch_shape, terms=terms, sparsity=sparsity, sparse=sparse, check=check,
                                    method=method, order=order, h=h, bounds=bounds, backend=backend, threads=threads,
-                                   args=args, full_output=full_output, jit=jit, x_scale=x_scale)
+                                   args=args, full_output=full_output, jit=jit, x_scale=x_scale, workers=workers)
     _dense_only(sparse, check, "sparsity= or terms=True")
     spec = resolve(d, kind="hessian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
-                   threads=threads, args=args, full_output=full_output, jit=jit, x_scale=x_scale)
+                   threads=threads, args=args, full_output=full_output, jit=jit, x_scale=x_scale, workers=workers)
     shape = (points.shape[0], d, d)
     out = _chunks.new_output(shape)  # d**2 per point grows fast
     errors = _chunks.new_output(shape) if spec.method.error_estimates else None
@@ -170,6 +175,7 @@ def jacobian(
     sparsity: Any = None,
     sparse: bool = False,
     check: bool = False,
+    workers: Any = None,
 ) -> Any:
     """The Jacobian of a vector function at one point or a batch of points.
 
@@ -213,6 +219,10 @@ def jacobian(
         With ``sparsity``: also evaluate every column alone at one point of the
         batch and raise :class:`~gradjit.errors.PatternError` if any component
         changes off the pattern or any entry differs.
+    workers : int or callable, optional
+        With ``backend="numpy"``: a thread pool of this size or a map-like
+        callable (``multiprocessing.Pool(4).map``) to spread the evaluations of f
+        over, as in :func:`gradjit.gradient`.
 
     Returns
     -------
@@ -236,7 +246,7 @@ def jacobian(
     n, d = points.shape
     if sparsity is not None:
         spec = resolve(d, kind="terms", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
-                       threads=threads, args=args, jit=jit, x_scale=x_scale, full_output=full_output)
+                       threads=threads, args=args, jit=jit, x_scale=x_scale, full_output=full_output, workers=workers)
         pattern = structured.pattern_of(F, points, spec, sparsity)
         found = structured.jacobian(F, points, spec, pattern, sparse=sparse, check=check).astype(storage, copy=False)
         if sparse:
@@ -244,7 +254,7 @@ def jacobian(
         return found.reshape(*batch_shape, *pattern.shape)
     _dense_only(sparse, check, "sparsity=")
     spec = resolve(d, kind="jacobian", method=method, order=order, h=h, bounds=bounds, points=points, backend=backend,
-                   threads=threads, args=args, jit=jit, x_scale=x_scale, full_output=full_output)
+                   threads=threads, args=args, jit=jit, x_scale=x_scale, full_output=full_output, workers=workers)
     m = spec.backend.jacobian_length(F, points, spec)
     out = _chunks.new_output((n, m, d))
     errors = _chunks.new_output((n, m, d)) if spec.method.error_estimates else None

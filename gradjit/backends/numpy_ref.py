@@ -51,7 +51,7 @@ from ..stencils.second import (
     second_entry,
 )
 from ..stencils.weights import actual_step
-from . import GridBlock
+from . import GridBlock, _workers
 from ._common import grid_points, vector_length, write_block
 
 NAME = "numpy"
@@ -62,6 +62,9 @@ NAME = "numpy"
 
 def gradient(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
     """The gradient of ``f`` at every row of ``points`` (N, d) into ``out`` by ``spec.method``."""
+    if spec.workers is not None:
+        _workers.spread("gradient", f, points, spec, out, errors=errors)
+        return
     f = _scalar_adapter(f) if spec.scalar_input else f
     formula = spec.formula
     if spec.n > 1:
@@ -90,6 +93,9 @@ def grid(f: Callable, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, i
 
 def values(f: Callable, points: np.ndarray, spec, out: np.ndarray) -> None:
     """``f`` at every row of ``points`` into ``out`` (N,), each on a private copy of its row."""
+    if spec.workers is not None:
+        _workers.spread("values", f, points, spec, out)
+        return
     for i, x in _private_rows(points):
         out[i] = evaluate_python(f, x, spec.args)
 
@@ -200,6 +206,9 @@ def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: n
     """The Hessian of ``f`` at every row of ``points`` (N, d) into ``out`` (N, d, d), entry by
     entry; Richardson's error estimates into ``errors`` (N, d, d). ``pairs``: only these
     entries (j, k), j <= k, flattened; all of them by default."""
+    if spec.workers is not None and pairs is None:
+        _workers.spread("hessian", f, points, spec, out, errors=errors)
+        return
     steps, typical, args, lower, upper = spec.steps, spec.typical, spec.args, spec.lower, spec.upper
     order, formula = spec.order, spec.formula
     call = _complex_call(f) if formula == "complex" else _scalar_call(f)
@@ -237,6 +246,9 @@ def hessian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: n
 def jacobian(f: Callable, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None) -> None:
     """The Jacobian of the vector function ``f`` at every row of ``points`` (N, d) into ``out``
     (N, m, d); Richardson's error estimates into ``errors``."""
+    if spec.workers is not None:
+        _workers.spread("jacobian", f, points, spec, out, errors=errors, m=out.shape[1])
+        return
     m, formula, steps, typical, args = out.shape[1], spec.formula, spec.steps, spec.typical, spec.args
     complex_input = spec.method.complex_input
     call = _vector_call(f, m, complex_input)

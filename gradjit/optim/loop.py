@@ -101,6 +101,7 @@ def minimize(
     x_scale: Any = None,
     terms: bool = False,
     sparsity: Any = None,
+    workers: Any = None,
 ) -> OptimizeResult:
     """Minimise ``f`` by gradient descent (or momentum, Nesterov, AdaGrad, RMSprop, Adam).
 
@@ -166,6 +167,10 @@ def minimize(
         one for f, whatever d is (large-d descent). The pattern is found (or
         coloured) once, before the first step. Differences ``"central"``,
         ``"forward"``, ``"backward"``, ``"complex"``; no ``box``.
+    workers : int or callable, optional
+        With ``backend="numpy"``: a thread pool of this size or a map-like
+        callable (``multiprocessing.Pool(4).map``) to spread the evaluations of f
+        over, as in :func:`gradjit.gradient`.
 
     Returns
     -------
@@ -219,7 +224,7 @@ def minimize(
     points = np.atleast_2d(start)
     spec = resolve(points.shape[1], kind="terms" if terms else "gradient", method=difference, order=order, h=h,
                    bounds=box, points=points, backend=backend, args=args, jit=jit,
-                   names={"method": "difference", "bounds": "box"}, x_scale=x_scale)
+                   names={"method": "difference", "bounds": "box"}, x_scale=x_scale, workers=workers)
     if terms:
         probe_spec = spec if batches is None else spec._replace(args=(*batches.peek(), *args))
         spec = spec._replace(terms=structured.pattern_of(f, points, probe_spec, sparsity))
