@@ -53,8 +53,17 @@ def _unwritable(directory: Path) -> str | None:
     return None
 
 
+def _dpi(text: str) -> int:
+    value = int(text)
+    if not 20 <= value <= 1200:
+        raise argparse.ArgumentTypeError(f"dpi must be from 20 to 1200; got {value}")
+    return value
+
+
 def _demo(options: argparse.Namespace) -> int:
     from . import gallery
+
+    options.dpi = options.dpi or gallery.DPI
     from .errors import OptionError
 
     out = Path(options.out)
@@ -63,8 +72,8 @@ def _demo(options: argparse.Namespace) -> int:
     except OptionError as exc:  # an unknown name: nothing is drawn
         print(f"gradjit demo: {exc}", file=sys.stderr)
         return 2
-    print(f"Rendering {len(options.figures or gallery.FIGURES)} figures into {out} ...", flush=True)
-    for path in gallery.render_all(out, small=options.small, names=options.figures):
+    print(f"Rendering {len(options.figures or gallery.FIGURES)} figures into {out} at {options.dpi} dpi ...", flush=True)
+    for path in gallery.render_all(out, small=options.small, names=options.figures, dpi=options.dpi):
         print(f"  {path}", flush=True)
     return 0
 
@@ -141,6 +150,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--figures", nargs="+", metavar="NAME",
                       help="which figures (default: all; an unknown name lists the others)")
     demo.add_argument("--small", action="store_true", help="fewer points: the same pictures in a few seconds")
+    demo.add_argument("--dpi", type=_dpi, default=None, help="resolution of the PNG files (default 110)")
     demo.set_defaults(run=_demo)
 
     info = commands.add_parser("info", help="versions, threading layer, threads and cache directory")

@@ -173,10 +173,17 @@ def gradient_field(
             scale = np.where(magnitude > 0, 1.0 / magnitude, 0.0)
         # Unit arrows 0.8 of the spacing between drawn points long, coloured by |∇f|.
         spacing = min(np.ptp(x), np.ptp(y)) / max(len(drawn) - 1, 1)
+        # A white edge keeps the dark arrows visible on the dark contours.
         ax.quiver(X, Y, u * scale, v * scale, magnitude, angles="xy", scale_units="xy", scale=1.0 / (0.8 * spacing),
-                  cmap="plasma", pivot="mid", width=0.004)
+                  cmap="plasma", pivot="mid", width=0.005, edgecolor="white", linewidth=0.4)
     else:
-        ax.quiver(X, Y, u, v, angles="xy", color="#444444")
+        # To scale, the longest arrow 0.9 of the spacing between drawn points; white with a
+        # dark edge, so that they show over dark and light contours alike.
+        spacing = min(np.ptp(x), np.ptp(y)) / max(len(drawn) - 1, 1)
+        longest = np.nanmax(np.hypot(u, v)) if np.isfinite(np.hypot(u, v)).any() else 0.0
+        scale = longest / (0.9 * spacing) if longest > 0 else 1.0
+        ax.quiver(X, Y, u, v, angles="xy", scale_units="xy", scale=scale, pivot="mid", width=0.007, color="white",
+                  edgecolor="black", linewidth=0.6)
     ax.set(xlim=(x_low, x_high), ylim=(y_low, y_high), xlabel="x0", ylabel="x1", title="−∇f")
     ax.set_aspect("equal", adjustable="box")
     return ax
@@ -217,6 +224,7 @@ def descent_paths(
     n: int = 200,
     contour: bool = True,
     axis_lines: bool = True,
+    aspect: str = "equal",
     args: tuple = (),
     backend: str = "numba",
     cmap: str = CMAP,
@@ -244,6 +252,9 @@ def descent_paths(
         For evaluating f on the contour grid.
     cmap : str, optional
         Colour map of the contours.
+    aspect : {"equal", "auto"}, optional
+        ``"equal"`` (default): one unit is as long along x0 as along x1, so a round
+        bowl looks round; ``"auto"`` fills the axes (for ranges of very different size).
     ax : Axes, optional
         Where to draw; a new figure if omitted.
 
@@ -280,6 +291,9 @@ def descent_paths(
             ax.plot(*path[0], "o", color=colour, markersize=6, markeredgecolor="black")
             ax.plot(*path[-1], "*", color=colour, markersize=11, markeredgecolor="black")
     ax.set(xlim=(x_low, x_high), ylim=(y_low, y_high), xlabel="x0", ylabel="x1")
+    if aspect not in ("equal", "auto"):
+        raise OptionError(f"aspect must be 'equal' or 'auto'; got {aspect!r}.")
+    ax.set_aspect(aspect, adjustable="box")
     if labels is not None:
         ax.legend(loc="best", fontsize=8)
     return ax
@@ -423,7 +437,7 @@ def basins(
     ax = _axes(ax)
     colours = ListedColormap(["#bbbbbb"] + [f"C{k % 10}" for k in range(max(len(minima), 1))])
     ax.imshow(labels.reshape(rows, columns), origin="lower", extent=extent, cmap=colours,
-              vmin=-1.5, vmax=max(len(minima), 1) - 0.5, interpolation="nearest", aspect="auto")
+              vmin=-1.5, vmax=max(len(minima), 1) - 0.5, interpolation="nearest", aspect="equal")
     counts = np.bincount(labels[labels >= 0], minlength=len(minima))
     for k, minimum in enumerate(minima):
         ax.plot([], [], "s", color=f"C{k % 10}", label=f"({minimum[0]:+.3f}, {minimum[1]:+.3f}): {counts[k]} starts")

@@ -25,6 +25,27 @@ def test_demo_command_writes_the_chosen_figures(tmp_path, capsys):
     assert str(tmp_path / "tangent_of_cube.png") in capsys.readouterr().out
 
 
+def test_the_resolution_is_chosen(tmp_path, capsys):
+    from PIL import Image
+
+    for dpi in (60, 120):
+        assert cli.main(["demo", "--small", "--dpi", str(dpi), "--out", str(tmp_path / str(dpi)), "--figures",
+                         "tangent_of_line"]) == 0
+    low, high = (Image.open(tmp_path / str(dpi) / "tangent_of_line.png").size[0] for dpi in (60, 120))
+    assert 1.8 < high / low < 2.2
+    with pytest.raises(errors.OptionError, match="dpi must be"):
+        gallery.render_all(tmp_path, names=["tangent_of_line"], dpi=5)
+    with pytest.raises(SystemExit):
+        cli.main(["demo", "--dpi", "5"])
+    assert "dpi must be from 20 to 1200" in capsys.readouterr().err
+
+
+def test_times_in_titles_keep_two_digits():
+    assert gallery._duration(0.00042) == "0.42 ms"
+    assert gallery._duration(0.069) == "69 ms"
+    assert gallery._duration(1.2345) == "1,234 ms"
+
+
 def test_unknown_figures_are_named(tmp_path, capsys):
     with pytest.raises(errors.OptionError, match="unknown figures \\['nope'\\]"):
         gallery.render_all(tmp_path / "unused", names=["nope"])

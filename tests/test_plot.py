@@ -51,6 +51,10 @@ def test_gradient_field_arrows_are_minus_the_gradient_on_the_grid():
     np.testing.assert_allclose(quiver.U, (-2 * X).ravel(), atol=1e-8)
     np.testing.assert_allclose(quiver.V, (-2 * Y).ravel(), atol=1e-8)
     np.testing.assert_allclose(quiver.get_offsets(), np.column_stack([X.ravel(), Y.ravel()]))
+    # To scale, and visible: the longest arrow is 0.9 of the spacing between arrows (0.5 here).
+    assert quiver.scale_units == "xy"
+    np.testing.assert_allclose(np.hypot(-2 * 2.0, -2 * 3.0) / quiver.scale, 0.9 * 0.5)
+    assert ax.get_aspect() == 1.0
 
 
 def test_a_large_field_is_computed_everywhere_and_thinned_for_drawing():
@@ -71,6 +75,8 @@ def test_descent_paths_vertices_are_the_history():
         expected = many.history["x"][: many.nit[i] + 1, i]
         np.testing.assert_array_equal(np.column_stack(line.get_data()), expected)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["one", "two"]
+    assert ax.get_aspect() == 1.0  # a round bowl looks round
+    assert gplot.descent_paths(bowl, single, aspect="auto").get_aspect() == "auto"
 
 
 def test_surface_lifts_paths_to_f():
@@ -122,6 +128,8 @@ BAD = [
     (lambda: gplot.surface(bowl, xlim=(0, 1), ylim=(0, 1), ax=Figure().add_subplot()), errors.OptionError, "3-D Axes"),
     (lambda: gplot.basins(gradjit.minimize(bowl, np.ones((4, 2))), (3, 3)), errors.ShapeError, "rows \\* columns = 9"),
     (lambda: gplot.gradient_field(bowl, xlim=(0, 1), ylim=(0, 1), ax="here"), errors.OptionError, "matplotlib Axes"),
+    (lambda: gplot.descent_paths(bowl, gradjit.minimize(bowl, [1.0, 1.0]), aspect="square"), errors.OptionError,
+     "aspect must be"),
 ]
 
 
