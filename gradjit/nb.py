@@ -286,7 +286,7 @@ def _point_gradient(plan: _Plan):
     with ``buf`` (length d) as the moving point."""
     spec, typical = plan.spec, -1.0 if plan.absolute else 1.0
     if spec.formula == "central" and spec.n == 1:
-        entry = stencil_entry(plan.call, spec.weights, True, "absolute" if plan.absolute else "unit")
+        entry = stencil_entry(plan.call, spec.weights, False, "absolute" if plan.absolute else "unit")
 
         @numba.njit(inline="always", **JIT_OPTIONS)
         def fill(buf, x, out, step, args):

@@ -87,7 +87,8 @@ def test_large_grids_example_round_trips_through_disk(tmp_path):
 def test_every_example_is_covered(script):
     covered = {"01_seed_examples.py", "02_speedup.py", "03_fast_objectives.py", "04_learning_rates.py",
                "05_saddle_escape.py", "06_optimizers_on_rosenbrock.py", "07_himmelblau_basins.py",
-               "08_two_layer_network.py", "09_gallery.py", "10_large_grids.py", "11_structured.py"}
+               "08_two_layer_network.py", "09_gallery.py", "10_large_grids.py", "11_structured.py",
+               "12_your_code.py"}
     assert script in covered, f"add a test for {script}"
 
 
@@ -96,3 +97,12 @@ def test_structured_example_solves_newton_and_descends(capsys):
     printed = capsys.readouterr().out
     assert "2 groups, 4 evaluations of the terms" in printed
     assert report["gradient_error"] < 1e-6 and report["newton_residual"] < 1e-9 and report["minimize_success"]
+
+
+def test_your_code_example_newton_check_workers_and_functions(capsys):
+    report = load("12_your_code.py")["main"](0.001)
+    printed = capsys.readouterr().out
+    assert report["newton_error"] < 1e-9
+    assert report["false_failures"] == 0 and report["caught"] > 0.99 and report["worst_coordinate"] == 1
+    assert report["workers_same"]
+    assert "d cos/dx at 0.5: -0.4794255" in printed
