@@ -103,10 +103,10 @@ def gradient_checks(n: int) -> dict:
 
     rows = {"points": 0, "gradjit_false_failures": 0, "gradjit_misses": 0, "scipy_abs_false_failures": 0,
             "scipy_abs_misses": 0, "scipy_rel_false_failures": 0, "scipy_rel_misses": 0}
-    for name, problem in problems.PROBLEMS.items():
+    for problem in problems.PROBLEMS.values():
         for d in [2] if problem.dims else [2, 5]:
             X = problem.sample(n, d, seed=3)
-            exact = lambda x, p=problem: p.gradient(x[None])[0]  # noqa: E731
+            exact = lambda x, p=problem: p.gradient(x[None])[0]
             wrong = _one_percent_off(problem, d - 1)
             rows["points"] += n
             rows["gradjit_false_failures"] += int(np.sum(~gradjit.check_gradient(problem.f, exact, X).consistent))
@@ -125,7 +125,7 @@ def gradient_checks(n: int) -> dict:
                     rows["scipy_rel_misses"] += int(passed_rel.sum())
     timed = problems.get("rosenbrock")
     X = timed.sample(10 * n, 5, seed=4)
-    exact = lambda x: timed.gradient(x[None])[0]  # noqa: E731
+    exact = lambda x: timed.gradient(x[None])[0]
     f = timed.f
     rows["gradjit_s_per_10k"] = _best(lambda: gradjit.check_gradient(timed.f, exact, X), repeats=2) * 1e4 / X.shape[0]
     start = time.perf_counter()

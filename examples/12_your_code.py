@@ -1,6 +1,6 @@
 """gradjit where your code already is.
 
-1. Your own compiled loop: a damped Newton iteration, written with ``@numba.njit``,
+1. Your own compiled loop: a Newton iteration, written with ``@numba.njit``,
    that asks ``gradjit.nb`` for the gradient and Hessian at every step.
 2. Checking a hand-written gradient with no step to choose
    (``gradjit.check_gradient``), and finding the wrong coordinate.
@@ -38,13 +38,13 @@ def energy(x, stiffness):
 
 @numba.njit
 def newton(x, stiffness, steps):
-    """Damped Newton steps, compiled; the derivatives come from gradjit.nb."""
+    """Newton steps, compiled; the derivatives come from gradjit.nb."""
     d = x.size
     g, H = np.empty(d), np.empty((d, d))
     for _ in range(steps):
         nb.gradient(energy, x, g, args=(stiffness,), order=4)
         nb.hessian(energy, x, H, args=(stiffness,))
-        x = x - 0.9 * np.linalg.solve(H, g)
+        x = x - np.linalg.solve(H, g)
     nb.gradient(energy, x, g, args=(stiffness,), order=4)
     return x, np.sqrt(np.sum(g * g))
 
