@@ -25,7 +25,8 @@ def test_numba_flags_are_decided_in_config_only():
 
 #: The modules whose ``__all__`` is the public API.
 PUBLIC_MODULES = ["gradjit", "gradjit.optim", "gradjit.plot", "gradjit.critical_points", "gradjit.classic",
-                  "gradjit.stencils", "gradjit.dask", "gradjit.backends", "gradjit.errors", "gradjit.api", "gradjit.matrices"]
+                  "gradjit.stencils", "gradjit.dask", "gradjit.backends", "gradjit.errors", "gradjit.api", "gradjit.matrices",
+                  "gradjit.nb", "gradjit.gradient_check"]
 
 #: numpydoc's checks that the public API must pass: a docstring with a summary
 #: (GL08, SS01); for functions also every parameter documented and none
