@@ -242,6 +242,11 @@ def _plan(what: str, f: Any, x: Any, args: Any, method: Any, order: Any, h: Any,
     return _Plan(call, spec, absolute, float(spec.steps[0]))
 
 
+def _check_out_type(what: str, out: Any, ndim: int) -> None:
+    if not (isinstance(out, types.Array) and out.ndim == ndim and isinstance(out.dtype, types.Float) and out.mutable):
+        raise TypingError(f"gradjit.nb.{what}: out must be a writable {ndim}-D float array; got {out}.")
+
+
 def _step_of(plan: _Plan):
     """``step(h)``: the step the formulas take (as :func:`gradjit._spec.resolve` makes it):
     the automatic relative step, or ``h`` checked (the symmetric formulas take ``|h|``)."""
@@ -319,8 +324,7 @@ def _point_gradient(plan: _Plan):
 @overload(gradient, prefer_literal=True, inline="always")
 def _gradient(f, x, out, args=(), method="central", order=2, h=None):
     plan = _plan("gradient", f, x, args, method, order, h)
-    if not (isinstance(out, types.Array) and out.ndim == 1 and isinstance(out.dtype, types.Float) and out.mutable):
-        raise TypingError(f"gradjit.nb.gradient: out must be a writable 1-D float array; got {out}.")
+    _check_out_type("gradient", out, 1)
     fill, step_of = _point_gradient(plan), _step_of(plan)
     complex_point = plan.spec.method.complex_input
 
@@ -364,8 +368,7 @@ def _derivative(f, x, args=(), method="central", order=2, h=None, n=1):
 @overload(hessian, prefer_literal=True, inline="always")
 def _hessian(f, x, out, args=(), method="central", order=2, h=None):
     plan = _plan("hessian", f, x, args, method, order, h)
-    if not (isinstance(out, types.Array) and out.ndim == 2 and isinstance(out.dtype, types.Float) and out.mutable):
-        raise TypingError(f"gradjit.nb.hessian: out must be a writable 2-D float array; got {out}.")
+    _check_out_type("hessian", out, 2)
     spec, call, step_of = plan.spec, plan.call, _step_of(plan)
     entry = hessian_entry(call, method=spec.formula, bounded=False, order=spec.order, direction=spec.direction)
     typical_value = -1.0 if plan.absolute else 1.0
