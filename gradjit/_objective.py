@@ -247,7 +247,12 @@ def _library_wrapper(callable_: Any) -> pytypes.FunctionType:
 
 
 def _is_plain_helper(value: Any) -> bool:
-    return isinstance(value, pytypes.FunctionType) and not _numba_knows(value)
+    """A Python function of the user's that Numba would not know: NumPy's own functions
+    (and the standard library's) are Numba's business, and asking Numba about them
+    would load its typing registries (0.8 s) on every first call."""
+    if not isinstance(value, pytypes.FunctionType) or _cache._is_library_function(value):
+        return False
+    return not _numba_knows(value)
 
 
 def _with_compiled_helpers(py: pytypes.FunctionType, options: dict, compiled: dict) -> pytypes.FunctionType:
