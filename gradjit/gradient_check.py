@@ -197,8 +197,9 @@ def _observed_orders(f, points, given, signs, args, backend, threads) -> np.ndar
     scale = np.maximum(1.0, np.max(np.abs(points), axis=1)) if d else np.ones(n)
     steps = scale[:, None] * 0.5 ** np.arange(1, HALVINGS + 2)  # (n, K + 1)
     moved = points[:, None, None, :] + steps[:, None, :, None] * signs[:, :, None, :]  # (n, m, K + 1, d)
-    at_moved = values(f, moved.reshape(-1, d), args=args, backend=backend, threads=threads).reshape(n, m, -1)
-    at_x = values(f, points, args=args, backend=backend, threads=threads)[:, None, None]
+    with np.errstate(all="ignore"):  # the largest steps may leave f's domain: NaN there is expected
+        at_moved = values(f, moved.reshape(-1, d), args=args, backend=backend, threads=threads).reshape(n, m, -1)
+        at_x = values(f, points, args=args, backend=backend, threads=threads)[:, None, None]
     linear = steps[:, None, :] * np.einsum("nmd,nd->nm", signs, given)[:, :, None]
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
         remainder = np.abs(at_moved - at_x - linear)

@@ -142,7 +142,7 @@ def derivative(f: Callable[..., float], x: float, args: tuple = (), method: str 
     ...     return math.exp(2.0 * t)
     >>> @numba.njit
     ... def slope_and_curvature(t):
-    ...     return nb.derivative(f, t, method="richardson"), nb.derivative(f, t, n=2, order=4)
+    ...     return nb.derivative(f, t, order=4), nb.derivative(f, t, n=2, order=4)
     >>> [round(v, 6) for v in slope_and_curvature(0.0)]
     [2.0, 4.0]
     """

@@ -56,19 +56,21 @@ def test_one_point_gives_scalars_and_a_summary():
 
 
 def test_affine_functions_and_functions_undefined_nearby():
+    # On the NumPy backend: the verdicts are the same, without compiling three small functions.
     def affine(x, a):
         return a[0] * x[0] + a[1] * x[1] + 3.0
 
     a = np.array([2.0, -1.0])
-    result = gradjit.check_gradient(affine, lambda x, a: a.copy(), np.zeros((4, 2)), args=(a,))
+    result = gradjit.check_gradient(affine, lambda x, a: a.copy(), np.zeros((4, 2)), args=(a,), backend="numpy")
     assert result.all_consistent and np.all(np.isinf(result.order))
-    assert not gradjit.check_gradient(affine, lambda x, a: a + [0.0, 1e-3], np.zeros((4, 2)), args=(a,)).consistent.any()
+    wrong = gradjit.check_gradient(affine, lambda x, a: a + [0.0, 1e-3], np.zeros((4, 2)), args=(a,), backend="numpy")
+    assert not wrong.consistent.any()
 
     def log_barrier(x):
         return np.log(x[0]) + x[1]
 
     # Steps up to half the scale cross x0 = 0 from x0 = 0.1: f is NaN there, and the verdict is honest.
-    result = gradjit.check_gradient(log_barrier, lambda x: np.array([1 / x[0], 1.0]), [0.1, 1.0])
+    result = gradjit.check_gradient(log_barrier, lambda x: np.array([1 / x[0], 1.0]), [0.1, 1.0], backend="numpy")
     assert bool(result.consistent) and result.order > 1.5
 
 
