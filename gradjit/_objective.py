@@ -170,13 +170,13 @@ def _dispatcher(f: Callable, *, callable_from_python: bool) -> Dispatcher:
         options.pop("nopython", None)
         if not callable_from_python:
             options.update(no_cpython_wrapper=True, no_cfunc_wrapper=True)
-        helpers: dict = {}
+        helpers = _Helpers()
         copy = _with_compiled_helpers(py, options, helpers)
         try:
             dispatcher = numba.njit(**options)(copy)
         except (NumbaError, TypeError) as exc:
             raise CompileError(name_of(f), str(exc)) from None
-        if not callable_from_python and not helpers.get("recursive"):
+        if not callable_from_python and not helpers.recursive:
             # (Numba's cached code cannot link a call of a recursive function back to itself.)
             _cache.enable(dispatcher, name_of(f), _cache.fingerprint(copy, sorted(options.items())))
         adopt(dispatcher, f)
@@ -255,24 +255,33 @@ def _is_plain_helper(value: Any) -> bool:
     return not _numba_knows(value)
 
 
-def _with_compiled_helpers(py: pytypes.FunctionType, options: dict, compiled: dict) -> pytypes.FunctionType:
+class _Helpers:
+    """The plain helpers met while compiling one f: each one's dispatcher (shared by every
+    caller, and the end of a recursion), those being resolved, and whether one recursed."""
+
+    def __init__(self) -> None:
+        self.dispatchers: dict = {}
+        self.resolving: set = set()
+        self.recursive = False
+
+
+def _with_compiled_helpers(py: pytypes.FunctionType, options: dict, helpers: _Helpers) -> pytypes.FunctionType:
     """:func:`copy_of` ``py`` in which every plain Python function it calls (read from
     its globals or closure cells) is an ``@numba.njit`` copy of itself with the same
-    options, its own helpers compiled likewise (``compiled`` maps each helper met to its
-    dispatcher: shared, and the end of a recursion). Numba itself would stop at
-    "Untyped global name"."""
-    helpers = [name for name in _sorted_global_names(py.__code__) if _is_plain_helper(py.__globals__.get(name))]
+    options, its own helpers compiled likewise. Numba itself would stop at "Untyped
+    global name"."""
+    names = [name for name in _sorted_global_names(py.__code__) if _is_plain_helper(py.__globals__.get(name))]
     cells = py.__closure__ or ()
     helper_cells = [i for i, cell in enumerate(cells) if _is_plain_helper(_cell_value(cell))]
-    if not helpers and not helper_cells:
+    if not names and not helper_cells:
         return copy_of(py)
     namespace = dict(py.__globals__)  # what f reads, frozen here as Numba would freeze it when compiling
     closure = tuple(pytypes.CellType(cell.cell_contents) if i in helper_cells else cell for i, cell in enumerate(cells))
     copy = copy_of(py, namespace=namespace, closure=closure or None)
-    for name in helpers:
-        namespace[name] = _helper_dispatcher(py.__globals__[name], options, compiled)
+    for name in names:
+        namespace[name] = _helper_dispatcher(py.__globals__[name], options, helpers)
     for i in helper_cells:
-        closure[i].cell_contents = _helper_dispatcher(cells[i].cell_contents, options, compiled)
+        closure[i].cell_contents = _helper_dispatcher(cells[i].cell_contents, options, helpers)
     return copy
 
 
@@ -283,25 +292,26 @@ def _cell_value(cell: Any) -> Any:
         return None
 
 
-def _helper_dispatcher(helper: pytypes.FunctionType, options: dict, compiled: dict) -> Dispatcher:
-    found, resolving = compiled.get(helper), compiled.setdefault("resolving", set())
-    if found is not None and helper in resolving:
-        compiled["recursive"] = True  # a helper that calls itself, directly or not
-    if found is None:
-        resolving.add(helper)
-        # Registered before its own helpers are compiled: a helper that calls itself finds itself.
-        options = {key: value for key, value in options.items() if key not in ("no_cpython_wrapper", "no_cfunc_wrapper")}
-        namespace: dict = {}
-        cells = tuple(_fresh_cell(cell) for cell in helper.__closure__ or ())
-        copy = copy_of(helper, namespace=namespace, closure=cells or None)
-        found = compiled[helper] = numba.njit(**options)(copy)  # compiles on first use, after these are filled
-        resolved = _with_compiled_helpers(helper, options, compiled)
-        namespace.update(resolved.__globals__)
-        for mine, theirs in zip(cells, resolved.__closure__ or ()):
-            value = _cell_value(theirs)
-            if value is not None:
-                mine.cell_contents = value
-        resolving.discard(helper)
+def _helper_dispatcher(helper: pytypes.FunctionType, options: dict, helpers: _Helpers) -> Dispatcher:
+    found = helpers.dispatchers.get(helper)
+    if found is not None:
+        helpers.recursive |= helper in helpers.resolving  # it calls itself, directly or not
+        return found
+    helpers.resolving.add(helper)
+    options = {key: value for key, value in options.items() if key not in ("no_cpython_wrapper", "no_cfunc_wrapper")}
+    namespace: dict = {}
+    cells = tuple(_fresh_cell(cell) for cell in helper.__closure__ or ())
+    copy = copy_of(helper, namespace=namespace, closure=cells or None)
+    # Registered before its own helpers are resolved, so that a helper that calls itself finds
+    # itself; Numba compiles it on first use, after its namespace and cells are filled below.
+    found = helpers.dispatchers[helper] = numba.njit(**options)(copy)
+    resolved = _with_compiled_helpers(helper, options, helpers)
+    namespace.update(resolved.__globals__)
+    for mine, theirs in zip(cells, resolved.__closure__ or ()):
+        value = _cell_value(theirs)
+        if value is not None:
+            mine.cell_contents = value
+    helpers.resolving.discard(helper)
     return found
 
 
