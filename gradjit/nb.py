@@ -52,6 +52,7 @@ from numba.extending import overload
 
 from . import api, matrices
 from ._config import JIT_OPTIONS
+from ._memo import per_owner
 from ._objective import bind, checked_signature, name_of
 from ._spec import Spec, resolve
 from .backends._compiled import STACK_D, coordinate_entry, hessian_entry, stack_buffer, stencil_entry
@@ -247,12 +248,16 @@ def _check_out_type(what: str, out: Any, ndim: int) -> None:
         raise TypingError(f"gradjit.nb.{what}: out must be a writable {ndim}-D float array; got {out}.")
 
 
-def _step_of(plan: _Plan):
+# The pieces below are memoised on f (``per_owner``, keyed by the call adapter and the
+# options): Numba calls an overload more than once per call site, and several call sites
+# with one f and the same options share the pieces compiled out of line.
+
+
+@per_owner
+def _step_of(call, relative: float, signed: bool, absolute: bool):
     """``step(h)``: the step the formulas take (as :func:`gradjit._spec.resolve` makes it):
     the automatic relative step, or ``h`` checked (the symmetric formulas take ``|h|``)."""
-    relative, signed = plan.relative, plan.spec.formula == "one-sided"
-
-    if not plan.absolute:
+    if not absolute:
         @numba.njit(inline="always", **JIT_OPTIONS)
         def step(h):
             return relative
@@ -286,12 +291,13 @@ def _load(x, buf):
         buf[j] = x[j]
 
 
-def _point_gradient(plan: _Plan):
+@per_owner
+def _point_gradient(call, formula: str, n: int, weights: tuple, one_sided: tuple, direction: float, absolute: bool):
     """``fill(buf, x, out, step, args)``: every entry of the gradient at ``x`` into ``out``,
     with ``buf`` (length d) as the moving point."""
-    spec, typical = plan.spec, -1.0 if plan.absolute else 1.0
-    if spec.formula == "central" and spec.n == 1:
-        entry = stencil_entry(plan.call, spec.weights, False, "absolute" if plan.absolute else "unit")
+    typical = -1.0 if absolute else 1.0
+    if formula == "central" and n == 1:
+        entry = stencil_entry(call, weights, False, "absolute" if absolute else "unit")
 
         @numba.njit(inline="always", **JIT_OPTIONS)
         def fill(buf, x, out, step, args):
@@ -301,10 +307,9 @@ def _point_gradient(plan: _Plan):
 
         return fill
 
-    call = plan.call
-    entry = coordinate_entry(call, method=spec.formula, bounded=False, weights=spec.weights, one_sided=spec.one_sided,
-                             direction=spec.direction, n=spec.n)
-    needs_center = spec.formula == "richardson" or (spec.n > 1 and spec.n % 2 == 0)
+    entry = coordinate_entry(call, method=formula, bounded=False, weights=weights, one_sided=one_sided,
+                             direction=direction, n=n)
+    needs_center = formula == "richardson" or (n > 1 and n % 2 == 0)
     table_size = RICHARDSON_TABLE_SIZE if needs_center else 0
 
     @numba.njit(inline="always", **JIT_OPTIONS)
@@ -318,6 +323,51 @@ def _point_gradient(plan: _Plan):
     return fill
 
 
+def _pieces(plan: _Plan) -> tuple:
+    """``(fill, step)`` of a gradient or derivative call site (:func:`_point_gradient`, :func:`_step_of`)."""
+    spec = plan.spec
+    fill = _point_gradient(plan.call, spec.formula, spec.n, spec.weights, spec.one_sided, spec.direction, plan.absolute)
+    return fill, _step_of(plan.call, plan.relative, spec.formula == "one-sided", plan.absolute)
+
+
+@per_owner
+def _on_heap(fill, complex_point: bool):
+    """``fill`` with a point buffer on the heap (d above the stack buffer, or complex)."""
+
+    @numba.njit(inline="never", **JIT_OPTIONS)
+    def on_heap(x, out, step, args):
+        fill(np.empty(x.shape[0], dtype=np.complex128 if complex_point else np.float64), x, out, step, args)
+
+    return on_heap
+
+
+@per_owner
+def _hessian_fill(call, formula: str, order: int, direction: float, absolute: bool, complex_point: bool):
+    """``fill(x, out, step, args)``: the Hessian at ``x`` into ``out``: entries (j, k), j <= k,
+    each written to both places, as :func:`gradjit.hessian` does."""
+    entry = hessian_entry(call, method=formula, bounded=False, order=order, direction=direction)
+    typical_value = -1.0 if absolute else 1.0
+    richardson = formula == "richardson"
+    table_size = RICHARDSON_TABLE_SIZE if richardson else 0
+
+    @numba.njit(inline="never", **JIT_OPTIONS)
+    def fill(x, out, step, args):
+        d = x.shape[0]
+        buf = np.empty(d, dtype=np.complex128 if complex_point else np.float64)
+        _load(x, buf)
+        steps, typical = np.full(d, step), np.full(d, typical_value)
+        lower, upper = np.full(d if richardson else 0, _NEG_INF), np.full(d if richardson else 0, _INF)
+        table = np.empty(table_size)
+        center = 0.0 if complex_point else call(buf, args)
+        for j in range(d):
+            for k in range(j, d):
+                value = entry(buf, j, k, steps, typical, lower, upper, center, table, args)[0]
+                out[j, k] = value
+                out[k, j] = value
+
+    return fill
+
+
 # ------------------------------------------------------- the compiled face
 
 
@@ -325,12 +375,9 @@ def _point_gradient(plan: _Plan):
 def _gradient(f, x, out, args=(), method="central", order=2, h=None):
     plan = _plan("gradient", f, x, args, method, order, h)
     _check_out_type("gradient", out, 1)
-    fill, step_of = _point_gradient(plan), _step_of(plan)
+    fill, step_of = _pieces(plan)
     complex_point = plan.spec.method.complex_input
-
-    @numba.njit(inline="never", **JIT_OPTIONS)
-    def on_heap(x, out, step, args):
-        fill(np.empty(x.shape[0], dtype=np.complex128 if complex_point else np.float64), x, out, step, args)
+    on_heap = _on_heap(fill, complex_point)
 
     def implementation(f, x, out, args=(), method="central", order=2, h=None):
         d = x.shape[0]
@@ -347,7 +394,7 @@ def _gradient(f, x, out, args=(), method="central", order=2, h=None):
 @overload(derivative, prefer_literal=True, inline="always")
 def _derivative(f, x, args=(), method="central", order=2, h=None, n=1):
     plan = _plan("derivative", f, x, args, method, order, h, n)
-    fill, step_of = _point_gradient(plan), _step_of(plan)
+    fill, step_of = _pieces(plan)
 
     if plan.spec.method.complex_input:
         def implementation(f, x, args=(), method="central", order=2, h=None, n=1):
@@ -369,28 +416,9 @@ def _derivative(f, x, args=(), method="central", order=2, h=None, n=1):
 def _hessian(f, x, out, args=(), method="central", order=2, h=None):
     plan = _plan("hessian", f, x, args, method, order, h)
     _check_out_type("hessian", out, 2)
-    spec, call, step_of = plan.spec, plan.call, _step_of(plan)
-    entry = hessian_entry(call, method=spec.formula, bounded=False, order=spec.order, direction=spec.direction)
-    typical_value = -1.0 if plan.absolute else 1.0
-    complex_point = spec.method.complex_input
-    richardson = spec.formula == "richardson"
-    table_size = RICHARDSON_TABLE_SIZE if richardson else 0
-
-    @numba.njit(inline="never", **JIT_OPTIONS)
-    def fill(x, out, step, args):
-        # Entries (j, k), j <= k, each written to both places, as gradjit.hessian does.
-        d = x.shape[0]
-        buf = np.empty(d, dtype=np.complex128 if complex_point else np.float64)
-        _load(x, buf)
-        steps, typical = np.full(d, step), np.full(d, typical_value)
-        lower, upper = np.full(d if richardson else 0, _NEG_INF), np.full(d if richardson else 0, _INF)
-        table = np.empty(table_size)
-        center = 0.0 if complex_point else call(buf, args)
-        for j in range(d):
-            for k in range(j, d):
-                value = entry(buf, j, k, steps, typical, lower, upper, center, table, args)[0]
-                out[j, k] = value
-                out[k, j] = value
+    spec = plan.spec
+    step_of = _step_of(plan.call, plan.relative, spec.formula == "one-sided", plan.absolute)
+    fill = _hessian_fill(plan.call, spec.formula, spec.order, spec.direction, plan.absolute, spec.method.complex_input)
 
     def implementation(f, x, out, args=(), method="central", order=2, h=None):
         _check_hessian_out(x.shape[0], out.shape[0], out.shape[1])

@@ -47,7 +47,7 @@ def test_one_point_gives_scalars_and_a_summary():
         return np.array([2 * x[0] * x[1], 1.1 * x[0] ** 2])
 
     result = gradjit.check_gradient(f, wrong, [1.0, 2.0])
-    assert result.consistent is np.False_ or result.consistent == np.False_
+    assert not result.consistent
     assert np.ndim(result.order) == 0 and abs(result.order - 1.0) < 0.2
     assert result.worst_coordinate == 1
     assert abs(result.discrepancy - 0.1) < 1e-9
