@@ -49,6 +49,7 @@ __all__ = ["REGISTRY", "Backend", "GridBlock", "available", "get"]
 REGISTRY: dict[str, str] = {
     "numba": "gradjit.backends.numba_cpu",
     "numpy": "gradjit.backends.numpy_ref",
+    "cuda": "gradjit.backends.cuda",
 }
 
 

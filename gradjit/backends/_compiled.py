@@ -24,7 +24,11 @@ from ..stencils.second import (
 )
 from ..stencils.weights import actual_step
 
-__all__ = ["STACK_D", "VECTOR_D", "compiled_actual_step", "coordinate_entry", "hessian_entry", "load_point", "stack_buffer",
+#: The targets the entry factories compile for: Numba's CPU (``njit``) and the
+#: CUDA backend's device functions (:mod:`gradjit.backends.cuda`).
+TARGETS = ("cpu", "cuda")
+
+__all__ = ["STACK_D", "TARGETS", "VECTOR_D", "compiled_actual_step", "coordinate_entry", "hessian_entry", "load_point", "stack_buffer",
            "stencil_entry", "step_rule"]
 
 #: Largest d with a stack buffer and code specialised per d for batches.
@@ -74,33 +78,49 @@ def step_rule(spec) -> str:
     return "unit" if bool(np.all(spec.typical == 1.0)) else "typical"
 
 
+def _device_function(target: str, cpu_options: dict):
+    """The decorator that compiles an entry for ``target``, and the central formula and
+    step rule it calls there (on the CPU their ``njit`` twins, which compile faster)."""
+    if target == "cpu":
+        return numba.njit(**cpu_options), _central_entry, compiled_actual_step
+    if target != "cuda":
+        raise ValueError(f"target must be one of {TARGETS}; got {target!r}.")
+    from .. import _cuda
+
+    # The register_jitable formulas compile for the device as they are (and run as
+    # Python on the CUDA simulator).
+    return _cuda.module().jit(device=True), central_entry, actual_step
+
+
 @per_owner
-def stencil_entry(call, weights: tuple[float, ...], inline: bool, rule: str = "typical"):
+def stencil_entry(call, weights: tuple[float, ...], inline: bool, rule: str = "typical", target: str = "cpu"):
     """``entry(buf, j, step, typical, args)``: one central entry of f (``call``) at the
     point in ``buf``, with the step rule applied to ``step`` (:func:`actual_step`);
-    ``rule`` (:func:`step_rule`) fixes ``typical`` in the code where it can."""
+    ``rule`` (:func:`step_rule`) fixes ``typical`` in the code where it can. ``target``:
+    ``"cpu"`` or ``"cuda"`` (a device function, ``call`` one too)."""
     # inline=True merges the entry into the kernel at Numba's IR level, which lets
     # LLVM optimise a loop inside f together with the kernel (1.4x faster for
     # Rosenbrock, d = 10) but stops it vectorising across points (see VECTOR_D).
-    options = {"inline": "always" if inline else "never", **INTERNAL_JIT_OPTIONS}
+    compile_, central, step_of = _device_function(target, {"inline": "always" if inline else "never", **INTERNAL_JIT_OPTIONS})
     if rule == "unit":
-        @numba.njit(**options)
+        @compile_
         def entry(buf, j, step, typical, args):
-            return _central_entry(call, args, buf, j, compiled_actual_step(buf[j], step, 1.0), weights)
+            return central(call, args, buf, j, step_of(buf[j], step, 1.0), weights)
     elif rule == "absolute":
-        @numba.njit(**options)
+        @compile_
         def entry(buf, j, step, typical, args):
-            return _central_entry(call, args, buf, j, compiled_actual_step(buf[j], step, -1.0), weights)
+            return central(call, args, buf, j, step_of(buf[j], step, -1.0), weights)
     else:
-        @numba.njit(**options)
+        @compile_
         def entry(buf, j, step, typical, args):
-            return _central_entry(call, args, buf, j, compiled_actual_step(buf[j], step, typical), weights)
+            return central(call, args, buf, j, step_of(buf[j], step, typical), weights)
 
     return entry
 
 
 @per_owner
-def coordinate_entry(call, *, method: str, bounded: bool, weights: tuple, one_sided: tuple, direction: float, n: int = 1):
+def coordinate_entry(call, *, method: str, bounded: bool, weights: tuple, one_sided: tuple, direction: float, n: int = 1,
+                     target: str = "cpu"):
     """``entry(buf, j, step, typical, lower, upper, center, table, args) -> (value, error)``:
     one gradient (or ``n``-th derivative) entry of f (``call``) along ``j`` at the point in
     ``buf`` by the formula ``method``: ``"central"`` with bounds (:func:`bounded_entry`),
@@ -110,31 +130,32 @@ def coordinate_entry(call, *, method: str, bounded: bool, weights: tuple, one_si
     for ``n > 1``, :func:`nth_entry` or :func:`richardson_nth_entry`. ``center`` is
     f at ``buf`` where the formula reads it (Richardson, even ``n``), ``table`` Richardson's
     scratch (:data:`~gradjit.stencils.richardson.RICHARDSON_TABLE_SIZE`). Shared by the
-    Numba backend's item kernels and :mod:`gradjit.nb`."""
+    Numba backend's item kernels, :mod:`gradjit.nb` and (``target="cuda"``) the CUDA backend."""
+    compile_, _, step_of = _device_function(target, {"inline": "always", **JIT_OPTIONS})
 
-    @numba.njit(inline="always", **JIT_OPTIONS)
+    @compile_
     def entry(buf, j, step, typical, lower, upper, center, table, args):
         if n > 1:
-            s = compiled_actual_step(buf[j], step, typical)
+            s = step_of(buf[j], step, typical)
             if method == "richardson":
                 return richardson_nth_entry(call, args, buf, j, s, n, weights, center, table)
             return nth_entry(call, args, buf, j, s, n, weights, center), 0.0
         if method == "complex":
             return complex_step_entry(call, args, buf, j, step, typical), 0.0
         if method == "richardson":
-            s = compiled_actual_step(buf[j], step, typical)
+            s = step_of(buf[j], step, typical)
             return bounded_richardson_entry(call, args, buf, j, s, lower, upper, center, table)
         if bounded:
-            s = compiled_actual_step(buf[j], step, typical)
+            s = step_of(buf[j], step, typical)
             return bounded_entry(call, args, buf, j, s, lower, upper, weights, one_sided), 0.0
-        h = compiled_actual_step(buf[j], direction * step, typical)
+        h = step_of(buf[j], direction * step, typical)
         return one_sided_entry(call, args, buf, j, h, weights), 0.0
 
     return entry
 
 
 @per_owner
-def hessian_entry(call, *, method: str, bounded: bool, order: int, direction: float):
+def hessian_entry(call, *, method: str, bounded: bool, order: int, direction: float, target: str = "cpu"):
     """``entry(buf, j, k, steps, typical, lower, upper, center, table, args) -> (value, error)``:
     Hessian entry ``(j, k)`` of f (``call``) at the point in ``buf`` (``steps``, ``typical``,
     ``lower``, ``upper``: arrays over the coordinates) by the central stencil of ``order``
@@ -142,20 +163,21 @@ def hessian_entry(call, *, method: str, bounded: bool, order: int, direction: fl
     error estimate; 0 otherwise), one-sided stencils (``method`` "one-sided", ``direction``
     -1 backward) or complex-step partials (:func:`complex_hessian_entry`, ``buf`` complex).
     ``center`` is f at ``buf`` (unused by the complex step). Shared by the Numba backend's
-    Hessian kernel and :mod:`gradjit.nb`."""
+    Hessian kernel, :mod:`gradjit.nb` and (``target="cuda"``) the CUDA backend."""
     central, second, one_sided, one_sided_second = hessian_weights(order)
+    compile_, _, step_of = _device_function(target, {"inline": "always", **JIT_OPTIONS})
 
-    @numba.njit(inline="always", **JIT_OPTIONS)
+    @compile_
     def entry(buf, j, k, steps, typical, lower, upper, center, table, args):
         if method == "complex":
-            hk = compiled_actual_step(buf[k].real, steps[k], typical[k])
+            hk = step_of(buf[k].real, steps[k], typical[k])
             return complex_hessian_entry(call, args, buf, j, k, hk, central), 0.0
         if method == "one-sided":
-            hj = compiled_actual_step(buf[j], direction * steps[j], typical[j])
-            hk = compiled_actual_step(buf[k], direction * steps[k], typical[k])
+            hj = step_of(buf[j], direction * steps[j], typical[j])
+            hk = step_of(buf[k], direction * steps[k], typical[k])
             return one_sided_hessian_entry(call, args, buf, j, k, hj, hk, central, one_sided, one_sided_second, center), 0.0
-        hj = compiled_actual_step(buf[j], steps[j], typical[j])
-        hk = compiled_actual_step(buf[k], steps[k], typical[k])
+        hj = step_of(buf[j], steps[j], typical[j])
+        hk = step_of(buf[k], steps[k], typical[k])
         if method == "richardson":  # the box is unbounded without bounds: every step fits
             return bounded_richardson_second_entry(call, args, buf, j, k, hj, hk, lower, upper, center, table)
         if bounded:

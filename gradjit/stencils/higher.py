@@ -15,6 +15,8 @@ reference runs them as they are and the kernels compile them.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba.extending import register_jitable
 
@@ -88,7 +90,7 @@ def richardson_nth_entry(call, args, x, j, base, n, weights, center, table):
         if h == 0.0:
             break
         quotient = nth_entry(call, args, x, j, h, n, weights, center)
-        if i == 0 and not np.isfinite(quotient) and skipped < RICHARDSON_MAX_SKIPPED:
+        if i == 0 and not math.isfinite(quotient) and skipped < RICHARDSON_MAX_SKIPPED:
             skipped += 1  # f NaN or infinite this far from x: start at a smaller step
             step *= RICHARDSON_RATIO
             continue

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba.extending import register_jitable
 
@@ -302,7 +304,7 @@ def richardson_entry(call, args, x, j, base, count, direction, center, table):
             curvature = _curvature(plus, center, minus, h)
         else:
             quotient = (plus - center) / h
-        if i == 0 and not np.isfinite(quotient) and skipped < RICHARDSON_MAX_SKIPPED:
+        if i == 0 and not math.isfinite(quotient) and skipped < RICHARDSON_MAX_SKIPPED:
             # f is NaN or infinite this far from x (outside its domain, near a pole or an
             # overflow): the sequence starts at the first step where it is not.
             skipped += 1
@@ -420,7 +422,7 @@ def richardson_column(call, args, x, j, base, count, direction, center, table, c
         for r in range(m):
             quotient = (plus[r] - minus[r]) / (((x0 + h) - (x0 - h)) if direction == 0 else h)
             table[r * size + i % n] = quotient
-            finite = finite and np.isfinite(quotient)
+            finite = finite and math.isfinite(quotient)
             if direction == 0:  # as richardson_entry keeps them, for its curvature guard
                 c = r * size + curvatures
                 table[c], table[c + 1], table[c + 2] = table[c + 1], table[c + 2], table[c + 3]

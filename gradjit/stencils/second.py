@@ -34,6 +34,8 @@ per coordinate, same order).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba.extending import register_jitable
 
@@ -230,7 +232,7 @@ def richardson_second_entry(call, args, x, j, k, base_j, dj, base_k, dk, count, 
         if hj == 0.0 or hk == 0.0:
             break  # below the spacing of floats at x (only after many skipped steps)
         quotient = _second_quotient(call, args, x, j, k, hj, dj, hk, dk, center)
-        if i == 0 and not np.isfinite(quotient) and skipped < RICHARDSON_MAX_SKIPPED:
+        if i == 0 and not math.isfinite(quotient) and skipped < RICHARDSON_MAX_SKIPPED:
             skipped += 1  # f NaN or infinite this far from x: start at a smaller step
             step_j *= RICHARDSON_RATIO
             step_k *= RICHARDSON_RATIO

@@ -20,7 +20,8 @@ from fractions import Fraction
 from functools import cache
 
 import numpy as np
-from numba.extending import register_jitable
+from numba import types
+from numba.extending import overload, register_jitable
 
 __all__ = [
     "COMPLEX_STEP",
@@ -153,8 +154,22 @@ def actual_step(x, h, typical):
     A step that vanishes (``x + s == x``, e.g. ``|x| > 1e13`` with ``h=1e-4``)
     is returned as 0, and the quotient then gives NaN, never a fake zero.
     """
-    scale = np.maximum(typical, np.abs(x)) if typical >= 0.0 else 1.0
+    scale = _scale(x, typical) if typical >= 0.0 else 1.0
     return (x + h * scale) - x
+
+
+def _scale(x, typical):
+    """``max(typical, |x|)``, elementwise on arrays (the NumPy reference's columns)."""
+    return np.maximum(typical, np.abs(x))
+
+
+@overload(_scale)
+def _scale_compiled(x, typical):
+    # Compiled code sees one float at a time; the builtins compile for every target
+    # (CUDA has no NumPy ufuncs) and give the same value as the ufuncs.
+    if isinstance(x, types.Float):
+        return lambda x, typical: max(typical, abs(x))
+    return None
 
 
 @cache
