@@ -16,7 +16,7 @@ from typing import Any
 
 import numba
 
-__all__ = ["describe", "is_device_array", "missing", "module", "simulated"]
+__all__ = ["as_device_array", "describe", "is_device_array", "missing", "module", "simulated"]
 
 
 def _installed() -> bool:
@@ -65,7 +65,16 @@ def is_device_array(value: Any) -> bool:
     if hasattr(value, "__cuda_array_interface__"):
         return True
     # The simulator's device arrays do not carry the interface; they come only from numba.cuda.
-    return type(value).__module__.startswith("numba.cuda.simulator") and _installed() and module().is_cuda_array(value)
+    kind = type(value)
+    return kind.__name__ == "FakeCUDAArray" and kind.__module__.startswith("numba.cuda.simulator")
+
+
+def as_device_array(value: Any) -> Any:
+    """``value`` (:func:`is_device_array`) as a ``numba.cuda`` device array sharing its memory."""
+    cuda = module()
+    if simulated() or isinstance(value, cuda.devicearray.DeviceNDArray):
+        return value
+    return cuda.as_cuda_array(value)
 
 
 def describe() -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _run, _validation, structured
+from . import _device_api, _run, _validation, structured
 from . import _validation as check
 from ._spec import resolve
 from .errors import OptionError, ShapeError
@@ -208,6 +208,12 @@ def gradient(
     dtype('float32')
     """
     _validation.objective(f)  # the module: check is an option here
+    if _device_api.on_device(x, out):
+        if terms or sparsity is not None or check or vectorized or workers is not None or dtype is not None:
+            raise OptionError("terms=, sparsity=, check=, vectorized=, workers= and dtype= apply to host (NumPy) arrays; "
+                              "device arrays take the other options.")
+        return _device_api.gradient(f, x, out=out, full_output=full_output, method=method, order=order, h=h,
+                                    bounds=bounds, backend=backend, threads=threads, args=args, jit=jit, x_scale=x_scale)
     points, batch_shape = _validation.points(x)
     shape = (*batch_shape, points.shape[1])
     if not terms:
@@ -287,6 +293,11 @@ def derivative(
     240.0
     """
     check.objective(f)
+    if _device_api.on_device(x):
+        if workers is not None:
+            raise OptionError("workers= applies to host (NumPy) arrays with backend='numpy'.")
+        return _device_api.derivative(f, x, full_output=full_output, method=method, order=order, h=h,
+                                      bounds=bounds, backend=backend, threads=threads, args=args, jit=jit, x_scale=x_scale, n=n)
     values = check.as_float_array(x, "x")
     points = values.reshape(-1, 1)
     spec = resolve(1, method=method, order=order, h=h, bounds=bounds, points=points, backend=backend, threads=threads,
@@ -385,6 +396,10 @@ def grid_gradient(
     corners = check.grid_corners(axes)
     spec = resolve(len(axes), kind="grid", method=method, order=order, h=h, bounds=bounds, points=corners, backend=backend,
                    threads=threads, args=args, jit=jit, x_scale=x_scale)
+    if _device_api.on_device(out):
+        along = check.grid_axes(len(axes), indexing)
+        return _device_api.grid(f, axes, spec, out, indexing=indexing,
+                                result_shape=(len(axes), *(axes[a].size for a in along)))
     return _run.grid(f, axes, indexing, spec, out=out, dtype=storage, progress=progress)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _chunks, _validation, structured
+from . import _chunks, _device_api, _validation, structured
 from ._spec import resolve
 from .errors import OptionError, PatternError
 from .sparsity import Sparsity
@@ -138,6 +138,11 @@ def hessian(
     True
     """
     _validation.objective(f)
+    if _device_api.on_device(x):
+        if terms or sparsity is not None or sparse or check or workers is not None:
+            raise OptionError("terms=, sparsity=, sparse=, check= and workers= apply to host (NumPy) arrays.")
+        return _device_api.hessian(f, x, full_output=full_output, method=method, order=order, h=h,
+                                   bounds=bounds, backend=backend, threads=threads, args=args, jit=jit, x_scale=x_scale)
     points, batch_shape = _validation.points(x)
     d = points.shape[1]
     if terms or sparsity is not None:
@@ -241,6 +246,11 @@ def jacobian(
            [1., 4.]]))
     """
     _validation.objective(F)
+    if _device_api.on_device(x):
+        if sparsity is not None or sparse or check or workers is not None or dtype is not None:
+            raise OptionError("sparsity=, sparse=, check=, workers= and dtype= apply to host (NumPy) arrays.")
+        return _device_api.jacobian(F, x, full_output=full_output, method=method, order=order, h=h,
+                                    bounds=bounds, backend=backend, threads=threads, args=args, jit=jit, x_scale=x_scale)
     points, batch_shape = _validation.points(x)
     storage = np.dtype(np.float64) if dtype is None else _validation.result_dtype(dtype)
     n, d = points.shape
