@@ -27,13 +27,13 @@ class _Device:
 
 dispatcher.get_current_device = lambda: _Device()  # no driver here: compile for CC
 
-import gradjit._cuda  # noqa: E402 - after the patch above
+import gradjit._cuda
 
 gradjit._cuda.missing = lambda: None  # compiling needs no GPU (launching would)
 
-from gradjit._spec import resolve  # noqa: E402
-from gradjit.backends import cuda as backend  # noqa: E402
-from gradjit.optim import rules  # noqa: E402
+from gradjit._spec import resolve
+from gradjit.backends import cuda as backend
+from gradjit.optim import AdaGrad, Adam, GradientDescent, Momentum, RMSprop
 
 
 def sphere(x, a):
@@ -117,9 +117,13 @@ def main() -> int:
     spec = resolve(d, backend="numpy", args=(2.0,))
     _compile(backend._values_kernel(backend._call(sphere, spec), d), (ARRAY, ARRAY, ARGS, INT), "values")
     count += 1
-    for rule in (rules.gradient_descent, rules.momentum, rules.adam) if hasattr(backend, "_descent_kernel") else ():
-        kernel = backend._descent_kernel(backend._call(sphere, spec), backend._code(spec), d, rule)
-        _compile(kernel, backend._descent_signature(ARGS, rule), f"descent step {rule.__name__}")
+    for optimizer in (GradientDescent(0.1), Momentum(0.1), AdaGrad(0.1), RMSprop(0.1), Adam(0.1)):
+        kernel = backend._descent_kernel(backend._call(sphere, spec), backend._code(spec), d, optimizer.rule,
+                                         optimizer.n_moments)
+        coefficients = typeof(optimizer.coefficients(0.1, 1))
+        _compile(kernel, (ARRAY, ARRAY, ARRAY_2D, ARRAY, ARRAY, ARRAY, types.int8[::1], types.int64[::1], ARRAY, ARRAY,
+                          coefficients, types.float64, types.float64, INT, INT, types.boolean, ARGS, INT),
+                 f"descent step {type(optimizer).__name__}")
         count += 1
     # f that allocates an array: the CompileError that names the subset.
     spec = resolve(d, backend="numpy", args=(2.0,))

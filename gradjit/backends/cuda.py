@@ -44,8 +44,18 @@ from ._compiled import coordinate_entry, hessian_entry, stencil_entry, step_rule
 
 cuda = _cuda.module()  # ImportError saying what is missing: backends.get reports it
 
-__all__ = ["NAME", "THREADS_PER_BLOCK", "chunk_bytes", "gradient", "grid", "hessian", "jacobian", "jacobian_length",
-           "values"]
+__all__ = [
+    "NAME",
+    "THREADS_PER_BLOCK",
+    "DeviceDescent",
+    "chunk_bytes",
+    "gradient",
+    "grid",
+    "hessian",
+    "jacobian",
+    "jacobian_length",
+    "values",
+]
 
 NAME = "cuda"
 
@@ -361,6 +371,127 @@ def grid_on_device(f, axes: tuple[np.ndarray, ...], spec, out, first_point: int,
 def _pairs(d: int) -> np.ndarray:
     j, k = np.triu_indices(d)
     return np.ascontiguousarray(np.stack([j, k], axis=1).reshape(-1), dtype=np.int64)
+
+
+# ------------------------------------------------ many starts of a descent
+
+
+@lru_cache(maxsize=64)
+def _descent_kernel(call, code: _Code, d: int, rule, n_moments: int):
+    """One step of :func:`gradjit.minimize` for every running row: thread i evaluates f
+    and the central gradient at row i, judges it (:func:`~gradjit.optim._kernels.verdict_of`)
+    and moves it by the optimizer's ``rule`` (:mod:`gradjit.optim.rules`), as the CPU's
+    fused step does row by row; the run's state never leaves the device."""
+    from ..optim._kernels import DIVERGED, RUNNING, verdict_of
+
+    entry = stencil_entry(call, code.weights, False, code.rule, target="cuda")
+    move = cuda.jit(device=True)(rule)
+    moved_size = max(n_moments * d, 1)
+
+    @cuda.jit
+    def kernel(x, grad, moments, fun, f0, norm, status, nit, steps, typical, coefficients, gtol, factor, step, last_step,
+               watch, args, n_rows):
+        i = cuda.grid(1)
+        if i >= n_rows or status[i] != RUNNING:
+            return
+        buf = cuda.local.array(d, np.float64)
+        gradient = cuda.local.array(d, np.float64)
+        for j in range(d):
+            buf[j] = x[i * d + j]
+        value = call(buf, args)
+        squares, finite = 0.0, math.isfinite(value)
+        for j in range(d):
+            g = entry(buf, j, steps[j], typical[j], args)
+            gradient[j] = g
+            squares += g * g
+            finite = finite and math.isfinite(g)
+        if step == 0:
+            f0[i] = value
+        verdict = verdict_of(value, squares, finite, f0[i], factor, gtol * gtol, step == last_step)
+        if verdict == RUNNING:
+            # The moves into local memory first: a row whose move is not finite keeps its last finite iterate.
+            moved_x = cuda.local.array(d, np.float64)
+            moved = cuda.local.array(moved_size, np.float64)
+            finite_move = True
+            for j in range(d):
+                k = i * d + j
+                if n_moments == 0:
+                    new_x, new_moments = move(x[k], gradient[j], (), coefficients)
+                elif n_moments == 1:
+                    new_x, new_moments = move(x[k], gradient[j], (moments[0, k],), coefficients)
+                elif n_moments == 2:
+                    new_x, new_moments = move(x[k], gradient[j], (moments[0, k], moments[1, k]), coefficients)
+                else:
+                    new_x, new_moments = move(x[k], gradient[j], (moments[0, k], moments[1, k], moments[2, k]), coefficients)
+                moved_x[j] = new_x
+                if n_moments > 0:  # pruned when there are none (an empty tuple has no items to type)
+                    for s in range(n_moments):
+                        moved[s * d + j] = new_moments[s]
+                finite_move = finite_move and math.isfinite(new_x)
+            if finite_move:
+                for j in range(d):
+                    x[i * d + j] = moved_x[j]
+                    for s in range(n_moments):
+                        moments[s, i * d + j] = moved[s * d + j]
+            else:
+                verdict = DIVERGED
+        if verdict != RUNNING or watch:
+            fun[i] = value
+            for j in range(d):
+                grad[i * d + j] = gradient[j]
+            norm[i] = math.sqrt(squares)
+        if verdict != RUNNING:
+            status[i] = verdict
+            nit[i] = step
+
+    return kernel
+
+
+#: The most moments an optimizer may keep for the device step (the book's keep at most two).
+MAX_DEVICE_MOMENTS = 3
+
+
+class DeviceDescent:
+    """The buffers of a many-start run (:class:`gradjit.optim._kernels.Buffers`) on the
+    device, moved by :meth:`step`; :meth:`pull` copies them back for the result, the
+    history or a callback."""
+
+    NAMES = ("x", "grad", "moments", "fun", "f0", "norm", "status", "nit")
+
+    def __init__(self, buffers) -> None:
+        n_moments = buffers.moments.shape[0]
+        if n_moments > MAX_DEVICE_MOMENTS:
+            raise OptionError(f"backend='cuda' runs optimizers with at most {MAX_DEVICE_MOMENTS} moments; this one keeps "
+                              f"{n_moments}.")
+        self.rows, self.d = buffers.x.shape
+        self.arrays = {name: cuda.to_device(self._flat(name, getattr(buffers, name))) for name in self.NAMES}
+
+    def _flat(self, name: str, array: np.ndarray) -> np.ndarray:
+        if name in ("x", "grad"):
+            return array.reshape(-1)
+        if name == "moments":
+            return array.reshape(array.shape[0], -1) if array.shape[0] else np.zeros((1, 1))
+        return array
+
+    def step(self, f, spec, optimizer, coefficients, *, gtol: float, factor: float, step: int, last_step: int, watch: bool,
+             args: tuple) -> None:
+        """f, gradient, verdict and move of every running row (:func:`_descent_kernel`)."""
+        if self.rows == 0:
+            return
+        kernel = _descent_kernel(_call(f, spec), _code(spec), self.d, optimizer.rule, optimizer.n_moments)
+        a = self.arrays
+        steps, typical = (cuda.to_device(np.ascontiguousarray(v, dtype=np.float64)) for v in (spec.steps, spec.typical))
+        _launch(kernel, self.rows, f, a["x"], a["grad"], a["moments"], a["fun"], a["f0"], a["norm"], a["status"], a["nit"],
+                steps, typical, coefficients, float(gtol), float(factor), int(step), int(last_step), bool(watch),
+                _device_args(args))
+
+    def pull(self, buffers, names: tuple[str, ...] = NAMES) -> None:
+        """Copy ``names`` of the device state into the host ``buffers``."""
+        for name in names:
+            target = getattr(buffers, name)
+            if name == "moments" and target.shape[0] == 0:
+                continue
+            self.arrays[name].copy_to_host(self._flat(name, target))
 
 
 # ------------------------------------------- the backend interface (host arrays)

@@ -38,6 +38,7 @@ import numba
 import numpy as np
 from numba import types
 from numba.cpython.unsafe.tuple import tuple_setitem
+from numba.extending import register_jitable
 
 from .. import _cache, _tiers
 from .._config import INTERNAL_JIT_OPTIONS, JIT_OPTIONS
@@ -132,6 +133,19 @@ def inputs(buffers: Buffers, *, steps: np.ndarray, typical: np.ndarray, coeffici
                    watch)
 
 
+@register_jitable
+def verdict_of(value, squares, finite, start, factor, gtol_squared, is_last):
+    """A running row's verdict from f (``value``), its gradient's squared norm, whether
+    both are finite, and f at the start: diverged (a non-finite f or gradient, or f
+    beyond ``start + factor * max(1, |start|)``), converged (norm <= gtol), out of
+    iterations, or running. Shared by the CPU step and the CUDA backend's."""
+    if not finite or value > start + factor * max(1.0, abs(start)):
+        return DIVERGED
+    if squares <= gtol_squared:
+        return CONVERGED
+    return MAX_ITER if is_last else RUNNING
+
+
 #: ``verdicts`` entry of a row that had stopped before this step.
 _FINISHED = -2
 
@@ -209,10 +223,7 @@ def _settle(rule: Callable, coefficients_type: type, n_moments: int, d: int):
                 g = gradients[source + j]
                 squares += g * g
                 finite = finite and math.isfinite(g)
-            start = inputs.f0[i]
-            # Diverged: a non-finite f or gradient, or f far beyond its start.
-            diverged = not finite or value > start + factor * max(1.0, abs(start))
-            verdict = DIVERGED if diverged else (CONVERGED if squares <= gtol_squared else (MAX_ITER if is_last else RUNNING))
+            verdict = verdict_of(value, squares, finite, inputs.f0[i], factor, gtol_squared, is_last)
             finite = True
             for j in range(dim):
                 k = row + j

@@ -287,6 +287,11 @@ class _Run:
         self.buffers = _kernels.new_buffers(points, optimizer.n_moments)
         self.fused = (spec.backend.NAME == "numba" and spec.formula == "central" and not spec.bounded
                       and spec.terms is None and numba_cpu.uses_row_kernel(n, d, spec))
+        # On the GPU the whole step is one kernel and the run's state stays there
+        # (spec.backend.DeviceDescent); other methods take the gradient-then-settle path.
+        self.on_device = (spec.backend.NAME == "cuda" and spec.formula == "central" and not spec.bounded
+                          and spec.terms is None)
+        self.device = None
         self.compiled = None
         # One gradient and f (of F, for f given as its terms).
         groups = d if spec.terms is None else spec.terms.n_groups
@@ -308,12 +313,15 @@ class _Run:
         watched = self.history is not None or self.callback is not None or self.bar is not None
         for step in range(self.max_iter + 1):
             lr = self.optimizer.lr if self.schedule is None else _scheduled_lr(self.schedule, step)
+            self._coefficients = self.optimizer.coefficients(lr, step + 1)
             descent = _kernels.inputs(b, steps=self.spec.steps, typical=self.spec.typical,
-                                      coefficients=self.optimizer.coefficients(lr, step + 1), gtol=self.gtol,
+                                      coefficients=self._coefficients, gtol=self.gtol,
                                       factor=DIVERGENCE_FACTOR, step=step, last_step=self.max_iter, watch=watched)
             # The history and the callback see the points f was evaluated at, before the move.
             x_before = b.x.copy() if watched else None
             self._advance(descent, self._extra_args())
+            if self.device is not None:  # the host needs the verdicts each step, and the rest when watching
+                self.device.pull(b, self.device.NAMES if watched else ("status",))
             running = b.status == _RUNNING
             if self.history is not None:
                 self._record(x_before, lr)
@@ -328,11 +336,19 @@ class _Run:
                 break
         if self.bar is not None:
             self.bar.close()
+        if self.device is not None and not watched:
+            self.device.pull(b)
         return self._result()
 
     def _advance(self, descent: _kernels.Descent, args: tuple) -> None:
         """f, gradient, verdict and move of every running row."""
         b, spec = self.buffers, self.spec
+        if self.on_device:
+            if self.device is None:
+                self.device = spec.backend.DeviceDescent(b)
+            self.device.step(self.f, spec, self.optimizer, self._coefficients, gtol=descent.gtol, factor=descent.factor,
+                             step=descent.step, last_step=descent.last_step, watch=descent.watch, args=args)
+            return
         if self.fused:
             if self.compiled is None:  # minibatches are new arrays each step, but of the same types
                 self.compiled = _objective.compiled_call(self.f, args, points=b.x)

@@ -16,9 +16,25 @@ do not change.
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
+from numba import types
+from numba.extending import overload
+
+
+def sqrt(x):
+    """``np.sqrt``, elementwise on NumPy's arrays; one float at a time in compiled code."""
+    return np.sqrt(x)
+
+
+@overload(sqrt)
+def _sqrt_compiled(x):
+    # The CUDA target has no NumPy ufuncs; math.sqrt is the same correctly rounded root.
+    if isinstance(x, types.Float):
+        return lambda x: math.sqrt(x)
+    return None
 
 
 class GradientDescentCoefficients(NamedTuple):
@@ -56,7 +72,7 @@ class AdaGradCoefficients(NamedTuple):
 def adagrad(x, g, moments, c):
     """``h <- h + g**2``; ``x <- x - lr g / (sqrt(h) + eps)``; moments ``(h,)``."""
     squares = moments[0] + g * g
-    return x - c.lr * g / (np.sqrt(squares) + c.eps), (squares,)
+    return x - c.lr * g / (sqrt(squares) + c.eps), (squares,)
 
 
 class RMSpropCoefficients(NamedTuple):
@@ -68,7 +84,7 @@ class RMSpropCoefficients(NamedTuple):
 def rmsprop(x, g, moments, c):
     """``h <- decay h + (1 - decay) g**2``; ``x <- x - lr g / (sqrt(h) + eps)``; moments ``(h,)``."""
     squares = c.decay * moments[0] + (1.0 - c.decay) * g * g
-    return x - c.lr * g / (np.sqrt(squares) + c.eps), (squares,)
+    return x - c.lr * g / (sqrt(squares) + c.eps), (squares,)
 
 
 class AdamCoefficients(NamedTuple):
@@ -88,4 +104,4 @@ def adam(x, g, moments, c):
     """
     mean = c.b1 * moments[0] + (1.0 - c.b1) * g
     squares = c.b2 * moments[1] + (1.0 - c.b2) * g * g
-    return x - c.lr * (mean / c.bias1) / (np.sqrt(squares / c.bias2) + c.eps), (mean, squares)
+    return x - c.lr * (mean / c.bias1) / (sqrt(squares / c.bias2) + c.eps), (mean, squares)
