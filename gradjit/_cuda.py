@@ -33,9 +33,8 @@ def simulated() -> bool:
 def missing() -> str | None:
     """Why ``backend="cuda"`` cannot run here (the package or the GPU), or None when it can."""
     if not _installed():
-        return ("backend='cuda' needs the numba-cuda package, which is not installed: "
-                "pip install \"gradjit[cuda]\" (on a machine without a GPU, tests run it on Numba's CUDA "
-                "simulator with NUMBA_ENABLE_CUDASIM=1).")
+        return ("it needs the numba-cuda package, which is not installed: pip install \"gradjit[cuda]\" "
+                "(on a machine without a GPU, Numba's CUDA simulator runs it for testing: NUMBA_ENABLE_CUDASIM=1).")
     from numba import cuda
 
     if simulated():
@@ -44,9 +43,9 @@ def missing() -> str | None:
         if cuda.is_available():
             return None
     except Exception as exc:  # noqa: BLE001 - a broken driver is reported, not raised
-        return f"backend='cuda' found no usable CUDA GPU: {exc}"
-    return ("backend='cuda' found no CUDA GPU: numba-cuda is installed, but no NVIDIA GPU or driver is visible "
-            "here (NUMBA_ENABLE_CUDASIM=1 runs the CUDA backend on Numba's simulator, slowly, for testing).")
+        return f"no usable CUDA GPU: {exc}"
+    return ("no CUDA GPU: numba-cuda is installed, but no NVIDIA GPU or driver is visible here "
+            "(NUMBA_ENABLE_CUDASIM=1 runs the CUDA backend on Numba's simulator, slowly, for testing).")
 
 
 def module() -> ModuleType:

@@ -81,7 +81,7 @@ def _demo(options: argparse.Namespace) -> int:
 def _info(options: argparse.Namespace) -> int:
     import numpy as np
 
-    from . import __version__, _cache, _config
+    from . import __version__, _cache, _config, _cuda
     from .bench.runner import machine_info
 
     info = machine_info(numba.config.NUMBA_NUM_THREADS)
@@ -98,6 +98,7 @@ def _info(options: argparse.Namespace) -> int:
         "Numba cache directory": cache_dir,
         "kernel cache": _cache_line(_cache, _config),
         "compilation mode (GRADJIT_JIT)": os.environ.get("GRADJIT_JIT") or "auto",
+        "CUDA device (backend='cuda')": _cuda.describe()["cuda"],
     }
     width = max(map(len, lines))
     for key, value in lines.items():
@@ -153,7 +154,7 @@ def parser() -> argparse.ArgumentParser:
     demo.add_argument("--dpi", type=_dpi, default=None, help="resolution of the PNG files (default 110)")
     demo.set_defaults(run=_demo)
 
-    info = commands.add_parser("info", help="versions, threading layer, threads and cache directory")
+    info = commands.add_parser("info", help="versions, threading layer, threads, cache directory and the CUDA device")
     info.set_defaults(run=_info)
 
     cache = commands.add_parser("cache", help="the disk cache of compiled kernels: where it is, its size; clear it")

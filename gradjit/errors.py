@@ -16,6 +16,7 @@ __all__ = [
     "CompileError",
     "ComplexValued",
     "DTypeError",
+    "DeviceCompileError",
     "FrozenArrayWarning",
     "GradjitError",
     "GridInterrupted",
@@ -110,6 +111,21 @@ class CompileError(GradjitError, TypeError):
 
     def __reduce__(self):  # picklable: a multiprocessing worker's exception reaches the parent
         return type(self), (self.function_name, self.numba_message, self.advice)
+
+
+class DeviceCompileError(CompileError):
+    """Numba could not compile the objective as a CUDA device function (``backend="cuda"``)."""
+
+    #: What f may do on the device (the docstring of :mod:`gradjit.backends.cuda`).
+    DEFAULT_ADVICE = ("On the GPU f may use arithmetic, math functions, loops and indexing of x and of array arguments, "
+                      "but not allocate arrays (np.empty, np.array, whole-array arithmetic such as x * x) or call NumPy's "
+                      "array functions, and a vector F returns a tuple of floats; backend='numba' runs f on the CPU.")
+
+    def __init__(self, function_name: str, numba_message: str, advice: str | None = None) -> None:
+        super().__init__(function_name, numba_message, advice)
+        message = (f"Numba could not compile {function_name!r} for the GPU (backend='cuda'). {self.advice} Numba said:\n"
+                   f"{self.numba_message}")
+        self.args = (message,)
 
 
 class JitDisabled(CompileError):

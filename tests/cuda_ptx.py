@@ -75,7 +75,16 @@ def _compile(kernel, signature, label: str) -> None:
     print(f"ok {label}: {len(ptx)} characters of PTX")
 
 
+#: The exit status when NVVM, the compiler, is not installed.
+NO_NVVM = 3
+
+
 def main() -> int:
+    from numba.cuda.cudadrv import nvvm
+
+    if not nvvm.is_available():
+        print("NVVM is not installed")
+        return NO_NVVM
     d = 3
     count = 0
     gradient_signature = (ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARGS, INT)

@@ -44,8 +44,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["REGISTRY", "Backend", "GridBlock", "available", "get"]
 
 #: Every backend by name: the module that implements it. A backend whose
-#: module cannot be imported here (a missing optional dependency) is not
-#: :func:`available`.
+#: module cannot be imported here (a missing optional dependency), or whose
+#: module's ``missing()`` gives a reason (no GPU), is not :func:`available`.
 REGISTRY: dict[str, str] = {
     "numba": "gradjit.backends.numba_cpu",
     "numpy": "gradjit.backends.numpy_ref",
@@ -115,16 +115,25 @@ def _load(name: str) -> ModuleType | ImportError:
         return exc
 
 
+def _missing(name: str) -> str | None:
+    """Why the backend ``name`` cannot run here, or None."""
+    found = _load(name)
+    if isinstance(found, ImportError):
+        return str(found)
+    reason = getattr(found, "missing", None)
+    return None if reason is None else reason()
+
+
 def available() -> tuple[str, ...]:
     """The names of the backends that can run here.
 
     Returns
     -------
     tuple of str
-        In :data:`REGISTRY` order; a backend whose module cannot be imported
-        (a missing optional dependency) is left out.
+        In :data:`REGISTRY` order; a backend that cannot run here (a missing
+        optional dependency, no GPU) is left out.
     """
-    return tuple(name for name in REGISTRY if not isinstance(_load(name), ImportError))
+    return tuple(name for name in REGISTRY if _missing(name) is None)
 
 
 def get(name: object) -> Backend:
@@ -147,7 +156,7 @@ def get(name: object) -> Backend:
     """
     if not isinstance(name, str) or name not in REGISTRY:
         raise OptionError(f"backend must be one of {available()}; got {name!r}.")
-    found = _load(name)
-    if isinstance(found, ImportError):
-        raise OptionError(f"backend {name!r} cannot run here: {found}")
-    return found
+    reason = _missing(name)
+    if reason is not None:
+        raise OptionError(f"backend {name!r} cannot run here: {reason}")
+    return _load(name)

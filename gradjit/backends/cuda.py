@@ -33,16 +33,18 @@ from functools import lru_cache
 from typing import Any, NamedTuple
 
 import numpy as np
+from numba.core.errors import TypingError
 
 from .. import _cuda
 from .._objective import _library_wrapper, _numba_knows, name_of, python_function
-from ..errors import CompileError, ObjectiveError, OptionError
+from ..errors import DeviceCompileError, ObjectiveError, OptionError
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
 from . import GridBlock
 from ._common import vector_length
 from ._compiled import coordinate_entry, hessian_entry, stencil_entry, step_rule
 
-cuda = _cuda.module()  # ImportError saying what is missing: backends.get reports it
+#: ``numba.cuda`` where the backend can run (:func:`missing` is None), else None.
+cuda = None if _cuda.missing() else _cuda.module()
 
 __all__ = [
     "NAME",
@@ -53,11 +55,16 @@ __all__ = [
     "grid",
     "hessian",
     "jacobian",
-    "jacobian_length",
+    "jacobian_length", "missing",
     "values",
 ]
 
 NAME = "cuda"
+
+
+def missing() -> str | None:
+    """Why this backend cannot run here (numba-cuda or a GPU is missing), or None."""
+    return _cuda.missing()
 
 #: Threads per block of every launch (results do not depend on it).
 THREADS_PER_BLOCK = 128
@@ -119,20 +126,14 @@ def _device_args(args: tuple) -> tuple:
 
 
 def _launch(kernel, n_items: int, f, *arguments) -> None:
-    """``kernel`` over ``n_items`` threads; a compile failure is a :class:`CompileError` naming f."""
+    """``kernel`` over ``n_items`` threads; a compile failure is a :class:`DeviceCompileError` naming f."""
     if n_items == 0:
         return
     blocks = (n_items + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
     try:
         kernel[blocks, THREADS_PER_BLOCK](*arguments, n_items)
-    except Exception as exc:
-        if type(exc).__module__.startswith("numba") and "Error" in type(exc).__name__ and "Typing" in type(exc).__name__:
-            raise CompileError(
-                f"{name_of(f)} could not be compiled for the GPU: {str(exc).strip().splitlines()[0]} "
-                "On the device f may use arithmetic, math functions, loops and indexing, but not allocate "
-                "arrays (np.empty, np.array, array slicing arithmetic) or call NumPy's array functions; "
-                "a vector F returns a tuple of floats.") from exc
-        raise
+    except TypingError as exc:
+        raise DeviceCompileError(name_of(f), str(exc)) from exc
 
 
 # --------------------------------------------------------------- the kernels
