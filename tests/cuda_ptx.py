@@ -18,6 +18,9 @@ import numpy as np
 from numba import cuda, typeof, types
 from numba.cuda import dispatcher
 
+from gradjit._spec import resolve
+from gradjit.optim import AdaGrad, Adam, GradientDescent, Momentum, RMSprop
+
 CC = (9, 0)
 
 
@@ -25,15 +28,16 @@ class _Device:
     compute_capability = CC
 
 
-dispatcher.get_current_device = lambda: _Device()  # no driver here: compile for CC
+def _compile_without_a_gpu():
+    """The CUDA backend module, set to compile for CC with no device or driver here (done in
+    main only: pytest imports this file when it collects doctests)."""
+    dispatcher.get_current_device = lambda: _Device()
+    import gradjit._cuda
 
-import gradjit._cuda
+    gradjit._cuda.missing = lambda: None  # compiling needs no GPU (launching would)
+    from gradjit.backends import cuda as backend
 
-gradjit._cuda.missing = lambda: None  # compiling needs no GPU (launching would)
-
-from gradjit._spec import resolve
-from gradjit.backends import cuda as backend
-from gradjit.optim import AdaGrad, Adam, GradientDescent, Momentum, RMSprop
+    return backend
 
 
 def sphere(x, a):
@@ -85,6 +89,7 @@ def main() -> int:
     if not nvvm.is_available():
         print("NVVM is not installed")
         return NO_NVVM
+    backend = _compile_without_a_gpu()
     d = 3
     count = 0
     gradient_signature = (ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARGS, INT)

@@ -401,3 +401,19 @@ def test_every_kernel_compiles_for_a_gpu():
         pytest.skip("NVVM is not installed (the test extra's nvidia-cuda-nvcc-cu12 brings it)")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "compiled 27 kernels" in done.stdout and "refused f that allocates" in done.stdout
+
+
+def test_the_cuda_benchmark_runs_end_to_end(tmp_path):
+    """benchmarks/cuda.py at tiny sizes (what it does by itself on the simulator): every row
+    and the many-start line, written as markdown."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("cuda_benchmark", Path(__file__).parents[1] / "benchmarks" / "cuda.py")
+    benchmark = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(benchmark)
+    out = tmp_path / "cuda.md"
+    assert benchmark.main(["--tiny", "--repeat", "1", "--out", str(out)]) == 0
+    text = out.read_text()
+    for label in benchmark.SIZES:
+        assert f"| {label}" in text
+    assert "one minimize step" in text and "floor (write the output)" in text

@@ -6,11 +6,13 @@ each kernel compiles the very entry functions of :mod:`gradjit.backends._compile
 CPU and the GPU share the mathematics line for line.
 
 One GPU thread computes one output entry: a (point, coordinate) of a gradient,
-a (point, pair) of a Hessian, a (point, component, coordinate) of a Jacobian,
-a (component, grid point) of a grid. A thread copies its point into a buffer
-in local memory (its size d is fixed per kernel), evaluates f on the entry's
-stencil and writes one float; the result does not depend on how the work is
-cut into blocks, so it is the same bits for any launch configuration.
+a (point, pair) of a Hessian, a (point, component, coordinate) of a Jacobian;
+on a grid, one thread computes the d components of one grid point, whose
+coordinates it reads from the axes (the meshgrid is never built). A thread
+copies its point into a buffer in local memory (its size d is fixed per
+kernel), evaluates f on the stencils and writes its floats; the results do not
+depend on how the work is cut into blocks, so they are the same bits for any
+launch configuration.
 
 Host (NumPy) inputs are copied to the device and back in chunks that fit
 :func:`chunk_bytes`; device arrays (``numba.cuda`` arrays, or CuPy and PyTorch
@@ -29,6 +31,7 @@ returns a tuple of floats.
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from functools import lru_cache
 from typing import Any, NamedTuple
 
@@ -50,7 +53,7 @@ __all__ = [
     "NAME",
     "THREADS_PER_BLOCK",
     "DeviceDescent",
-    "chunk_bytes",
+    "chunk_bytes", "fill",
     "gradient",
     "grid",
     "hessian",
@@ -208,21 +211,20 @@ def _grid_kernel(call, code: _Code, d: int, swap_first_two: bool):
 
     @cuda.jit
     def kernel(axes, lengths, first_point, out, steps, typical, lower, upper, args, n_items):
-        # Thread t: component j of grid point first_point + p, (j, p) = divmod(t, P), to
-        # out[j, p]: neighbouring threads write neighbouring addresses.
-        t = cuda.grid(1)
-        if t < n_items:
-            n_points = out.shape[1]
-            j = t // n_points
-            p = t - j * n_points
+        # Thread p: every component j of grid point first_point + p, to out[j, p] (for each j,
+        # neighbouring threads write neighbouring addresses). The point's coordinates come
+        # from its C-order index once, for all d components.
+        p = cuda.grid(1)
+        if p < n_items:
             buf = cuda.local.array(d, np.float64)
             rest = first_point + p
-            for g in range(d - 1, -1, -1):  # the grid point's coordinates, from its C-order index
+            for g in range(d - 1, -1, -1):
                 a = order[g]
                 buf[a] = axes[a, rest % lengths[a]]
                 rest //= lengths[a]
-            found, _ = value(buf, j, steps, typical, lower, upper, args)
-            out[j, p] = found
+            for j in range(d):
+                found, _ = value(buf, j, steps, typical, lower, upper, args)
+                out[j, p] = found
 
     return kernel
 
@@ -307,10 +309,34 @@ def _code(spec) -> _Code:
 # ------------------------------------------------- spec arrays on the device
 
 
+#: Small read-only arrays already copied to the device, by content (see _cached_on_device).
+_ON_DEVICE: OrderedDict = OrderedDict()
+_ON_DEVICE_ENTRIES = 64
+_CACHED_BYTES = 1 << 20
+
+
+def _cached_on_device(array: np.ndarray):
+    """A device copy of a small read-only array (a spec's steps, a grid's axes), reused by
+    later calls with the same contents: each copy costs a synchronous transfer, tens of
+    microseconds, as much as the kernel of a 10^6-point grid."""
+    array = np.ascontiguousarray(array)
+    if array.nbytes > _CACHED_BYTES:
+        return cuda.to_device(array)
+    key = (array.dtype.str, array.shape, array.tobytes())
+    found = _ON_DEVICE.get(key)
+    if found is None:
+        found = _ON_DEVICE[key] = cuda.to_device(array)
+        if len(_ON_DEVICE) > _ON_DEVICE_ENTRIES:
+            _ON_DEVICE.popitem(last=False)
+    else:
+        _ON_DEVICE.move_to_end(key)
+    return found
+
+
 def _spec_arrays(spec) -> tuple:
     """``steps``, ``typical``, ``lower`` and ``upper`` on the device."""
-    return tuple(cuda.to_device(np.ascontiguousarray(a, dtype=np.float64)) for a in (spec.steps, spec.typical, spec.lower,
-                                                                                      spec.upper))
+    return tuple(_cached_on_device(np.asarray(a, dtype=np.float64)) for a in (spec.steps, spec.typical, spec.lower,
+                                                                               spec.upper))
 
 
 _NO_ERRORS = np.zeros(0)
@@ -340,7 +366,7 @@ def values_on_device(f, x, spec, out) -> None:
 def hessian_on_device(f, x, spec, out, errors=None) -> None:
     """The Hessian at the rows of ``x`` (flat, N * d) into ``out`` (flat, N * d * d)."""
     d = spec.steps.size
-    pairs = cuda.to_device(_pairs(d))
+    pairs = _cached_on_device(_pairs(d))
     n_items = (x.size // d) * (pairs.size // 2)
     kernel = _hessian_kernel(_call(f, spec), _code(spec), d)
     _launch(kernel, n_items, f, x, out, _errors_on_device(errors), *_spec_arrays(spec), pairs, _device_args(spec.args))
@@ -364,7 +390,7 @@ def grid_on_device(f, axes: tuple[np.ndarray, ...], spec, out, first_point: int,
         padded[a, :axis.size] = axis
     lengths = np.array(sizes, dtype=np.int64)
     kernel = _grid_kernel(_call(f, spec), _code(spec), d, indexing == "xy" and d >= 2)
-    _launch(kernel, out.shape[0] * out.shape[1], f, cuda.to_device(padded), cuda.to_device(lengths), first_point, out,
+    _launch(kernel, out.shape[1], f, _cached_on_device(padded), _cached_on_device(lengths), first_point, out,
             *_spec_arrays(spec), _device_args(spec.args))
 
 
@@ -372,6 +398,28 @@ def grid_on_device(f, axes: tuple[np.ndarray, ...], spec, out, first_point: int,
 def _pairs(d: int) -> np.ndarray:
     j, k = np.triu_indices(d)
     return np.ascontiguousarray(np.stack([j, k], axis=1).reshape(-1), dtype=np.int64)
+
+
+# ------------------------------------------------------------------ the floor
+
+
+@lru_cache(maxsize=1)
+def _store_kernel():
+    @cuda.jit
+    def store(out, value, n_items):
+        i = cuda.grid(1)
+        if i < n_items:
+            out[i] = value
+
+    return store
+
+
+def fill(out, value: float) -> None:
+    """Store ``value`` in every entry of the flat device array ``out``: the device's floor for
+    any kernel that writes ``out`` (``benchmarks/cuda.py``), one coalesced store per entry."""
+    blocks = (out.size + THREADS_PER_BLOCK - 1) // THREADS_PER_BLOCK
+    if out.size:
+        _store_kernel()[blocks, THREADS_PER_BLOCK](out, float(value), out.size)
 
 
 # ------------------------------------------------ many starts of a descent
@@ -481,7 +529,7 @@ class DeviceDescent:
             return
         kernel = _descent_kernel(_call(f, spec), _code(spec), self.d, optimizer.rule, optimizer.n_moments)
         a = self.arrays
-        steps, typical = (cuda.to_device(np.ascontiguousarray(v, dtype=np.float64)) for v in (spec.steps, spec.typical))
+        steps, typical = (_cached_on_device(np.asarray(v, dtype=np.float64)) for v in (spec.steps, spec.typical))
         _launch(kernel, self.rows, f, a["x"], a["grad"], a["moments"], a["fun"], a["f0"], a["norm"], a["status"], a["nit"],
                 steps, typical, coefficients, float(gtol), float(factor), int(step), int(last_step), bool(watch),
                 _device_args(args))
