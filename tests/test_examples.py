@@ -4,6 +4,7 @@ import runpy
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -88,7 +89,7 @@ def test_every_example_is_covered(script):
     covered = {"01_seed_examples.py", "02_speedup.py", "03_fast_objectives.py", "04_learning_rates.py",
                "05_saddle_escape.py", "06_optimizers_on_rosenbrock.py", "07_himmelblau_basins.py",
                "08_two_layer_network.py", "09_gallery.py", "10_large_grids.py", "11_structured.py",
-               "12_your_code.py"}
+               "12_your_code.py", "13_gpu.py"}
     assert script in covered, f"add a test for {script}"
 
 
@@ -106,3 +107,15 @@ def test_your_code_example_newton_check_workers_and_functions(capsys):
     assert report["false_failures"] == 0 and report["caught"] > 0.99 and report["worst_coordinate"] == 1
     assert report["workers_same"]
     assert "d cos/dx at 0.5: -0.4794255" in printed
+
+
+def test_gpu_example_on_the_device_or_its_simulator(capsys):
+    from gradjit import _cuda
+
+    if _cuda.missing() is not None:
+        pytest.skip(_cuda.missing())
+    report = load("13_gpu.py")["main"](8, 4, 60)
+    printed = capsys.readouterr().out
+    assert report["grid_difference"] < 1e-6
+    np.testing.assert_allclose(report["hessian"][:2, :2], [[10.0, -6.0], [-6.0, 10.0]], atol=1e-5)
+    assert "Jacobians (4, 2, 3)" in printed
