@@ -97,18 +97,18 @@ def main() -> int:
                                   ("forward", 3, None), ("backward", 2, None), ("richardson", 2, None), ("complex", 2, None)]:
         spec = resolve(d, method=method, order=order, bounds=bounds, backend="numpy", args=(2.0,))
         f = polynomial if method == "complex" else sphere
-        kernel = backend._gradient_kernel(backend._call(f, spec), backend._code(spec), d)
+        kernel = backend._entries_kernel(backend._call(f, spec), backend._code(spec), d, 0)
         _compile(kernel, gradient_signature, f"gradient {method} order {order}{' bounded' if bounds else ''}")
         count += 1
     for n, method in [(2, "central"), (3, "central"), (2, "richardson")]:
         spec = resolve(1, method=method, order=4 if method == "central" else 2, n=n, scalar_input=True, backend="numpy",
                        args=(2.0,))
-        kernel = backend._gradient_kernel(backend._call(of_t, spec), backend._code(spec), 1)
+        kernel = backend._entries_kernel(backend._call(of_t, spec), backend._code(spec), 1, 0)
         _compile(kernel, gradient_signature, f"derivative n={n} {method}")
         count += 1
     array_args = typeof((np.ones(2),)).types[0]  # the array argument as the device sees it
     spec = resolve(2, backend="numpy", args=(np.ones(2),))
-    kernel = backend._gradient_kernel(backend._call(with_array, spec), backend._code(spec), 2)
+    kernel = backend._entries_kernel(backend._call(with_array, spec), backend._code(spec), 2, 0)
     _compile(kernel, (*gradient_signature[:-2], types.Tuple((array_args,)), INT), "gradient with an array argument")
     count += 1
     for method in ("central", "richardson", "forward", "complex"):
@@ -119,7 +119,7 @@ def main() -> int:
         count += 1
     for method in ("central", "richardson", "backward"):
         spec = resolve(2, kind="jacobian", method=method, backend="numpy", args=(2.0,))
-        kernel = backend._jacobian_kernel(backend._call(vector, spec, component=True), backend._code(spec), 2, 3)
+        kernel = backend._entries_kernel(backend._call(vector, spec, component=True), backend._code(spec), 2, 3)
         _compile(kernel, gradient_signature, f"jacobian {method}")
         count += 1
     for method, swap in [("central", True), ("central", False), ("richardson", True)]:
@@ -141,7 +141,7 @@ def main() -> int:
         count += 1
     # f that allocates an array: the CompileError that names the subset.
     spec = resolve(d, backend="numpy", args=(2.0,))
-    kernel = backend._gradient_kernel(backend._call(allocates, spec), backend._code(spec), d)
+    kernel = backend._entries_kernel(backend._call(allocates, spec), backend._code(spec), d, 0)
     try:
         _compile(kernel, gradient_signature, "f that allocates")
     except Exception as exc:  # noqa: BLE001 - reported below

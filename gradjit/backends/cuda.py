@@ -167,21 +167,29 @@ def _entry_function(call, code: _Code):
 
 
 @lru_cache(maxsize=256)
-def _gradient_kernel(call, code: _Code, d: int):
+def _entries_kernel(call, code: _Code, d: int, m: int):
+    """The gradient (``m = 0``: f scalar, the (N, d) layout) or the Jacobian of the ``m``
+    components of F (``call`` its ``component``, the (N, m, d) layout): thread t computes
+    entry t, (i, r, j) = point, component, coordinate, by the gradient's formula (applied
+    to F_r alone for the Jacobian)."""
     value = _entry_function(call, code)
     dtype = np.complex128 if code.complex_input else np.float64
+    rows = max(m, 1)
 
     @cuda.jit
     def kernel(x, out, errors, steps, typical, lower, upper, args, n_items):
-        # Thread t: entry (i, j) = divmod(t, d), written to out[t] (the (N, d) layout).
         t = cuda.grid(1)
         if t < n_items:
-            i = t // d
-            j = t - i * d
+            i = t // (rows * d)
+            r = (t - i * rows * d) // d
+            j = t - i * rows * d - r * d
             buf = cuda.local.array(d, dtype)
             for c in range(d):
                 buf[c] = x[i * d + c]
-            found, error = value(buf, j, steps, typical, lower, upper, args)
+            if m > 0:  # one branch is compiled: m is a constant of the kernel
+                found, error = value(buf, j, steps, typical, lower, upper, (r, args))
+            else:
+                found, error = value(buf, j, steps, typical, lower, upper, args)
             out[t] = found
             if errors.size > 0:
                 errors[t] = error
@@ -262,31 +270,6 @@ def _hessian_kernel(call, code: _Code, d: int):
     return kernel
 
 
-@lru_cache(maxsize=256)
-def _jacobian_kernel(component, code: _Code, d: int, m: int):
-    value = _entry_function(component, code)
-    dtype = np.complex128 if code.complex_input else np.float64
-
-    @cuda.jit
-    def kernel(x, out, errors, steps, typical, lower, upper, args, n_items):
-        # Thread t: entry (i, r, j) of the (N, m, d) layout: column j of component r at point i,
-        # by the gradient's formula applied to F_r alone.
-        t = cuda.grid(1)
-        if t < n_items:
-            i = t // (m * d)
-            r = (t - i * m * d) // d
-            j = t - i * m * d - r * d
-            buf = cuda.local.array(d, dtype)
-            for c in range(d):
-                buf[c] = x[i * d + c]
-            found, error = value(buf, j, steps, typical, lower, upper, (r, args))
-            out[t] = found
-            if errors.size > 0:
-                errors[t] = error
-
-    return kernel
-
-
 class _Code(NamedTuple):
     """The options that change a kernel's code (the spec's arrays are its arguments)."""
 
@@ -353,7 +336,7 @@ def gradient_on_device(f, x, spec, out, errors=None) -> None:
     """The gradient at the rows of the device array ``x`` (flat, N * d) into the device
     array ``out`` (flat, N * d); Richardson's error estimates into ``errors`` (flat)."""
     d = spec.steps.size
-    kernel = _gradient_kernel(_call(f, spec), _code(spec), d)
+    kernel = _entries_kernel(_call(f, spec), _code(spec), d, 0)
     _launch(kernel, out.size, f, x, out, _errors_on_device(errors), *_spec_arrays(spec), _device_args(spec.args))
 
 
@@ -375,7 +358,7 @@ def hessian_on_device(f, x, spec, out, errors=None) -> None:
 def jacobian_on_device(f, x, spec, m: int, out, errors=None) -> None:
     """The Jacobian at the rows of ``x`` (flat, N * d) into ``out`` (flat, N * m * d)."""
     d = spec.steps.size
-    kernel = _jacobian_kernel(_call(f, spec, component=True), _code(spec), d, m)
+    kernel = _entries_kernel(_call(f, spec, component=True), _code(spec), d, m)
     _launch(kernel, out.size, f, x, out, _errors_on_device(errors), *_spec_arrays(spec), _device_args(spec.args))
 
 
