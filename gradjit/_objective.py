@@ -380,7 +380,10 @@ def _checked_vector(f: Dispatcher, arg_types: tuple, scalar_input: bool) -> tupl
     signature = _with_defaults(f, (_VECTOR, *arg_types))
     returned = _compiled_return_type(f, signature)
     if not (isinstance(returned, types.Array) and returned.ndim == 1 and isinstance(returned.dtype, (types.Float, types.Integer))):
-        raise ObjectiveError(f"{name_of(f)} must return a 1-D array of real numbers (the m components of F); Numba infers {returned}.")
+        tuple_advice = (" A tuple of floats (what backend='cuda' needs) runs on backend='numpy' and 'cuda'; for 'numba' "
+                        "return np.array((...))." if isinstance(returned, types.BaseTuple) else "")
+        raise ObjectiveError(f"{name_of(f)} must return a 1-D array of real numbers (the m components of F); Numba infers "
+                             f"{returned}.{tuple_advice}")
     return signature
 
 
