@@ -19,7 +19,7 @@ from numba import cuda, typeof, types
 from numba.cuda import dispatcher
 
 from gradjit._spec import resolve
-from gradjit.optim import AdaGrad, Adam, GradientDescent, Momentum, RMSprop
+from gradjit.optim import AdaGrad, Adam, GradientDescent, Momentum
 
 CC = (9, 0)
 
@@ -93,14 +93,14 @@ def main() -> int:
     d = 3
     count = 0
     gradient_signature = (ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARGS, INT)
-    for method, order, bounds in [("central", 2, None), ("central", 6, None), ("central", 4, (-5.0, 5.0)),
-                                  ("forward", 3, None), ("backward", 2, None), ("richardson", 2, None), ("complex", 2, None)]:
+    for method, order, bounds in [("central", 2, None), ("central", 4, (-5.0, 5.0)), ("backward", 3, None),
+                                  ("richardson", 2, None), ("complex", 2, None)]:
         spec = resolve(d, method=method, order=order, bounds=bounds, backend="numpy", args=(2.0,))
         f = polynomial if method == "complex" else sphere
         kernel = backend._entries_kernel(backend._call(f, spec), backend._code(spec), d, 0)
         _compile(kernel, gradient_signature, f"gradient {method} order {order}{' bounded' if bounds else ''}")
         count += 1
-    for n, method in [(2, "central"), (3, "central"), (2, "richardson")]:
+    for n, method in [(3, "central"), (2, "richardson")]:
         spec = resolve(1, method=method, order=4 if method == "central" else 2, n=n, scalar_input=True, backend="numpy",
                        args=(2.0,))
         kernel = backend._entries_kernel(backend._call(of_t, spec), backend._code(spec), 1, 0)
@@ -117,12 +117,12 @@ def main() -> int:
         kernel = backend._hessian_kernel(backend._call(f, spec), backend._code(spec), d)
         _compile(kernel, (ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, ARRAY, types.int64[::1], ARGS, INT), f"hessian {method}")
         count += 1
-    for method in ("central", "richardson", "backward"):
+    for method in ("central", "richardson"):
         spec = resolve(2, kind="jacobian", method=method, backend="numpy", args=(2.0,))
         kernel = backend._entries_kernel(backend._call(vector, spec, component=True), backend._code(spec), 2, 3)
         _compile(kernel, gradient_signature, f"jacobian {method}")
         count += 1
-    for method, swap in [("central", True), ("central", False), ("richardson", True)]:
+    for method, swap in [("central", True), ("richardson", False)]:
         spec = resolve(2, kind="grid", method=method, backend="numpy", args=(2.0,))
         kernel = backend._grid_kernel(backend._call(sphere, spec), backend._code(spec), 2, swap)
         _compile(kernel, (ARRAY_2D, types.int64[::1], INT, ARRAY_2D, ARRAY, ARRAY, ARRAY, ARRAY, ARGS, INT),
@@ -131,7 +131,7 @@ def main() -> int:
     spec = resolve(d, backend="numpy", args=(2.0,))
     _compile(backend._values_kernel(backend._call(sphere, spec), d), (ARRAY, ARRAY, ARGS, INT), "values")
     count += 1
-    for optimizer in (GradientDescent(0.1), Momentum(0.1), AdaGrad(0.1), RMSprop(0.1), Adam(0.1)):
+    for optimizer in (GradientDescent(0.1), Momentum(0.1), AdaGrad(0.1), Adam(0.1)):  # 0, 1 and 2 moments, sqrt
         kernel = backend._descent_kernel(backend._call(sphere, spec), backend._code(spec), d, optimizer.rule,
                                          optimizer.n_moments)
         coefficients = typeof(optimizer.coefficients(0.1, 1))

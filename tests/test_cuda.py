@@ -400,7 +400,8 @@ def test_every_kernel_compiles_for_a_gpu():
     if done.returncode == NO_NVVM:
         pytest.skip("NVVM is not installed (the test extra's nvidia-cuda-nvcc-cu12 brings it)")
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "compiled 27 kernels" in done.stdout and "refused f that allocates" in done.stdout
+    assert "compiled 21 kernels" in done.stdout and "refused f that allocates" in done.stdout
+    assert done.stdout.count("ok ") == 21
 
 
 def test_the_cuda_benchmark_runs_end_to_end(tmp_path):

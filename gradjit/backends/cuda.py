@@ -326,7 +326,7 @@ _NO_ERRORS = np.zeros(0)
 
 
 def _errors_on_device(errors):
-    return cuda.to_device(_NO_ERRORS) if errors is None else errors
+    return _cached_on_device(_NO_ERRORS) if errors is None else errors
 
 
 # -------------------------------------------- device-resident computations
