@@ -16,14 +16,19 @@ import subprocess
 import sys
 from pathlib import Path
 
+import naive
 import numpy as np
 import pytest
+from test_oracle import assert_matches as assert_oracle
+from test_oracle import f_scale
 
 import gradjit
 from gradjit import _cuda
+from gradjit._spec import resolve
 from gradjit.errors import CompileError, DTypeError, OptionError, ShapeError
 from gradjit.optim import AdaGrad, Adam, GradientDescent, Momentum, Nesterov, RMSprop
 from gradjit.problems import PROBLEMS
+from gradjit.stencils import METHODS
 
 pytestmark = pytest.mark.skipif(_cuda.missing() is not None, reason=f"backend='cuda' cannot run: {_cuda.missing()}")
 
@@ -117,6 +122,38 @@ def test_derivative_and_higher_derivatives():
         assert_matches_cpu(found, gradjit.derivative(math.exp, t, n=n, order=order, backend="numpy"), scale=1e3)
         np.testing.assert_allclose(found, np.exp(t), rtol=1e-4)
     assert float(gradjit.derivative(lambda s: s ** 3, 2.0, backend="cuda")) == pytest.approx(12.0, rel=1e-9)
+
+
+# ------------------------------------------------- the independent oracle
+
+
+def rational(x):
+    """Analytic in every coordinate with arithmetic only (the complex step on the device)."""
+    return x[0] * x[1] * x[2] + x[0] * x[0] * x[0] / (2.0 + x[1] * x[1]) + 0.5 * x[2] * x[2] * x[0]
+
+
+def rational_vector(x):
+    return x[0] * x[1], x[2] * x[2] * x[2] - x[0] / (3.0 + x[1] * x[1])
+
+
+@pytest.mark.parametrize(("method", "order"), [(name, order) for name, m in METHODS.items() for order in m.orders])
+def test_every_method_matches_its_textbook_twin(method, order, points):
+    """tests/naive.py shares no formula with gradjit: a mistake in a shared formula fails here."""
+    spec = resolve(3, method=method, order=order)
+    got = gradjit.gradient(rational, points, method=method, order=order, backend="cuda")
+    expected = naive.GRADIENTS[method](rational, points, spec.steps, spec.typical, order)
+    h = spec.steps.min() if METHODS[method].formula in ("central", "one-sided") else 1.0
+    assert_oracle(got, expected, f_scale(rational, points), h)
+
+
+def test_hessian_and_jacobian_match_their_textbook_twins(points):
+    spec = resolve(3, kind="hessian")
+    np.testing.assert_allclose(gradjit.hessian(rational, points, backend="cuda"),
+                               naive.hessian(rational, points, spec.steps, spec.typical), rtol=1e-7,
+                               atol=256 * np.finfo(float).eps * f_scale(rational, points) / spec.steps.min() ** 2)
+    spec = resolve(3, order=4)
+    expected = naive.jacobian(lambda x: np.array(rational_vector(x)), points, naive.central, spec.steps, spec.typical, 4)
+    assert_oracle(gradjit.jacobian(rational_vector, points, order=4, backend="cuda"), expected, 30.0, spec.steps.min())
 
 
 # ---------------------------------------------------------- Hessians, Jacobians
