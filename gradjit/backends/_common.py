@@ -1,19 +1,28 @@
-"""Helpers every backend uses: grid blocks as batches of points, and the length of F."""
+"""Helpers every backend uses: grid blocks as batches of points, the Hessian's entries, and the length of F."""
 
 from __future__ import annotations
+
+from functools import lru_cache
 
 import numpy as np
 
 from ..errors import ObjectiveError
 from . import GridBlock
 
-__all__ = ["grid_points", "vector_length", "write_block"]
+__all__ = ["grid_points", "hessian_pairs", "vector_length", "write_block"]
 
 
 def grid_points(axes: tuple[np.ndarray, ...], indexing: str) -> np.ndarray:
     """The points of ``np.meshgrid(*axes, indexing=indexing)`` as rows ``(P, d)`` in C order."""
     mesh = np.meshgrid(*axes, indexing=indexing)
     return np.ascontiguousarray(np.stack([m.ravel() for m in mesh], axis=-1))
+
+
+@lru_cache(maxsize=64)
+def hessian_pairs(d: int) -> np.ndarray:
+    """The Hessian's (j, k), j <= k, flattened (int64); made once per d (the kernels only read it)."""
+    j, k = np.triu_indices(d)
+    return np.ascontiguousarray(np.stack([j, k], axis=1).reshape(-1), dtype=np.int64)
 
 
 def write_block(block: GridBlock, gradients: np.ndarray) -> None:

@@ -43,22 +43,25 @@ from .._objective import _library_wrapper, _numba_knows, name_of, python_functio
 from ..errors import DeviceCompileError, ObjectiveError, OptionError
 from ..stencils.richardson import RICHARDSON_TABLE_SIZE
 from . import GridBlock
-from ._common import vector_length
+from ._common import hessian_pairs, vector_length
 from ._compiled import coordinate_entry, hessian_entry, stencil_entry, step_rule
 
 #: ``numba.cuda`` where the backend can run (:func:`missing` is None), else None.
 cuda = None if _cuda.missing() else _cuda.module()
 
 __all__ = [
+    "CHUNK_BYTES",
     "NAME",
     "THREADS_PER_BLOCK",
     "DeviceDescent",
-    "chunk_bytes", "fill",
+    "chunk_bytes",
+    "fill",
     "gradient",
     "grid",
     "hessian",
     "jacobian",
-    "jacobian_length", "missing",
+    "jacobian_length",
+    "missing",
     "values",
 ]
 
@@ -68,6 +71,7 @@ NAME = "cuda"
 def missing() -> str | None:
     """Why this backend cannot run here (numba-cuda or a GPU is missing), or None."""
     return _cuda.missing()
+
 
 #: Threads per block of every launch (results do not depend on it).
 THREADS_PER_BLOCK = 128
@@ -349,7 +353,7 @@ def values_on_device(f, x, spec, out) -> None:
 def hessian_on_device(f, x, spec, out, errors=None) -> None:
     """The Hessian at the rows of ``x`` (flat, N * d) into ``out`` (flat, N * d * d)."""
     d = spec.steps.size
-    pairs = _cached_on_device(_pairs(d))
+    pairs = _cached_on_device(hessian_pairs(d))
     n_items = (x.size // d) * (pairs.size // 2)
     kernel = _hessian_kernel(_call(f, spec), _code(spec), d)
     _launch(kernel, n_items, f, x, out, _errors_on_device(errors), *_spec_arrays(spec), pairs, _device_args(spec.args))
@@ -375,12 +379,6 @@ def grid_on_device(f, axes: tuple[np.ndarray, ...], spec, out, first_point: int,
     kernel = _grid_kernel(_call(f, spec), _code(spec), d, indexing == "xy" and d >= 2)
     _launch(kernel, out.shape[1], f, _cached_on_device(padded), _cached_on_device(lengths), first_point, out,
             *_spec_arrays(spec), _device_args(spec.args))
-
-
-@lru_cache(maxsize=64)
-def _pairs(d: int) -> np.ndarray:
-    j, k = np.triu_indices(d)
-    return np.ascontiguousarray(np.stack([j, k], axis=1).reshape(-1), dtype=np.int64)
 
 
 # ------------------------------------------------------------------ the floor

@@ -29,7 +29,6 @@ or one slice per thread), with its inputs named in a NamedTuple:
 from __future__ import annotations
 
 import math
-from functools import lru_cache
 from typing import NamedTuple
 
 import numba
@@ -65,7 +64,7 @@ from ..stencils.second import (
     hessian_weights,
 )
 from . import GridBlock
-from ._common import grid_points, vector_length, write_block
+from ._common import grid_points, hessian_pairs, vector_length, write_block
 from ._compiled import (
     STACK_D,
     VECTOR_D,
@@ -684,20 +683,13 @@ def grid(f, axes: tuple[np.ndarray, ...], spec, block: GridBlock, *, indexing: s
                     spec.evaluations * n_points * d * d)
 
 
-@lru_cache(maxsize=64)
-def _pairs(d: int) -> np.ndarray:
-    """The Hessian's (j, k), j <= k, flattened; made once per d (the kernels only read it)."""
-    j, k = np.triu_indices(d)
-    return np.ascontiguousarray(np.stack([j, k], axis=1).reshape(-1), dtype=np.int64)
-
-
 def hessian(f, points: np.ndarray, spec, out: np.ndarray, *, errors: np.ndarray | None = None,
             pairs: np.ndarray | None = None) -> None:
     """The Hessian at every row of ``points`` (N, d) into ``out`` (N, d, d); Richardson's
     error estimates into ``errors`` (N, d, d). ``pairs``: only these entries (j, k), j <= k,
     flattened (int64); all of them by default."""
     n, d = points.shape
-    pairs = _pairs(d) if pairs is None else pairs
+    pairs = hessian_pairs(d) if pairs is None else pairs
     n_items = n * (pairs.size // 2)
     if n_items == 0:
         return
