@@ -76,7 +76,9 @@ def gradient(
     backend : str, optional
         One of :func:`gradjit.backends.available`. ``"numba"`` (default): the
         parallel kernels. ``"numpy"``: the reference, which accepts any Python
-        callable.
+        callable. ``"cuda"``: the kernels' formulas on an NVIDIA GPU
+        (:mod:`gradjit.backends.cuda`; ``pip install "gradjit[cuda]"``); ``x``
+        and ``out`` may then be CUDA device arrays, which stay on the device.
     threads : int, optional
         How many threads this call may use (default: all Numba threads).
     jit : {"auto", "fast-start", "inline"}, optional

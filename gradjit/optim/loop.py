@@ -193,7 +193,9 @@ def minimize(
     thousand, and a span is skipped once all its rows have stopped; a stopped
     row inside a running span is evaluated at its final point again but never
     moved or recorded again. Otherwise (d > 64, a few rows with much work each,
-    or ``backend="numpy"``) only the running rows are evaluated.
+    or ``backend="numpy"``) only the running rows are evaluated. With
+    ``backend="cuda"`` and central differences without a box, each step is one
+    kernel on the GPU, one thread per row, and the run's state stays on the device.
 
     Examples
     --------
@@ -274,7 +276,9 @@ class _Run:
     verdict and update of every running row), or, where that kernel does not
     apply (d > STACK_D, fewer rows than threads with much work per row, or the
     NumPy backend), a gradient call and an evaluation of f for the running
-    rows followed by the compiled verdict-and-update pass.
+    rows followed by the compiled verdict-and-update pass. With ``backend="cuda"``
+    each step is one kernel on the device, where the buffers stay
+    (:class:`gradjit.backends.cuda.DeviceDescent`).
     """
 
     def __init__(self, f: Callable, points: np.ndarray, *, single: bool, optimizer: Optimizer, spec: Spec,
@@ -291,7 +295,8 @@ class _Run:
         # (spec.backend.DeviceDescent); other methods take the gradient-then-settle path.
         self.on_device = (spec.backend.NAME == "cuda" and spec.formula == "central" and not spec.bounded
                           and spec.terms is None)
-        self.device = None
+        self.device = None  # the state on the device, made at the first step
+        self._coefficients = None  # this step's coefficients of the optimizer's rule
         self.compiled = None
         # One gradient and f (of F, for f given as its terms).
         groups = d if spec.terms is None else spec.terms.n_groups
