@@ -26,7 +26,7 @@ import gradjit
 from gradjit import _cuda
 from gradjit._spec import resolve
 from gradjit.errors import CompileError, DTypeError, OptionError, ShapeError
-from gradjit.optim import AdaGrad, Adam, GradientDescent, Momentum, Nesterov, RMSprop
+from gradjit.optim import Adam, GradientDescent, Nesterov
 from gradjit.problems import PROBLEMS
 from gradjit.stencils import METHODS
 
@@ -387,8 +387,9 @@ def test_gradjit_info_reports_the_device(capsys):
 # ------------------------------------------------------------------ many starts
 
 
-@pytest.mark.parametrize("optimizer", [GradientDescent(0.05), Momentum(0.02), Nesterov(0.02), AdaGrad(0.3), RMSprop(0.02),
-                                       Adam(0.05)], ids=lambda o: type(o).__name__)
+# No moments, one (with Nesterov's branch), two; AdaGrad's and RMSprop's rules share Adam's sqrt
+# and are compiled for the device by tests/cuda_ptx.py.
+@pytest.mark.parametrize("optimizer", [GradientDescent(0.05), Nesterov(0.02), Adam(0.05)], ids=lambda o: type(o).__name__)
 def test_minimize_many_starts_on_the_device(optimizer):
     starts = np.random.default_rng(7).uniform(-1.5, 1.5, size=(6, 2))
     found = gradjit.minimize(PROBLEMS["booth"].f, starts, method=optimizer, max_iter=60, backend="cuda", record=False)
