@@ -104,15 +104,15 @@ def derivative(f: Callable, x: Any, *, full_output: bool, **options: Any) -> Any
     """:func:`gradjit.derivative` elementwise over a device array: a device array of its shape."""
     _require_cuda(options.get("backend"))
     array = _device(x, "x")
-    flat = array.reshape(max(array.size, 1)) if array.ndim == 0 else array.reshape(array.size)
+    flat = array.reshape(array.size)
     spec = resolve(1, points=_host_points(flat, 1, options), full_output=full_output, scalar_input=True, **options)
     cuda = _cuda.module()
     target = cuda.device_array(flat.size)
     errors = cuda.device_array(flat.size) if spec.method.error_estimates else None
     spec.backend.gradient_on_device(f, flat, spec, target, errors)
-    shape = tuple(array.shape)
-    result = target.reshape(*shape) if shape else target
-    return (result, errors.reshape(*shape) if shape else errors) if full_output else result
+    shape = tuple(array.shape)  # () for a 0-d array: a 0-d device array back
+    result = target.reshape(shape)
+    return (result, errors.reshape(shape)) if full_output else result
 
 
 def hessian(f: Callable, x: Any, *, full_output: bool, **options: Any) -> Any:
@@ -153,8 +153,7 @@ GRID_POINTS_PER_LAUNCH = 1 << 28
 def grid(f: Callable, axes: tuple[np.ndarray, ...], spec: Spec, out: Any, *, indexing: str, result_shape: tuple[int, ...]) -> Any:
     """:func:`gradjit.grid_gradient` into the device array ``out`` of ``result_shape``:
     the points are made from the axes on the device; no host copy of the result."""
-    if spec.backend.NAME != "cuda":
-        _require_cuda(spec.backend.NAME)
+    _require_cuda(spec.backend.NAME)
     target = _device(out, "out")
     if tuple(target.shape) != tuple(result_shape):
         raise ShapeError(f"out must have shape {result_shape}; got {tuple(target.shape)}.")

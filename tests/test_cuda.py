@@ -278,6 +278,8 @@ def test_device_arrays_stay_on_the_device(points):
     assert_matches_cpu(H.copy_to_host(), gradjit.hessian(polynomial, points, backend="numpy"), scale=1e3)
     J = gradjit.jacobian(vector, x, backend="cuda")
     assert J.shape == (5, 3, 3)
+    one = gradjit.derivative(math.sin, cuda.to_device(np.array(0.5)), backend="cuda")
+    assert one.shape == () and float(one.copy_to_host()) == pytest.approx(math.cos(0.5), rel=1e-9)
     t = cuda.to_device(np.linspace(0.0, 1.0, 4))
     assert_matches_cpu(gradjit.derivative(math.sin, t, backend="cuda").copy_to_host(),
                        gradjit.derivative(math.sin, np.linspace(0.0, 1.0, 4), backend="numpy"))
