@@ -18,7 +18,8 @@ Each row gives gradjit on the device (steady state: the best of ``--repeat``
 timed calls after a first, compiling call, whose time is shown too), the same call
 with NumPy arrays (the copies to the device and back included), the CPU
 backend (``backend="numba"``, every core), JAX's jitted central differences on
-the GPU where JAX is installed with GPU support, and the floor: the time the
+the GPU where JAX is installed with GPU support (the form ``gradjit bench`` races: the
+faster of its dense and coordinate-mapped forms), and the floor: the time the
 device takes to write the output, a kernel that stores one float per entry.
 
 Without a GPU, under Numba's CUDA simulator (``NUMBA_ENABLE_CUDASIM=1``), the
@@ -77,41 +78,31 @@ def _write_floor(shape: tuple[int, ...], repeat: int) -> float:
     return _best(lambda: fill(out, 1.0), repeat)[1]
 
 
-def _jax_gpu() -> object | None:
-    """JAX with a GPU and float64, or None."""
+def _jax_on_gpu() -> bool:
+    """Whether JAX is installed and sees a GPU (its arrays then live there by default)."""
     try:
         import jax
     except ImportError:
-        return None
-    jax.config.update("jax_enable_x64", True)
+        return False
     try:
-        return jax if jax.devices("gpu") else None
+        return bool(jax.devices("gpu"))
     except RuntimeError:
-        return None
+        return False
 
 
-def _jax_central(jax, f: Callable, points_on_gpu) -> Callable[[], object]:
-    """gradjit's order-2 central differences written in JAX (the dense form its bench uses for
-    a few variables), jitted and vmapped over the points, on the GPU."""
-    import jax.numpy as jnp
+def _jax_time(workload: str, points: np.ndarray, repeat: int) -> float:
+    """JAX's jitted central differences at ``points`` on the GPU: the form ``gradjit bench``
+    races, which takes the faster of its dense and coordinate-mapped forms, as a user would
+    (:func:`gradjit.bench.jax_competitors.central_differences`)."""
+    from gradjit.bench.jax_competitors import central_differences
+    from gradjit.bench.workloads import Case
 
-    from gradjit.stencils import default_step
-
-    relative = default_step(2)
-    d = points_on_gpu.shape[1]
-    eye = jnp.eye(d)
-
-    def one(x):
-        h = ((x + relative * jnp.maximum(1.0, jnp.abs(x))) - x)
-        plus = jax.vmap(f)(x + eye * h)
-        minus = jax.vmap(f)(x - eye * h)
-        return (plus - minus) / (2.0 * h)
-
-    run = jax.jit(jax.vmap(one))
-    return lambda: run(points_on_gpu).block_until_ready()
+    d = points.shape[1]
+    case = Case(workload, "", None, None, d, points.shape[0], lambda: points)
+    return _best(central_differences(case, points), repeat)[1]
 
 
-def _grid_row(label: str, f: Callable, axes: list[np.ndarray], jax_f: Callable | None, repeat: int, jax) -> dict:
+def _grid_row(label: str, workload: str, f: Callable, axes: list[np.ndarray], repeat: int, jax: bool) -> dict:
     from numba import cuda
 
     d = len(axes)
@@ -126,14 +117,13 @@ def _grid_row(label: str, f: Callable, axes: list[np.ndarray], jax_f: Callable |
     gradjit.grid_gradient(f, axes, backend="numba")
     cpu = min(cpu_first, time.perf_counter() - start)
     jax_time = None
-    if jax is not None and jax_f is not None:
-        mesh = np.stack(np.meshgrid(*axes, indexing="xy"), axis=-1).reshape(-1, d)
-        jax_time = _best(_jax_central(jax, jax_f, jax.device_put(mesh)), repeat)[1]
+    if jax:  # JAX needs the grid's points themselves
+        jax_time = _jax_time(workload, np.stack(np.meshgrid(*axes, indexing="xy"), axis=-1).reshape(-1, d), repeat)
     return {"workload": label, "first": first, "device": device, "host": host, "cpu": cpu, "jax": jax_time,
             "floor": _write_floor(shape, repeat)}
 
 
-def _points_row(label: str, f: Callable, points: np.ndarray, jax_f: Callable | None, repeat: int, jax) -> dict:
+def _points_row(label: str, workload: str, f: Callable, points: np.ndarray, repeat: int, jax: bool) -> dict:
     from numba import cuda
 
     on_device = cuda.to_device(points)
@@ -144,9 +134,7 @@ def _points_row(label: str, f: Callable, points: np.ndarray, jax_f: Callable | N
     start = time.perf_counter()
     gradjit.gradient(f, points, backend="numba")
     cpu = time.perf_counter() - start
-    jax_time = None
-    if jax is not None and jax_f is not None:
-        jax_time = _best(_jax_central(jax, jax_f, jax.device_put(points)), repeat)[1]
+    jax_time = _jax_time(workload, points, repeat) if jax else None
     return {"workload": label, "first": first, "device": device, "host": host, "cpu": cpu, "jax": jax_time,
             "floor": _write_floor(points.shape, repeat)}
 
@@ -215,33 +203,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     tiny = options.tiny or _cuda.simulated()
     size = {label: sizes[1] if tiny else sizes[0] for label, sizes in SIZES.items()}
-    jax = None if _cuda.simulated() else _jax_gpu()
+    jax = not _cuda.simulated() and _jax_on_gpu()
     repeat = max(1, options.repeat)
     rosenbrock = PROBLEMS["rosenbrock"]
     rng = np.random.default_rng(0)
 
-    def jax_twin(name: str) -> Callable | None:
-        if jax is None:
-            return None
-        import jax.numpy as jnp
-
-        return {
-            "sphere": lambda x: x[0] * x[0] + x[1] * x[1],
-            "saddle": lambda x: x[0] * x[0] - x[1] * x[1] + 0.5 * x[2] * x[2],
-            "rosenbrock": lambda x: jnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2),
-        }[name]
-
     rows = []
     for label in ("sphere grid 10^6", "sphere grid 10^8"):
         axis = np.linspace(-2.0, 2.0, size[label])
-        rows.append(_grid_row(label, sphere_2d, [axis, axis.copy()], jax_twin("sphere"), repeat, jax))
+        rows.append(_grid_row(label, "sphere-grid", sphere_2d, [axis, axis.copy()], repeat, jax))
         print(f"{label}: done", flush=True)
     axis = np.linspace(-1.0, 1.0, size["saddle 3-D 400^3"])
-    rows.append(_grid_row("saddle 3-D 400^3", saddle_3d, [axis, axis.copy(), axis.copy()], jax_twin("saddle"), repeat, jax))
+    rows.append(_grid_row("saddle 3-D 400^3", "saddle-3d", saddle_3d, [axis, axis.copy(), axis.copy()], repeat, jax))
     print("saddle 3-D: done", flush=True)
     for label, d in (("rosenbrock d=10", 10), ("rosenbrock d=100", 100)):
         points = rng.uniform(-2.0, 2.0, size=(size[label], d))
-        rows.append(_points_row(label, rosenbrock.f, points, jax_twin("rosenbrock"), repeat, jax))
+        rows.append(_points_row(label, "rosenbrock", rosenbrock.f, points, repeat, jax))
         print(f"{label}: done", flush=True)
     starts = rng.uniform(-5.0, 5.0, size=(size["many starts 10^6"], 2))
     rows.append(_descent_row("many starts 10^6 (one step)", starts, repeat))

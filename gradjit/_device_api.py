@@ -68,10 +68,9 @@ def _host_points(flat: Any, d: int, options: dict) -> np.ndarray | None:
 
 
 def _output(out: Any, shape: tuple[int, ...], x: Any) -> Any:
-    """``out`` checked against ``shape`` (and not overlapping ``x``), or a new device array."""
-    cuda = _cuda.module()
+    """``out`` checked against ``shape`` (and not overlapping ``x``), or None for a new array."""
     if out is None:
-        return cuda.device_array(shape)
+        return None
     array = _device(out, "out")
     if tuple(array.shape) != tuple(shape):
         raise ShapeError(f"out must have shape {shape}; got {tuple(array.shape)}.")
@@ -87,32 +86,36 @@ def _overlap(a: Any, b: Any) -> bool:
     return start_a < start_b + b.nbytes and start_b < start_a + a.nbytes
 
 
+def _computed(spec: Spec, shape: tuple[int, ...], compute: Callable, full_output: bool, out: Any = None) -> Any:
+    """``compute(flat result, flat error estimates or None)`` into new device arrays of
+    ``shape`` (the result into ``out`` when given): the result, with the estimates for
+    ``full_output``."""
+    cuda = _cuda.module()
+    target = cuda.device_array(shape) if out is None else out
+    errors = cuda.device_array(shape) if spec.method.error_estimates else None
+    compute(target.reshape(target.size), None if errors is None else errors.reshape(errors.size))
+    return (target, errors) if full_output else target
+
+
 def gradient(f: Callable, x: Any, *, out: Any, full_output: bool, **options: Any) -> Any:
     """:func:`gradjit.gradient` of device points: a device array ``(..., d)``."""
     _require_cuda(options.get("backend"))
     flat, batch_shape, d = _points(x)
     spec = resolve(d, points=_host_points(flat, d, options), full_output=full_output, **options)
     shape = (*batch_shape, d)
-    target = _output(out, shape, flat)
-    errors = _cuda.module().device_array(shape) if spec.method.error_estimates else None
-    spec.backend.gradient_on_device(f, flat, spec, target.reshape(target.size),
-                                    None if errors is None else errors.reshape(errors.size))
-    return (target, errors) if full_output else target
+    return _computed(spec, shape, lambda target, errors: spec.backend.gradient_on_device(f, flat, spec, target, errors),
+                     full_output, _output(out, shape, flat))
 
 
 def derivative(f: Callable, x: Any, *, full_output: bool, **options: Any) -> Any:
-    """:func:`gradjit.derivative` elementwise over a device array: a device array of its shape."""
+    """:func:`gradjit.derivative` elementwise over a device array: a device array of its
+    shape (0-d for a 0-d array)."""
     _require_cuda(options.get("backend"))
     array = _device(x, "x")
     flat = array.reshape(array.size)
     spec = resolve(1, points=_host_points(flat, 1, options), full_output=full_output, scalar_input=True, **options)
-    cuda = _cuda.module()
-    target = cuda.device_array(flat.size)
-    errors = cuda.device_array(flat.size) if spec.method.error_estimates else None
-    spec.backend.gradient_on_device(f, flat, spec, target, errors)
-    shape = tuple(array.shape)  # () for a 0-d array: a 0-d device array back
-    result = target.reshape(shape)
-    return (result, errors.reshape(shape)) if full_output else result
+    return _computed(spec, tuple(array.shape),
+                     lambda target, errors: spec.backend.gradient_on_device(f, flat, spec, target, errors), full_output)
 
 
 def hessian(f: Callable, x: Any, *, full_output: bool, **options: Any) -> Any:
@@ -120,30 +123,19 @@ def hessian(f: Callable, x: Any, *, full_output: bool, **options: Any) -> Any:
     _require_cuda(options.get("backend"))
     flat, batch_shape, d = _points(x)
     spec = resolve(d, kind="hessian", points=_host_points(flat, d, options), full_output=full_output, **options)
-    cuda = _cuda.module()
-    shape = (*batch_shape, d, d)
-    target = cuda.device_array(shape)
-    errors = cuda.device_array(shape) if spec.method.error_estimates else None
-    spec.backend.hessian_on_device(f, flat, spec, target.reshape(target.size),
-                                   None if errors is None else errors.reshape(errors.size))
-    return (target, errors) if full_output else target
+    return _computed(spec, (*batch_shape, d, d),
+                     lambda target, errors: spec.backend.hessian_on_device(f, flat, spec, target, errors), full_output)
 
 
 def jacobian(F: Callable, x: Any, *, full_output: bool, **options: Any) -> Any:
     """:func:`gradjit.jacobian` of device points: a device array ``(..., m, d)``."""
     _require_cuda(options.get("backend"))
     flat, batch_shape, d = _points(x)
-    host = _host_points(flat, d, options)
-    spec = resolve(d, kind="jacobian", points=host, full_output=full_output, **options)
+    spec = resolve(d, kind="jacobian", points=_host_points(flat, d, options), full_output=full_output, **options)
     first = flat[:d].copy_to_host().reshape(1, d) if flat.size else np.zeros((0, d))
     m = spec.backend.jacobian_length(F, first, spec)
-    cuda = _cuda.module()
-    shape = (*batch_shape, m, d)
-    target = cuda.device_array(shape)
-    errors = cuda.device_array(shape) if spec.method.error_estimates else None
-    spec.backend.jacobian_on_device(F, flat, spec, m, target.reshape(target.size),
-                                    None if errors is None else errors.reshape(errors.size))
-    return (target, errors) if full_output else target
+    return _computed(spec, (*batch_shape, m, d),
+                     lambda target, errors: spec.backend.jacobian_on_device(F, flat, spec, m, target, errors), full_output)
 
 
 #: Grid points per launch on the device (a launch's thread count stays far below 2**31).

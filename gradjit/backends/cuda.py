@@ -487,6 +487,7 @@ class DeviceDescent:
     history or a callback."""
 
     NAMES = ("x", "grad", "moments", "fun", "f0", "norm", "status", "nit")
+    COPIED = ("x", "moments", "status", "nit")
 
     def __init__(self, buffers) -> None:
         n_moments = buffers.moments.shape[0]
@@ -494,7 +495,11 @@ class DeviceDescent:
             raise OptionError(f"backend='cuda' runs optimizers with at most {MAX_DEVICE_MOMENTS} moments; this one keeps "
                               f"{n_moments}.")
         self.rows, self.d = buffers.x.shape
-        self.arrays = {name: cuda.to_device(self._flat(name, getattr(buffers, name))) for name in self.NAMES}
+        # The starts, zero moments and the statuses go over; the rest is written by the
+        # kernel before it is read (f0 at the first step, f and the gradient when a row
+        # stops or is watched), as the host's buffers are (new_buffers leaves them empty).
+        self.arrays = {name: cuda.to_device(self._flat(name, getattr(buffers, name))) if name in self.COPIED
+                       else cuda.device_array_like(self._flat(name, getattr(buffers, name))) for name in self.NAMES}
 
     def _flat(self, name: str, array: np.ndarray) -> np.ndarray:
         if name in ("x", "grad"):
